@@ -1,0 +1,32 @@
+"""Settings the retrieval layer needs. `assistant.config.Settings` extends this, so there
+is one settings object for the whole product; retrieval never imports `assistant`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+
+def default_index_dir() -> Path:
+    import os
+
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "aisle" / "index"
+
+
+class RetrievalConfig(BaseModel):
+    index_dir: Path = Field(default_factory=default_index_dir, description="index folder")
+    chroma_url: str | None = Field(
+        None, description="Chroma server URL (http://host:8000); default: embedded in index_dir"
+    )
+    collection_prefix: str = Field("aisle", description="prefix of the Chroma collection names")
+    text_model: str = Field(
+        "minilm", description="'minilm', 'mpnet', a local sentence-transformers folder or a hub id"
+    )
+    image_model: str = Field(
+        "efficientnet-lite0",
+        description="'efficientnet-lite0', 'none', or a CLIP model (local folder or hub id)",
+    )
+    device: str = Field("auto", description="'auto', 'cpu', 'cuda' …")
+    batch_size: int = Field(64, ge=1)

@@ -1,0 +1,301 @@
+"""`aisle ingest`: validate, embed and index a catalog, incrementally.
+
+Unchanged products (same content hash, photos' bytes included) keep their vectors;
+changed ones are re-embedded and updated; products gone from the file are deleted.
+Photos are keyed by the digest of their bytes, so a photo shared by products, or kept
+across ingests, is encoded once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from .color import BASIC_COLORS, color_distribution
+from .config import RetrievalConfig
+from .facets import FacetIndex, category_sub_paths
+from .image_embedder import ImageEncoder, make_image_encoder, open_image
+from .index import IMAGE_TEXT, PHOTOS, TEXT, Manifest, ProductIndex, VectorArrays
+from .lexical import LexicalIndex
+from .loaders import load_catalog
+from .models import resolve_device
+from .schema import Product, RowError
+from .text_embedder import TextEmbedder, product_text
+from .vector_store import product_metadata
+
+
+class MissingImage(BaseModel):
+    product_id: str
+    image: str
+    reason: str
+
+
+class IngestReport(BaseModel):
+    catalog: str
+    index_dir: str
+    rows_read: int = 0
+    indexed: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    hidden: int = 0  # indexed, but sold only as part of another product
+    skipped: list[RowError] = Field(default_factory=list)
+    missing_images: list[MissingImage] = Field(default_factory=list)
+    texts_embedded: int = 0
+    photos_encoded: int = 0
+    photos_reused: int = 0
+    seconds: float = 0.0
+    text_seconds: float = 0.0
+    image_seconds: float = 0.0
+    store_seconds: float = 0.0
+
+
+def ingest(
+    catalog: Path,
+    config: RetrievalConfig,
+    images_dir: Path | None = None,
+    progress: bool = True,
+    index: ProductIndex | None = None,
+) -> IngestReport:
+    started = time.perf_counter()
+    catalog = Path(catalog)
+    index = index or ProductIndex(config)
+    products, errors = load_catalog(catalog)
+    report = IngestReport(
+        catalog=str(catalog), index_dir=str(index.dir), skipped=errors,
+        rows_read=len(products) + len(errors),
+    )
+    if images_dir is None and (catalog.parent / "images").is_dir():
+        images_dir = catalog.parent / "images"
+    photo_paths, digests = _find_photos(products, images_dir, report)
+
+    device = resolve_device(config.device)
+    text_embedder = TextEmbedder(config.text_model, device=device, batch_size=config.batch_size)
+    encoder = make_image_encoder(config.image_model, text_embedder, device=device)
+
+    old = index.stored_hashes()
+    old_manifest = index.manifest if index.exists() else None
+    same_models = old_manifest is not None and (
+        old_manifest.text_model == config.text_model
+        and old_manifest.image_model == config.image_model
+    )
+    if not same_models:
+        old = {}
+        for name in (TEXT, IMAGE_TEXT, PHOTOS):
+            index.store.drop(name)
+    old_vectors = index.vectors if old else None
+
+    hashes = [p.content_hash(digests) for p in products]
+    keep = {p.id for p, h in zip(products, hashes, strict=True) if old.get(p.id, (0, ""))[1] == h}
+    changed = [i for i, p in enumerate(products) if p.id not in keep]
+    report.unchanged = len(keep)
+    report.updated = sum(1 for i in changed if products[i].id in old)
+    report.added = len(changed) - report.updated
+    report.removed = len(set(old) - {p.id for p in products})
+    report.hidden = sum(not p.visible for p in products)
+
+    # ---- text -------------------------------------------------------------------------
+    t0 = time.perf_counter()
+    texts = [product_text(p) for p in products]
+    dim = text_embedder.dim
+    text_vecs = np.zeros((len(products), dim), dtype=np.float32)
+    for i, p in enumerate(products):
+        if p.id in keep:
+            text_vecs[i] = old_vectors.text[old[p.id][0]]
+    if changed:
+        text_vecs[changed] = text_embedder.embed([texts[i] for i in changed], progress=progress)
+    report.texts_embedded = len(changed)
+    report.text_seconds = time.perf_counter() - t0
+
+    # ---- photos -----------------------------------------------------------------------
+    t0 = time.perf_counter()
+    photos = _encode_photos(
+        encoder, photo_paths, digests, old_vectors, config.batch_size, progress, report
+    )
+    report.image_seconds = time.perf_counter() - t0
+    vectors = _assemble(products, photo_paths, digests, text_vecs, photos, encoder is not None)
+
+    # ---- stores -----------------------------------------------------------------------
+    t0 = time.perf_counter()
+    facets = FacetIndex.build(products)
+    lexical = LexicalIndex.build(texts)
+    _sync_chroma(index, products, changed, set(old) - {p.id for p in products}, vectors, old_vectors)
+    manifest = Manifest(
+        text_model=config.text_model, text_dim=dim, image_model=config.image_model,
+        visual_dim=vectors.photo_visual.shape[1], text_space_dim=vectors.image_text.shape[1],
+        products=len(products), photos=len(vectors.photo_digests),
+    )
+    index.write(products, hashes, manifest, facets, lexical, vectors)
+    report.store_seconds = time.perf_counter() - t0
+    report.indexed = len(products)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _find_photos(
+    products: list[Product], images_dir: Path | None, report: IngestReport
+) -> tuple[dict[str, Path], dict[str, str]]:
+    """image reference → file, and image reference → digest of its bytes."""
+    paths: dict[str, Path] = {}
+    digests: dict[str, str] = {}
+    for product in products:
+        for ref in product.images:
+            if ref in digests:
+                continue
+            if ref.startswith(("http://", "https://")):
+                reason = "remote image not fetched (pass --images with local copies)"
+                report.missing_images.append(MissingImage(product_id=product.id, image=ref, reason=reason))
+                digests[ref] = ""
+                continue
+            path = Path(ref) if Path(ref).is_absolute() or images_dir is None else images_dir / ref
+            try:
+                digests[ref] = hashlib.sha1(path.read_bytes()).hexdigest()
+                paths[ref] = path
+            except OSError as exc:
+                reason = "file not found" if isinstance(exc, FileNotFoundError) else str(exc)
+                report.missing_images.append(MissingImage(product_id=product.id, image=ref, reason=reason))
+                digests[ref] = ""
+    return paths, digests
+
+
+class _Photos(BaseModel, arbitrary_types_allowed=True):
+    digests: list[str]
+    visual: np.ndarray
+    text: np.ndarray
+    color: np.ndarray
+    new: list[str]  # digests encoded in this run
+
+
+def _encode_photos(
+    encoder: ImageEncoder | None,
+    photo_paths: dict[str, Path],
+    digests_of: dict[str, str],
+    old_vectors: VectorArrays | None,
+    batch_size: int,
+    progress: bool,
+    report: IngestReport,
+) -> _Photos:
+    from tqdm.auto import tqdm
+
+    by_digest: dict[str, Path] = {}
+    for ref, path in photo_paths.items():
+        by_digest.setdefault(digests_of[ref], path)
+    if encoder is None:
+        return _Photos(digests=[], visual=np.zeros((0, 0), np.float32),
+                       text=np.zeros((0, 0), np.float32), color=np.zeros((0, len(BASIC_COLORS))), new=[])
+    old_at = {d: i for i, d in enumerate(old_vectors.photo_digests)} if old_vectors else {}
+    digests, visual, text, color, new = [], [], [], [], []
+    for d in by_digest:
+        if d in old_at:
+            i = old_at[d]
+            digests.append(d)
+            visual.append(old_vectors.photo_visual[i])
+            text.append(old_vectors.photo_text[i])
+            color.append(old_vectors.photo_color[i])
+    report.photos_reused = len(digests)
+    todo = [d for d in by_digest if d not in old_at]
+    bar = tqdm(total=len(todo), desc="photos", unit="photo", disable=not progress)
+    for start in range(0, len(todo), batch_size):
+        batch, images = [], []
+        for d in todo[start : start + batch_size]:
+            try:
+                images.append(open_image(by_digest[d]))
+                batch.append(d)
+            except (OSError, ValueError) as exc:
+                report.missing_images.append(
+                    MissingImage(product_id="", image=str(by_digest[d]), reason=f"unreadable: {exc}")
+                )
+        if images:
+            feats = encoder.encode(images)
+            digests += batch
+            new += batch
+            visual += list(feats.visual)
+            text += list(feats.text_space)
+            color += [color_distribution(im) for im in images]
+        bar.update(len(todo[start : start + batch_size]))
+    bar.close()
+    report.photos_encoded = len(new)
+    width = (len(visual[0]), len(text[0])) if visual else (0, 0)
+    return _Photos(
+        digests=digests,
+        visual=np.asarray(visual, np.float32).reshape(-1, width[0]),
+        text=np.asarray(text, np.float32).reshape(-1, width[1]),
+        color=np.asarray(color, np.float32).reshape(-1, len(BASIC_COLORS)),
+        new=new,
+    )
+
+
+def _assemble(
+    products: list[Product],
+    photo_paths: dict[str, Path],
+    digests: dict[str, str],
+    text_vecs: np.ndarray,
+    photos: _Photos,
+    with_images: bool,
+) -> VectorArrays:
+    at = {d: i for i, d in enumerate(photos.digests)}
+    pair_product, pair_photo = [], []
+    for row, product in enumerate(products):
+        seen = set()
+        for ref in product.images:
+            i = at.get(digests.get(ref, ""))
+            if ref in photo_paths and i is not None and i not in seen:
+                seen.add(i)
+                pair_product.append(row)
+                pair_photo.append(i)
+    pair_product = np.asarray(pair_product, np.int32)
+    pair_photo = np.asarray(pair_photo, np.int32)
+    n, d = len(products), photos.text.shape[1] if with_images else 0
+    image_text = np.zeros((n, d), np.float32)
+    color = np.zeros((n, len(BASIC_COLORS)), np.float32)
+    if len(pair_product):
+        np.add.at(image_text, pair_product, photos.text[pair_photo])
+        np.maximum.at(color, pair_product, photos.color[pair_photo])
+    has_image = np.zeros(n, bool)
+    has_image[pair_product] = True
+    norms = np.linalg.norm(image_text, axis=1, keepdims=True)
+    image_text = np.where(norms > 0, image_text / np.maximum(norms, 1e-12), 0).astype(np.float32)
+    return VectorArrays(
+        text=text_vecs, image_text=image_text, has_image=has_image, color=color,
+        photo_visual=photos.visual, photo_text=photos.text, photo_color=photos.color,
+        photo_digests=photos.digests, pair_product=pair_product, pair_photo=pair_photo,
+    )
+
+
+def _sync_chroma(
+    index: ProductIndex,
+    products: list[Product],
+    changed: list[int],
+    removed: set[str],
+    vectors: VectorArrays,
+    old_vectors: VectorArrays | None,
+) -> None:
+    store = index.store
+    ids = [products[i].id for i in changed]
+    metas = [product_metadata(products[i], category_sub_paths(products[i].categories)) for i in changed]
+    store.upsert(TEXT, ids, vectors.text[changed], metas)
+    with_image = [j for j, i in enumerate(changed) if vectors.has_image[i]]
+    without = [ids[j] for j, i in enumerate(changed) if not vectors.has_image[i]]
+    if vectors.image_text.shape[1]:
+        store.upsert(
+            IMAGE_TEXT, [ids[j] for j in with_image],
+            vectors.image_text[[changed[j] for j in with_image]], [metas[j] for j in with_image],
+        )
+    stale = sorted(removed)
+    store.delete(TEXT, stale)
+    if vectors.image_text.shape[1]:
+        store.delete(IMAGE_TEXT, stale + without)
+    # photos: add the new ones, drop the ones no product shows any more
+    current = set(vectors.photo_digests)
+    previous = set(old_vectors.photo_digests) if old_vectors is not None else set()
+    at = {d: i for i, d in enumerate(vectors.photo_digests)}
+    new = [d for d in vectors.photo_digests if d not in previous]
+    if new and vectors.photo_visual.shape[1]:
+        store.upsert(PHOTOS, new, vectors.photo_visual[[at[d] for d in new]])
+    if previous - current:
+        store.delete(PHOTOS, sorted(previous - current))

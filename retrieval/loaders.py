@@ -1,0 +1,279 @@
+"""Read a catalog file (JSONL or CSV) into `Product` records.
+
+A row that cannot be read becomes a `RowError` with its line number; the other rows are
+kept. Field names are mapped from common spellings (`name`/`title`, `sku`/`id`, …) and
+from the Magento "Luma" export in `data/luma` (special prices, folded variants,
+hidden bundle components), so a shop's file needs no mapping step.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .schema import Product, Review, RowError, Variant
+
+ID_KEYS = ("id", "product_id", "sku")
+TITLE_KEYS = ("title", "name", "product_name")
+DESCRIPTION_KEYS = ("description", "body", "body_html", "short_description")
+CATEGORY_KEYS = ("category", "category_path", "product_type")
+IMAGE_KEYS = ("images", "image", "image_url", "image_path", "photo")
+RATING_KEYS = ("rating", "rating_avg", "average_rating")
+COLOR_KEYS = ("color", "colors", "colour", "colours")
+SIZE_KEYS = ("size", "sizes")
+# Columns that are read into fields; every other column of a CSV becomes an attribute.
+KNOWN_KEYS = {
+    *ID_KEYS, *TITLE_KEYS, *DESCRIPTION_KEYS, *CATEGORY_KEYS, *IMAGE_KEYS, *RATING_KEYS,
+    *COLOR_KEYS, *SIZE_KEYS, "categories", "price", "special_price", "sale_price",
+    "list_price", "currency", "attributes", "variant_options", "variants", "review_count",
+    "reviews", "available", "in_stock", "visible_individually", "visible", "images_by_color",
+    "type", "attribute_set", "url_key", "source_file", "components",
+    "price_note", "url",
+}
+LIST_SEPARATOR = "|"  # inside a CSV cell: "Blue|Black"
+
+
+class CatalogFormatError(ValueError):
+    """The file as a whole cannot be read (unknown format, unreadable, no header)."""
+
+
+def load_catalog(path: Path) -> tuple[list[Product], list[RowError]]:
+    """Read every row of a `.jsonl`/`.json`/`.csv` catalog."""
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogFormatError(f"catalog file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        rows = _jsonl_rows(path)
+    elif suffix in (".csv", ".tsv"):
+        rows = _csv_rows(path, delimiter="\t" if suffix == ".tsv" else ",")
+    else:
+        raise CatalogFormatError(f"{path.name}: unknown catalog format {suffix!r}; use JSONL or CSV")
+
+    products: list[Product] = []
+    errors: list[RowError] = []
+    first_line: dict[str, int] = {}
+    for line, row in rows:
+        if isinstance(row, RowError):
+            errors.append(row)
+            continue
+        try:
+            product = map_row(row)
+        except (ValueError, TypeError) as exc:  # ValidationError is a ValueError
+            errors.append(RowError(line=line, reason=_reason(exc), product_id=_row_id(row)))
+            continue
+        if product.id in first_line:
+            errors.append(
+                RowError(
+                    line=line,
+                    reason=f"duplicate id {product.id!r} (first seen on line {first_line[product.id]})",
+                    product_id=product.id,
+                )
+            )
+            continue
+        first_line[product.id] = line
+        products.append(product)
+    return products, errors
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line_no, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield line_no, RowError(line=line_no, reason=f"invalid JSON: {exc.msg}")
+                continue
+            if not isinstance(row, dict):
+                yield line_no, RowError(line=line_no, reason="row is not a JSON object")
+                continue
+            yield line_no, row
+
+
+def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        if not reader.fieldnames:
+            raise CatalogFormatError(f"{path.name}: no header row")
+        while True:
+            start = reader.line_num + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, RowError(line=start, reason=f"malformed CSV: {exc}")
+                continue
+            if None in row:  # more cells than header columns
+                yield start, RowError(line=start, reason="more cells than header columns")
+                continue
+            yield start, {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
+
+
+def map_row(row: dict[str, Any]) -> Product:
+    """Map one raw row (JSON object or CSV record) onto `Product`."""
+    product_id = _row_id(row)
+    if product_id is None:
+        raise ValueError(f"no product id (expected one of: {', '.join(ID_KEYS)})")
+    title = _first(row, TITLE_KEYS)
+    if title is None:
+        raise ValueError(f"no title (expected one of: {', '.join(TITLE_KEYS)})")
+
+    price = _number(row.get("price"), "price")
+    special = _number(row.get("special_price", row.get("sale_price")), "special_price")
+    list_price = _number(row.get("list_price"), "list_price")
+    if special is not None and (price is None or special < price):
+        price, list_price = special, price
+
+    attributes = _attributes(row)
+    variant_options = {
+        str(k): _strings(v) for k, v in (row.get("variant_options") or {}).items()
+    }
+    for name, keys in (("color", COLOR_KEYS), ("size", SIZE_KEYS)):
+        value = _first(row, keys)
+        if value is not None and name not in variant_options:
+            variant_options[name] = _strings(value)
+    variants = [Variant(**_variant_fields(v)) for v in row.get("variants") or []]
+
+    categories = _strings(row.get("categories"))
+    description = "\n".join(
+        str(row[k]).strip() for k in DESCRIPTION_KEYS if row.get(k) and str(row[k]).strip()
+    )
+    visible = row.get("visible", row.get("visible_individually", True))
+    available = row.get("available", row.get("in_stock", True))
+    return Product(
+        id=str(product_id),
+        title=str(title),
+        description=description,
+        category=str(_first(row, CATEGORY_KEYS) or ""),
+        categories=categories,
+        price=price,
+        list_price=list_price,
+        currency=str(row.get("currency") or "USD"),
+        attributes=attributes,
+        variant_options={k: v for k, v in variant_options.items() if v},
+        variants=variants,
+        images=_images(row),
+        rating=_number(_first(row, RATING_KEYS), "rating"),
+        review_count=int(_number(row.get("review_count"), "review_count") or 0),
+        reviews=[Review(**r) for r in row.get("reviews") or [] if isinstance(r, dict)],
+        available=_boolean(available, "available"),
+        visible=_boolean(visible, "visible"),
+    )
+
+
+def _row_id(row: dict[str, Any]) -> str | None:
+    value = _first(row, ID_KEYS)
+    return None if value is None or not str(value).strip() else str(value).strip()
+
+
+def _first(row: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if row.get(key) not in (None, "", []):
+            return row[key]
+    return None
+
+
+def _number(value: Any, field: str) -> float | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{field}: expected a number, got {value!r}")
+    if isinstance(value, str):
+        value = value.strip().lstrip("$€£").replace(",", "")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{field}: expected a number, got {value!r}") from None
+
+
+def _boolean(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if text in ("1", "true", "yes", "y", "t"):
+        return True
+    if text in ("0", "false", "no", "n", "f"):
+        return False
+    raise ValueError(f"{field}: expected true/false, got {value!r}")
+
+
+def _strings(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        parts = value.split(LIST_SEPARATOR)
+    elif isinstance(value, list | tuple):
+        parts = [str(v) for v in value if v is not None]
+    else:
+        parts = [str(value)]
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _attributes(row: dict[str, Any]) -> dict[str, list[str]]:
+    raw = row.get("attributes") or {}
+    if isinstance(raw, str):  # a CSV cell holding JSON
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ValueError("attributes: not a JSON object") from None
+    if not isinstance(raw, dict):
+        raise ValueError("attributes: expected an object of name → value(s)")
+    # Extra scalar fields (a CSV's extra columns, "department", …) are attributes too.
+    extras = {
+        k: v
+        for k, v in row.items()
+        if k not in KNOWN_KEYS and _is_scalar_or_scalars(v)
+    }
+    raw = {**extras, **raw}
+    attributes: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        if isinstance(value, bool):  # flags such as eco_collection: true → "yes"
+            attributes[str(key)] = ["yes" if value else "no"]
+        elif isinstance(value, dict):
+            raise ValueError(f"attributes.{key}: nested objects are not supported")
+        elif values := _strings(value):
+            attributes[str(key)] = values
+    return attributes
+
+
+def _is_scalar_or_scalars(value: Any) -> bool:
+    scalar = (str, int, float, bool)
+    if isinstance(value, list):
+        return all(isinstance(v, scalar) for v in value)
+    return isinstance(value, scalar)
+
+
+def _variant_fields(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ValueError("variants: each variant must be an object")
+    fields = {k: raw[k] for k in ("sku", "color", "size", "price", "images") if k in raw}
+    if "available" in raw or "in_stock" in raw:
+        fields["available"] = _boolean(raw.get("available", raw.get("in_stock")), "available")
+    return fields
+
+
+def _images(row: dict[str, Any]) -> list[str]:
+    images: list[str] = []
+    for key in IMAGE_KEYS:
+        images += _strings(row.get(key))
+    for variant in row.get("variants") or []:
+        if isinstance(variant, dict):
+            images += _strings(variant.get("images"))
+    return list(dict.fromkeys(images))  # de-duplicated, main photo first
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'row'}: {err['msg']}"
+            for err in exc.errors()
+        )
+    return str(exc)

