@@ -1,0 +1,1 @@
+"""Offline evaluations and benchmarks."""

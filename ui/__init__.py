@@ -1,0 +1,1 @@
+"""The Gradio app: shopper chat and agent console."""

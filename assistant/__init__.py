@@ -1,0 +1,1 @@
+"""The product core: settings, dialogue engine, pipeline and the `aisle` command."""

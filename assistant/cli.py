@@ -1,0 +1,203 @@
+"""The `aisle` command. Heavy imports happen inside the commands, so `--help` is instant."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .config import Settings
+
+app = typer.Typer(
+    help="Aisle: a conversational shopping assistant that runs on your own catalog.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+IndexDir = Annotated[
+    Path | None,
+    typer.Option("--index-dir", help="index folder [env AISLE_INDEX_DIR; default: user cache]"),
+]
+ChromaUrl = Annotated[
+    str | None, typer.Option("--chroma-url", help="Chroma server URL [env AISLE_CHROMA_URL]")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that are the user's input or environment, shown without a traceback."""
+    from retrieval.index import IndexNotFoundError
+    from retrieval.loaders import CatalogFormatError
+    from retrieval.models import ModelUnavailableError
+    from retrieval.vector_store import StoreUnavailableError
+
+    return (IndexNotFoundError, CatalogFormatError, ModelUnavailableError,
+            StoreUnavailableError, ValueError, OSError)
+
+
+@app.command()
+def ingest(
+    catalog: Annotated[Path, typer.Argument(help="catalog file: .jsonl or .csv")],
+    images: Annotated[
+        Path | None, typer.Option("--images", help="folder the image paths are relative to")
+    ] = None,
+    index_dir: IndexDir = None,
+    chroma_url: ChromaUrl = None,
+    text_model: Annotated[
+        str | None, typer.Option(help="minilm | mpnet | local folder | hub id")
+    ] = None,
+    image_model: Annotated[
+        str | None, typer.Option(help="efficientnet-lite0 | none | CLIP folder or hub id")
+    ] = None,
+    as_json: AsJson = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+) -> None:
+    """Validate, embed and index a catalog (incremental: unchanged products are kept)."""
+    settings = Settings().with_overrides(
+        index_dir=index_dir, chroma_url=chroma_url, text_model=text_model, image_model=image_model
+    )
+    from retrieval.ingest import ingest as run_ingest
+
+    if images is not None and not images.is_dir():
+        raise _fail(f"--images {images}: not a folder")
+    try:
+        report = run_ingest(catalog, settings, images_dir=images, progress=not quiet and not as_json)
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(report.model_dump_json(indent=2))
+        return
+    _print_ingest_report(report)
+
+
+def _print_ingest_report(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"Ingested {report.catalog} → {report.index_dir}", show_header=False)
+    rate = report.texts_embedded / report.text_seconds if report.text_seconds else 0
+    photo_rate = report.photos_encoded / report.image_seconds if report.image_seconds else 0
+    rows = [
+        ("rows read", report.rows_read),
+        ("indexed", f"{report.indexed} ({report.added} new, {report.updated} updated, "
+                    f"{report.unchanged} unchanged; {report.hidden} hidden components)"),
+        ("removed", report.removed),
+        ("skipped", len(report.skipped)),
+        ("images missing", len(report.missing_images)),
+        ("texts embedded", f"{report.texts_embedded} ({rate:.0f}/s)"),
+        ("photos encoded", f"{report.photos_encoded} ({photo_rate:.1f}/s), "
+                           f"{report.photos_reused} reused"),
+        ("time", f"{report.seconds:.1f} s"),
+    ]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    console.print(table)
+    for err in report.skipped[:50]:
+        console.print(f"[yellow]line {err.line}[/]: {err.reason}", highlight=False)
+    for miss in report.missing_images[:50]:
+        console.print(f"[yellow]image[/] {miss.image} ({miss.product_id}): {miss.reason}",
+                      highlight=False)
+    hidden = len(report.skipped) + len(report.missing_images) - 100
+    if hidden > 0:
+        console.print(f"… and {hidden} more (use --json for the full list)")
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="what the shopper is looking for")] = "",
+    image: Annotated[Path | None, typer.Option("--image", help="a photo to match")] = None,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option("--filter", "-f", help="key=value or key!=value; repeatable"),
+    ] = None,
+    k: Annotated[int, typer.Option("-k", help="how many products", min=1, max=1000)] = 10,
+    index_dir: IndexDir = None,
+    chroma_url: ChromaUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Hybrid search (BM25 + dense text + image signals) with hard filters."""
+    if not text.strip() and image is None and not filters:
+        raise _fail("give a query text, --image, or at least one --filter")
+    settings = Settings().with_overrides(index_dir=index_dir, chroma_url=chroma_url)
+    from retrieval.filter_syntax import parse_filters
+    from retrieval.index import ProductIndex
+    from retrieval.schema import SearchRequest
+    from retrieval.search import HybridSearcher
+
+    try:
+        index = ProductIndex(settings)
+        parsed = parse_filters(filters or [], index.facets.attribute_keys)
+        searcher = HybridSearcher(index)
+        result = searcher.search(
+            SearchRequest(text=text, image_path=str(image) if image else None, filters=parsed, k=k)
+        )
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(_search_json(text, parsed, result), indent=2, ensure_ascii=False))
+        return
+    _print_search(result)
+
+
+def _search_json(text, filters, result) -> dict:
+    return {
+        "query": text,
+        "filters": filters.model_dump(exclude_defaults=True),
+        "total_matching": result.total_matching,
+        "empty_reason": result.empty_reason,
+        "ranker": "hybrid retrieval order (no trained ranker)",
+        "results": [
+            {
+                "id": c.product.id,
+                "title": c.product.title,
+                "price": c.product.price,
+                "currency": c.product.currency,
+                "category": c.product.category,
+                "colors": c.product.colors,
+                "score": round(c.score, 6),
+                "signals": {k: v.model_dump() for k, v in c.signals.items()},
+                "matching_variants": [
+                    v.model_dump(exclude_defaults=True) for v in c.matching_variants
+                ],
+            }
+            for c in result.candidates
+        ],
+        "timings_ms": result.timings_ms,
+    }
+
+
+def _print_search(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not result.candidates:
+        console.print(f"No products: {result.empty_reason or 'nothing relevant found'}")
+        return
+    table = Table(title=f"{len(result.candidates)} of {result.total_matching} matching products")
+    for col in ("#", "id", "title", "price", "category", "signals (rank)"):
+        table.add_column(col)
+    for i, c in enumerate(result.candidates, 1):
+        signals = " ".join(f"{k}:{v.rank}" for k, v in c.signals.items())
+        price = f"{c.product.price:.2f}" if c.product.price is not None else "—"
+        table.add_row(str(i), c.product.id, c.product.title, price, c.product.category, signals)
+    console.print(table)
+    console.print(f"[dim]{result.timings_ms.get('total_ms', 0):.1f} ms[/]")
+
+
+def main() -> None:  # pragma: no cover - `python -m assistant.cli`
+    app(prog_name="aisle")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

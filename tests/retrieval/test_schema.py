@@ -1,0 +1,44 @@
+import math
+
+import pytest
+from pydantic import ValidationError
+
+from retrieval.schema import Product, SearchFilters, Variant
+
+
+def test_blank_id_and_negative_price_are_rejected():
+    with pytest.raises(ValidationError, match="id"):
+        Product(id="  ", title="x")
+    with pytest.raises(ValidationError, match="price"):
+        Product(id="a", title="x", price=-1)
+    with pytest.raises(ValidationError, match="finite"):
+        Product(id="a", title="x", price=math.inf)
+
+
+def test_colours_and_sizes_come_from_options_variants_and_attributes():
+    p = Product(
+        id="a", title="t", variant_options={"color": ["Blue"]},
+        variants=[Variant(color="blue", size="M"), Variant(color="Red", size="L")],
+        attributes={"color": ["Black"]},
+    )
+    assert p.colors == ["Blue", "Red", "Black"]  # "blue" folds into "Blue"
+    assert p.sizes == ["M", "L"]
+
+
+def test_a_product_without_variants_gets_one_per_colour_and_size():
+    p = Product(id="a", title="t", price=5, variant_options={"color": ["Blue", "Red"], "size": ["S"]})
+    combos = {(v.color, v.size) for v in p.purchasable_variants()}
+    assert combos == {("Blue", "S"), ("Red", "S")}
+    assert Product(id="b", title="t").purchasable_variants()[0].color is None
+
+
+def test_content_hash_follows_content_and_photo_bytes():
+    p = Product(id="a", title="t", images=["x.jpg"])
+    assert p.content_hash({"x.jpg": "1"}) == p.content_hash({"x.jpg": "1"})
+    assert p.content_hash({"x.jpg": "1"}) != p.content_hash({"x.jpg": "2"})
+    assert p.content_hash() != Product(id="a", title="t2", images=["x.jpg"]).content_hash()
+
+
+def test_price_range_must_be_ordered():
+    with pytest.raises(ValidationError, match="above"):
+        SearchFilters(price_min=50, price_max=10)
