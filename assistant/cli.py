@@ -40,8 +40,14 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from retrieval.models import ModelUnavailableError
     from retrieval.vector_store import StoreUnavailableError
 
-    return (IndexNotFoundError, CatalogFormatError, ModelUnavailableError,
-            StoreUnavailableError, ValueError, OSError)
+    return (
+        IndexNotFoundError,
+        CatalogFormatError,
+        ModelUnavailableError,
+        StoreUnavailableError,
+        ValueError,
+        OSError,
+    )
 
 
 @app.command()
@@ -70,7 +76,9 @@ def ingest(
     if images is not None and not images.is_dir():
         raise _fail(f"--images {images}: not a folder")
     try:
-        report = run_ingest(catalog, settings, images_dir=images, progress=not quiet and not as_json)
+        report = run_ingest(
+            catalog, settings, images_dir=images, progress=not quiet and not as_json
+        )
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
     if as_json:
@@ -89,14 +97,19 @@ def _print_ingest_report(report) -> None:
     photo_rate = report.photos_encoded / report.image_seconds if report.image_seconds else 0
     rows = [
         ("rows read", report.rows_read),
-        ("indexed", f"{report.indexed} ({report.added} new, {report.updated} updated, "
-                    f"{report.unchanged} unchanged; {report.hidden} hidden components)"),
+        (
+            "indexed",
+            f"{report.indexed} ({report.added} new, {report.updated} updated, "
+            f"{report.unchanged} unchanged; {report.hidden} hidden components)",
+        ),
         ("removed", report.removed),
         ("skipped", len(report.skipped)),
         ("images missing", len(report.missing_images)),
         ("texts embedded", f"{report.texts_embedded} ({rate:.0f}/s)"),
-        ("photos encoded", f"{report.photos_encoded} ({photo_rate:.1f}/s), "
-                           f"{report.photos_reused} reused"),
+        (
+            "photos encoded",
+            f"{report.photos_encoded} ({photo_rate:.1f}/s), {report.photos_reused} reused",
+        ),
         ("time", f"{report.seconds:.1f} s"),
     ]
     for name, value in rows:
@@ -105,8 +118,9 @@ def _print_ingest_report(report) -> None:
     for err in report.skipped[:50]:
         console.print(f"[yellow]line {err.line}[/]: {err.reason}", highlight=False)
     for miss in report.missing_images[:50]:
-        console.print(f"[yellow]image[/] {miss.image} ({miss.product_id}): {miss.reason}",
-                      highlight=False)
+        console.print(
+            f"[yellow]image[/] {miss.image} ({miss.product_id}): {miss.reason}", highlight=False
+        )
     hidden = len(report.skipped) + len(report.missing_images) - 100
     if hidden > 0:
         console.print(f"… and {hidden} more (use --json for the full list)")

@@ -67,7 +67,9 @@ def product_matches(product: Product, filters: SearchFilters) -> bool:
     if filters.price_max is not None and (price is None or price > filters.price_max):
         return False
     runs = set(category_sub_paths(product.categories))
-    if filters.categories and not any("/".join(path_segments(c)) in runs for c in filters.categories):
+    if filters.categories and not any(
+        "/".join(path_segments(c)) in runs for c in filters.categories
+    ):
         return False
     if any("/".join(path_segments(c)) in runs for c in filters.exclude_categories):
         return False
@@ -122,7 +124,9 @@ class FacetIndex:
                     lists[f"attr:{normalise(key)}:{value}"].append(row)
             for variant in product.purchasable_variants():
                 v_row.append(row)
-                v_color.append(colors.setdefault(variant.color, len(colors)) if variant.color else -1)
+                v_color.append(
+                    colors.setdefault(variant.color, len(colors)) if variant.color else -1
+                )
                 v_size.append(sizes.setdefault(variant.size, len(sizes)) if variant.size else -1)
                 v_avail.append(variant.available)
         return cls(
@@ -145,14 +149,24 @@ class FacetIndex:
         offsets = np.cumsum([0] + [len(self.postings[k]) for k in names])
         np.savez(
             folder / "facets.npz",
-            price=self.price, available=self.available, visible=self.visible,
-            variant_row=self.variant_row, variant_color=self.variant_color,
-            variant_size=self.variant_size, variant_available=self.variant_available,
-            postings=np.concatenate([self.postings[k] for k in names]) if names else np.zeros(0, np.int32),
+            price=self.price,
+            available=self.available,
+            visible=self.visible,
+            variant_row=self.variant_row,
+            variant_color=self.variant_color,
+            variant_size=self.variant_size,
+            variant_available=self.variant_available,
+            postings=np.concatenate([self.postings[k] for k in names])
+            if names
+            else np.zeros(0, np.int32),
             offsets=offsets,
         )
-        meta = {"posting_keys": names, "colors": self.colors, "sizes": self.sizes,
-                "attribute_keys": self.attribute_keys}
+        meta = {
+            "posting_keys": names,
+            "colors": self.colors,
+            "sizes": self.sizes,
+            "attribute_keys": self.attribute_keys,
+        }
         (folder / "facets.json").write_text(json.dumps(meta, ensure_ascii=False))
 
     @classmethod
@@ -164,11 +178,17 @@ class FacetIndex:
             key: flat[offsets[i] : offsets[i + 1]] for i, key in enumerate(meta["posting_keys"])
         }
         return cls(
-            price=arrays["price"], available=arrays["available"], visible=arrays["visible"],
-            postings=postings, variant_row=arrays["variant_row"],
-            variant_color=arrays["variant_color"], variant_size=arrays["variant_size"],
-            variant_available=arrays["variant_available"], colors=meta["colors"],
-            sizes=meta["sizes"], attribute_keys=meta["attribute_keys"],
+            price=arrays["price"],
+            available=arrays["available"],
+            visible=arrays["visible"],
+            postings=postings,
+            variant_row=arrays["variant_row"],
+            variant_color=arrays["variant_color"],
+            variant_size=arrays["variant_size"],
+            variant_available=arrays["variant_available"],
+            colors=meta["colors"],
+            sizes=meta["sizes"],
+            attribute_keys=meta["attribute_keys"],
         )
 
     # ---- evaluating ---------------------------------------------------------------------
@@ -214,14 +234,19 @@ class FacetIndex:
             m &= ~self._union(f"attr:{normalise(key)}:{normalise(v)}" for v in values)
 
         if (
-            filters.colors or filters.sizes or filters.exclude_colors
-            or filters.exclude_sizes or filters.available_only
+            filters.colors
+            or filters.sizes
+            or filters.exclude_colors
+            or filters.exclude_sizes
+            or filters.available_only
         ):
             ok = np.ones(len(self.variant_row), dtype=bool)
             if filters.colors:
                 ok &= self._vocab_lut(self.colors, filters.colors, True)[self.variant_color]
             if filters.exclude_colors:
-                ok &= ~self._vocab_lut(self.colors, filters.exclude_colors, True)[self.variant_color]
+                ok &= ~self._vocab_lut(self.colors, filters.exclude_colors, True)[
+                    self.variant_color
+                ]
             if filters.sizes:
                 ok &= self._vocab_lut(self.sizes, filters.sizes, False)[self.variant_size]
             if filters.exclude_sizes:
@@ -263,7 +288,9 @@ class FacetIndex:
         """The catalog's own words for each facet (what the dialogue engine may use)."""
         categories = sorted(k.split(":", 1)[1] for k in self.postings if k.startswith("category:"))
         vocab: dict[str, list[str]] = {
-            "category": categories, "color": sorted(self.colors), "size": self.sizes,
+            "category": categories,
+            "color": sorted(self.colors),
+            "size": self.sizes,
         }
         for key in self.postings:
             if key.startswith("attr:"):

@@ -10,8 +10,15 @@ from collections.abc import Iterable
 
 from .schema import SearchFilters, normalise
 
-_ALIASES = {"colour": "color", "colors": "color", "colours": "color", "sizes": "size",
-            "categories": "category", "max_price": "price_max", "min_price": "price_min"}
+_ALIASES = {
+    "colour": "color",
+    "colors": "color",
+    "colours": "color",
+    "sizes": "size",
+    "categories": "category",
+    "max_price": "price_max",
+    "min_price": "price_min",
+}
 _LIST_FIELDS = {"category": "categories", "color": "colors", "size": "sizes"}
 
 
@@ -19,7 +26,9 @@ class FilterSyntaxError(ValueError):
     pass
 
 
-def parse_filters(items: Iterable[str], attribute_keys: Iterable[str] | None = None) -> SearchFilters:
+def parse_filters(
+    items: Iterable[str], attribute_keys: Iterable[str] | None = None
+) -> SearchFilters:
     """`attribute_keys`: the catalog's attribute names; an unknown key is an error that
     lists them, so a typo never silently filters nothing."""
     known = {normalise(k): k for k in attribute_keys} if attribute_keys is not None else None

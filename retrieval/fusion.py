@@ -28,7 +28,9 @@ def fuse(
     detail: dict[int, dict[str, tuple[int, float]]] = {}
     for name, ranking in rankings.items():
         weight = weights.get(name, 1.0)
-        for rank, (row, score) in enumerate(zip(ranking.rows.tolist(), ranking.scores.tolist()), 1):
+        for rank, (row, score) in enumerate(
+            zip(ranking.rows.tolist(), ranking.scores.tolist(), strict=True), 1
+        ):
             fused[row] = fused.get(row, 0.0) + weight / (k + rank)
             detail.setdefault(row, {})[name] = (rank, score)
     order = sorted(fused, key=lambda r: (-fused[r], r))

@@ -64,15 +64,26 @@ class VectorArrays(BaseModel, arbitrary_types_allowed=True):
     pair_product: np.ndarray  # pairs: product row
     pair_photo: np.ndarray  # pairs: photo index
 
-    NAMES: ClassVar[tuple[str, ...]] = ("text", "image_text", "has_image", "color", "photo_visual", "photo_text",
-              "photo_color", "pair_product", "pair_photo")
+    NAMES: ClassVar[tuple[str, ...]] = (
+        "text",
+        "image_text",
+        "has_image",
+        "color",
+        "photo_visual",
+        "photo_text",
+        "photo_color",
+        "pair_product",
+        "pair_photo",
+    )
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name in self.NAMES:
             _atomic(folder / f"{name}.npy", lambda p, n=name: np.save(p, getattr(self, n)))
-        _atomic(folder / "photo_digests.json",
-                lambda p: Path(p).write_text(json.dumps(self.photo_digests)))
+        _atomic(
+            folder / "photo_digests.json",
+            lambda p: Path(p).write_text(json.dumps(self.photo_digests)),
+        )
 
     @classmethod
     def load(cls, folder: Path) -> VectorArrays:
@@ -172,7 +183,9 @@ class ProductIndex:
         if not (self.dir / "products.sqlite").exists():
             return {}
         with self._db() as db:
-            return {pid: (row, h) for pid, row, h in db.execute("SELECT id, row, hash FROM products")}
+            return {
+                pid: (row, h) for pid, row, h in db.execute("SELECT id, row, hash FROM products")
+            }
 
     def write(
         self,
@@ -196,7 +209,9 @@ class ProductIndex:
                     for row, (p, h) in enumerate(zip(products, hashes, strict=True))
                 ),
             )
-        _atomic(self.dir / "manifest.json", lambda p: Path(p).write_text(manifest.model_dump_json()))
+        _atomic(
+            self.dir / "manifest.json", lambda p: Path(p).write_text(manifest.model_dump_json())
+        )
         for name in ("manifest", "facets", "lexical", "vectors", "ids", "row_of"):
             self.__dict__.pop(name, None)
 

@@ -70,7 +70,9 @@ def ingest(
     products, errors = load_catalog(catalog)
     index.store.client  # noqa: B018 - fail now, naming the store, rather than after embedding
     report = IngestReport(
-        catalog=str(catalog), index_dir=str(index.dir), skipped=errors,
+        catalog=str(catalog),
+        index_dir=str(index.dir),
+        skipped=errors,
         rows_read=len(products) + len(errors),
     )
     if images_dir is None and (catalog.parent / "images").is_dir():
@@ -129,11 +131,17 @@ def ingest(
     t0 = time.perf_counter()
     facets = FacetIndex.build(products)
     lexical = LexicalIndex.build(texts)
-    _sync_chroma(index, products, changed, set(old) - {p.id for p in products}, vectors, old_vectors)
+    _sync_chroma(
+        index, products, changed, set(old) - {p.id for p in products}, vectors, old_vectors
+    )
     manifest = Manifest(
-        text_model=config.text_model, text_dim=dim, image_model=config.image_model,
-        visual_dim=vectors.photo_visual.shape[1], text_space_dim=vectors.image_text.shape[1],
-        products=len(products), photos=len(vectors.photo_digests),
+        text_model=config.text_model,
+        text_dim=dim,
+        image_model=config.image_model,
+        visual_dim=vectors.photo_visual.shape[1],
+        text_space_dim=vectors.image_text.shape[1],
+        products=len(products),
+        photos=len(vectors.photo_digests),
     )
     index.write(products, hashes, manifest, facets, lexical, vectors)
     report.store_seconds = time.perf_counter() - t0
@@ -154,7 +162,9 @@ def _find_photos(
                 continue
             if ref.startswith(("http://", "https://")):
                 reason = "remote image not fetched (pass --images with local copies)"
-                report.missing_images.append(MissingImage(product_id=product.id, image=ref, reason=reason))
+                report.missing_images.append(
+                    MissingImage(product_id=product.id, image=ref, reason=reason)
+                )
                 digests[ref] = ""
                 continue
             path = Path(ref) if Path(ref).is_absolute() or images_dir is None else images_dir / ref
@@ -163,7 +173,9 @@ def _find_photos(
                 paths[ref] = path
             except OSError as exc:
                 reason = "file not found" if isinstance(exc, FileNotFoundError) else str(exc)
-                report.missing_images.append(MissingImage(product_id=product.id, image=ref, reason=reason))
+                report.missing_images.append(
+                    MissingImage(product_id=product.id, image=ref, reason=reason)
+                )
                 digests[ref] = ""
     return paths, digests
 
@@ -191,8 +203,13 @@ def _encode_photos(
     for ref, path in photo_paths.items():
         by_digest.setdefault(digests_of[ref], path)
     if encoder is None:
-        return _Photos(digests=[], visual=np.zeros((0, 0), np.float32),
-                       text=np.zeros((0, 0), np.float32), color=np.zeros((0, len(BASIC_COLORS))), new=[])
+        return _Photos(
+            digests=[],
+            visual=np.zeros((0, 0), np.float32),
+            text=np.zeros((0, 0), np.float32),
+            color=np.zeros((0, len(BASIC_COLORS))),
+            new=[],
+        )
     old_at = {d: i for i, d in enumerate(old_vectors.photo_digests)} if old_vectors else {}
     digests, visual, text, color, new = [], [], [], [], []
     for d in by_digest:
@@ -213,7 +230,9 @@ def _encode_photos(
                 batch.append(d)
             except (OSError, ValueError) as exc:
                 report.missing_images.append(
-                    MissingImage(product_id="", image=str(by_digest[d]), reason=f"unreadable: {exc}")
+                    MissingImage(
+                        product_id="", image=str(by_digest[d]), reason=f"unreadable: {exc}"
+                    )
                 )
         if images:
             feats = encoder.encode(images)
@@ -266,9 +285,16 @@ def _assemble(
     norms = np.linalg.norm(image_text, axis=1, keepdims=True)
     image_text = np.where(norms > 0, image_text / np.maximum(norms, 1e-12), 0).astype(np.float32)
     return VectorArrays(
-        text=text_vecs, image_text=image_text, has_image=has_image, color=color,
-        photo_visual=photos.visual, photo_text=photos.text, photo_color=photos.color,
-        photo_digests=photos.digests, pair_product=pair_product, pair_photo=pair_photo,
+        text=text_vecs,
+        image_text=image_text,
+        has_image=has_image,
+        color=color,
+        photo_visual=photos.visual,
+        photo_text=photos.text,
+        photo_color=photos.color,
+        photo_digests=photos.digests,
+        pair_product=pair_product,
+        pair_photo=pair_photo,
     )
 
 
@@ -282,14 +308,18 @@ def _sync_chroma(
 ) -> None:
     store = index.store
     ids = [products[i].id for i in changed]
-    metas = [product_metadata(products[i], category_sub_paths(products[i].categories)) for i in changed]
+    metas = [
+        product_metadata(products[i], category_sub_paths(products[i].categories)) for i in changed
+    ]
     store.upsert(TEXT, ids, vectors.text[changed], metas)
     with_image = [j for j, i in enumerate(changed) if vectors.has_image[i]]
     without = [ids[j] for j, i in enumerate(changed) if not vectors.has_image[i]]
     if vectors.image_text.shape[1]:
         store.upsert(
-            IMAGE_TEXT, [ids[j] for j in with_image],
-            vectors.image_text[[changed[j] for j in with_image]], [metas[j] for j in with_image],
+            IMAGE_TEXT,
+            [ids[j] for j in with_image],
+            vectors.image_text[[changed[j] for j in with_image]],
+            [metas[j] for j in with_image],
         )
     stale = sorted(removed)
     store.delete(TEXT, stale)

@@ -28,12 +28,37 @@ COLOR_KEYS = ("color", "colors", "colour", "colours")
 SIZE_KEYS = ("size", "sizes")
 # Columns that are read into fields; every other column of a CSV becomes an attribute.
 KNOWN_KEYS = {
-    *ID_KEYS, *TITLE_KEYS, *DESCRIPTION_KEYS, *CATEGORY_KEYS, *IMAGE_KEYS, *RATING_KEYS,
-    *COLOR_KEYS, *SIZE_KEYS, "categories", "price", "special_price", "sale_price",
-    "list_price", "currency", "attributes", "variant_options", "variants", "review_count",
-    "reviews", "available", "in_stock", "visible_individually", "visible", "images_by_color",
-    "type", "attribute_set", "url_key", "source_file", "components",
-    "price_note", "url",
+    *ID_KEYS,
+    *TITLE_KEYS,
+    *DESCRIPTION_KEYS,
+    *CATEGORY_KEYS,
+    *IMAGE_KEYS,
+    *RATING_KEYS,
+    *COLOR_KEYS,
+    *SIZE_KEYS,
+    "categories",
+    "price",
+    "special_price",
+    "sale_price",
+    "list_price",
+    "currency",
+    "attributes",
+    "variant_options",
+    "variants",
+    "review_count",
+    "reviews",
+    "available",
+    "in_stock",
+    "visible_individually",
+    "visible",
+    "images_by_color",
+    "type",
+    "attribute_set",
+    "url_key",
+    "source_file",
+    "components",
+    "price_note",
+    "url",
 }
 LIST_SEPARATOR = "|"  # inside a CSV cell: "Blue|Black"
 
@@ -53,7 +78,9 @@ def load_catalog(path: Path) -> tuple[list[Product], list[RowError]]:
     elif suffix in (".csv", ".tsv"):
         rows = _csv_rows(path, delimiter="\t" if suffix == ".tsv" else ",")
     else:
-        raise CatalogFormatError(f"{path.name}: unknown catalog format {suffix!r}; use JSONL or CSV")
+        raise CatalogFormatError(
+            f"{path.name}: unknown catalog format {suffix!r}; use JSONL or CSV"
+        )
 
     products: list[Product] = []
     errors: list[RowError] = []
@@ -71,7 +98,8 @@ def load_catalog(path: Path) -> tuple[list[Product], list[RowError]]:
             errors.append(
                 RowError(
                     line=line,
-                    reason=f"duplicate id {product.id!r} (first seen on line {first_line[product.id]})",
+                    reason=f"duplicate id {product.id!r} "
+                    f"(first seen on line {first_line[product.id]})",
                     product_id=product.id,
                 )
             )
@@ -133,9 +161,7 @@ def map_row(row: dict[str, Any]) -> Product:
         price, list_price = special, price
 
     attributes = _attributes(row)
-    variant_options = {
-        str(k): _strings(v) for k, v in (row.get("variant_options") or {}).items()
-    }
+    variant_options = {str(k): _strings(v) for k, v in (row.get("variant_options") or {}).items()}
     for name, keys in (("color", COLOR_KEYS), ("size", SIZE_KEYS)):
         value = _first(row, keys)
         if value is not None and name not in variant_options:
@@ -227,11 +253,7 @@ def _attributes(row: dict[str, Any]) -> dict[str, list[str]]:
     if not isinstance(raw, dict):
         raise ValueError("attributes: expected an object of name → value(s)")
     # Extra scalar fields (a CSV's extra columns, "department", …) are attributes too.
-    extras = {
-        k: v
-        for k, v in row.items()
-        if k not in KNOWN_KEYS and _is_scalar_or_scalars(v)
-    }
+    extras = {k: v for k, v in row.items() if k not in KNOWN_KEYS and _is_scalar_or_scalars(v)}
     raw = {**extras, **raw}
     attributes: dict[str, list[str]] = {}
     for key, value in raw.items():
@@ -273,7 +295,6 @@ def _images(row: dict[str, Any]) -> list[str]:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'row'}: {err['msg']}"
-            for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'row'}: {err['msg']}" for err in exc.errors()
         )
     return str(exc)

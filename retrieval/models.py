@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import hashlib
 import importlib.metadata
 import importlib.util
+import io
 import os
 import zipfile
 from dataclasses import dataclass

@@ -79,8 +79,10 @@ class HybridSearcher:
         lap("filter_ms")
         if total == 0:
             return SearchResult(
-                candidates=[], total_matching=0,
-                empty_reason=facets.explain_empty(request.filters), timings_ms=timings,
+                candidates=[],
+                total_matching=0,
+                empty_reason=facets.explain_empty(request.filters),
+                timings_ms=timings,
             )
 
         rankings: dict[str, Ranking] = {}
@@ -211,6 +213,4 @@ class HybridSearcher:
 
 
 def _has_variant_constraints(filters: SearchFilters) -> bool:
-    return bool(
-        filters.colors or filters.sizes or filters.exclude_colors or filters.exclude_sizes
-    )
+    return bool(filters.colors or filters.sizes or filters.exclude_colors or filters.exclude_sizes)

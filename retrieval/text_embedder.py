@@ -46,7 +46,10 @@ class TextEmbedder:
     @property
     def dim(self) -> int:
         model = self.model
-        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        get_dim = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
         return int(get_dim())
 
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:

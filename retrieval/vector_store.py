@@ -3,6 +3,7 @@ or a Chroma server by URL (`chroma run`) when a shop outgrows one machine."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,7 +61,9 @@ class VectorStore:
             return self.client.get_or_create_collection(
                 self._name(name),
                 embedding_function=None,  # we pass our own vectors; the default downloads a model
-                configuration={"hnsw": {"space": "cosine", "ef_search": 128, "ef_construction": 128}},
+                configuration={
+                    "hnsw": {"space": "cosine", "ef_search": 128, "ef_construction": 128}
+                },
             )
         except StoreUnavailableError:
             raise
@@ -110,10 +113,8 @@ class VectorStore:
         return self.collection(name).count()
 
     def drop(self, name: str) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already gone
             self.client.delete_collection(self._name(name))
-        except Exception:  # already gone
-            pass
         self.collection.cache_clear()
 
 

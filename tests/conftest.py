@@ -15,12 +15,57 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 LUMA = REPO / "data" / "luma"
 
-WORDS = (
-    "jacket hoodie shorts pants tee tank bag backpack watch bottle yoga mat ball blue red "
-    "green black white yellow gray purple orange waterproof warm light hiking running gym "
-    "men women tops bottoms gear cotton wool nylon leather polyester rain wind zip pullover "
-    "trail sport summer winter cheap soft strap"
-).split()
+WORDS = [
+    "jacket",
+    "hoodie",
+    "shorts",
+    "pants",
+    "tee",
+    "tank",
+    "bag",
+    "backpack",
+    "watch",
+    "bottle",
+    "yoga",
+    "mat",
+    "ball",
+    "blue",
+    "red",
+    "green",
+    "black",
+    "white",
+    "yellow",
+    "gray",
+    "purple",
+    "orange",
+    "waterproof",
+    "warm",
+    "light",
+    "hiking",
+    "running",
+    "gym",
+    "men",
+    "women",
+    "tops",
+    "bottoms",
+    "gear",
+    "cotton",
+    "wool",
+    "nylon",
+    "leather",
+    "polyester",
+    "rain",
+    "wind",
+    "zip",
+    "pullover",
+    "trail",
+    "sport",
+    "summer",
+    "winter",
+    "cheap",
+    "soft",
+    "strap",
+]
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +83,14 @@ def tiny_text_model(tmp_path_factory) -> str:
     import torch
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
     BertModel(config).save_pretrained(raw)
     transformer = models.Transformer(str(raw), max_seq_length=64)
     pooling = models.Pooling(transformer.get_embedding_dimension(), "mean")
@@ -62,21 +113,56 @@ def _photo(path: Path, rgb: tuple[int, int, int], shape: str = "square") -> None
 
 
 TINY_PRODUCTS = [
-    {"id": "J1", "title": "Trail rain jacket", "description": "Waterproof nylon jacket for hiking.",
-     "category": "Men/Tops/Jackets", "price": 70, "attributes": {"material": ["Nylon"]},
-     "variants": [{"color": "Blue", "size": "M"}, {"color": "Yellow", "size": "L"}],
-     "images": ["j1.png"]},
-    {"id": "J2", "title": "Warm wool jacket", "description": "A warm winter jacket.",
-     "category": "Women/Tops/Jackets", "price": 95, "attributes": {"material": ["Wool"]},
-     "variant_options": {"color": ["Red"], "size": ["S", "M"]}, "images": ["j2.png"]},
-    {"id": "H1", "title": "Pullover hoodie", "description": "Soft cotton hoodie for the gym.",
-     "category": "Men/Tops/Hoodies", "price": 45, "attributes": {"material": ["Cotton"]},
-     "variants": [{"color": "Yellow", "size": "M"}], "images": ["h1.png"]},
-    {"id": "B1", "title": "Hiking backpack", "description": "A light backpack with a strap.",
-     "category": "Gear/Bags", "price": 38, "attributes": {"material": ["Nylon", "Leather"]},
-     "color": "Black", "images": ["b1.png", "missing.png"]},
-    {"id": "W1", "title": "Sport watch", "description": "Running watch.", "category": "Gear/Watches",
-     "price": 54, "images": ["w1.png"], "rating": 4.5, "review_count": 3},
+    {
+        "id": "J1",
+        "title": "Trail rain jacket",
+        "description": "Waterproof nylon jacket for hiking.",
+        "category": "Men/Tops/Jackets",
+        "price": 70,
+        "attributes": {"material": ["Nylon"]},
+        "variants": [{"color": "Blue", "size": "M"}, {"color": "Yellow", "size": "L"}],
+        "images": ["j1.png"],
+    },
+    {
+        "id": "J2",
+        "title": "Warm wool jacket",
+        "description": "A warm winter jacket.",
+        "category": "Women/Tops/Jackets",
+        "price": 95,
+        "attributes": {"material": ["Wool"]},
+        "variant_options": {"color": ["Red"], "size": ["S", "M"]},
+        "images": ["j2.png"],
+    },
+    {
+        "id": "H1",
+        "title": "Pullover hoodie",
+        "description": "Soft cotton hoodie for the gym.",
+        "category": "Men/Tops/Hoodies",
+        "price": 45,
+        "attributes": {"material": ["Cotton"]},
+        "variants": [{"color": "Yellow", "size": "M"}],
+        "images": ["h1.png"],
+    },
+    {
+        "id": "B1",
+        "title": "Hiking backpack",
+        "description": "A light backpack with a strap.",
+        "category": "Gear/Bags",
+        "price": 38,
+        "attributes": {"material": ["Nylon", "Leather"]},
+        "color": "Black",
+        "images": ["b1.png", "missing.png"],
+    },
+    {
+        "id": "W1",
+        "title": "Sport watch",
+        "description": "Running watch.",
+        "category": "Gear/Watches",
+        "price": 54,
+        "images": ["w1.png"],
+        "rating": 4.5,
+        "review_count": 3,
+    },
 ]
 
 

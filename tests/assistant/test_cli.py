@@ -28,7 +28,18 @@ def test_ingest_then_search_json(tiny_catalog, tiny_config, monkeypatch):
     assert report["indexed"] == 5 and report["missing_images"][0]["image"] == "missing.png"
 
     result = runner.invoke(
-        app, ["search", "jacket", "--filter", "price_max=80", "-f", "color!=yellow", "-k", "3", "--json"]
+        app,
+        [
+            "search",
+            "jacket",
+            "--filter",
+            "price_max=80",
+            "-f",
+            "color!=yellow",
+            "-k",
+            "3",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -43,7 +54,9 @@ def test_ingest_then_search_json(tiny_catalog, tiny_config, monkeypatch):
     assert json.loads(result.stdout)["results"][0]["id"] == "B1"
 
 
-def test_user_errors_are_named_without_a_traceback(tmp_path, tiny_catalog, tiny_config, monkeypatch):
+def test_user_errors_are_named_without_a_traceback(
+    tmp_path, tiny_catalog, tiny_config, monkeypatch
+):
     monkeypatch.setenv("AISLE_INDEX_DIR", str(tmp_path / "none"))
     result = runner.invoke(app, ["search", "jacket"])
     assert result.exit_code == 2 and "no index in" in result.stderr

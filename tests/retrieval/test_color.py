@@ -11,8 +11,13 @@ def _on_white(rgb):
 
 
 def test_the_product_colour_wins_over_the_white_background():
-    for rgb, name in [((30, 60, 200), "blue"), ((200, 30, 30), "red"), ((40, 160, 60), "green"),
-                      ((20, 20, 20), "black"), ((230, 210, 40), "yellow")]:
+    for rgb, name in [
+        ((30, 60, 200), "blue"),
+        ((200, 30, 30), "red"),
+        ((40, 160, 60), "green"),
+        ((20, 20, 20), "black"),
+        ((230, 210, 40), "yellow"),
+    ]:
         dist = color_distribution(_on_white(rgb))
         assert BASIC_COLORS[int(np.argmax(dist))] == name, (rgb, dist)
         assert abs(dist.sum() - 1) < 1e-5

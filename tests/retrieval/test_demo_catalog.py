@@ -33,9 +33,13 @@ def test_the_whole_catalog_is_indexed_with_every_photo(demo):
 
 @pytest.mark.parametrize(
     "query, category",
-    [("hoodie", "Hoodies & Sweatshirts"), ("a backpack for school", "Gear/Bags"),
-     ("running shorts", "Bottoms/Shorts"), ("sports watch", "Gear/Watches"),
-     ("yoga video", "Training/Video Download")],
+    [
+        ("hoodie", "Hoodies & Sweatshirts"),
+        ("a backpack for school", "Gear/Bags"),
+        ("running shorts", "Bottoms/Shorts"),
+        ("sports watch", "Gear/Watches"),
+        ("yoga video", "Training/Video Download"),
+    ],
 )
 def test_sensible_queries_find_sensible_products(demo, query, category):
     _, searcher = demo
@@ -52,18 +56,28 @@ def test_a_category_filter_narrows_to_the_department(demo):
 
 def test_filters_hold_on_the_real_catalog(demo):
     _, searcher = demo
-    f = SearchFilters(price_max=60, colors=["blue"], sizes=["M"], exclude_colors=["yellow"],
-                      categories=["jackets"])
+    f = SearchFilters(
+        price_max=60,
+        colors=["blue"],
+        sizes=["M"],
+        exclude_colors=["yellow"],
+        categories=["jackets"],
+    )
     result = searcher.search(SearchRequest(text="warm jacket for hiking", filters=f, k=20))
     assert result.candidates and all(product_matches(c.product, f) for c in result.candidates)
-    assert all(("Blue", "M") in {(v.color, v.size) for v in c.matching_variants}
-               for c in result.candidates)
+    assert all(
+        ("Blue", "M") in {(v.color, v.size) for v in c.matching_variants} for c in result.candidates
+    )
 
 
 def test_a_photo_of_a_product_returns_that_product_first(demo):
     _, searcher = demo
-    for photo, pid in [("mh01-gray_main.jpg", "MH01"), ("mb03-black-0.jpg", "24-MB03"),
-                       ("wj08-gray_main.jpg", "WJ08"), ("mg03-br-0.jpg", "24-MG03")]:
+    for photo, pid in [
+        ("mh01-gray_main.jpg", "MH01"),
+        ("mb03-black-0.jpg", "24-MB03"),
+        ("wj08-gray_main.jpg", "WJ08"),
+        ("mg03-br-0.jpg", "24-MG03"),
+    ]:
         path = LUMA / "images" / photo
         if not path.exists():
             pytest.skip(f"{photo} not in the catalog")

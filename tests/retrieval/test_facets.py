@@ -23,30 +23,43 @@ products = st.builds(
     categories=st.lists(st.sampled_from(CATEGORIES), max_size=2),
     price=st.one_of(st.none(), st.floats(0, 200)),
     attributes=st.dictionaries(
-        st.just("material"), st.lists(st.sampled_from(MATERIALS), min_size=1, max_size=2), max_size=1
+        st.just("material"),
+        st.lists(st.sampled_from(MATERIALS), min_size=1, max_size=2),
+        max_size=1,
     ),
     variant_options=st.fixed_dictionaries(
-        {}, optional={"color": st.lists(st.sampled_from(COLORS), min_size=1, max_size=2),
-                      "size": st.lists(st.sampled_from(SIZES), min_size=1, max_size=2)}
+        {},
+        optional={
+            "color": st.lists(st.sampled_from(COLORS), min_size=1, max_size=2),
+            "size": st.lists(st.sampled_from(SIZES), min_size=1, max_size=2),
+        },
     ),
     variants=st.lists(variants, max_size=4),
     available=st.booleans(),
     visible=st.booleans(),
 )
-prices = st.tuples(st.one_of(st.none(), st.floats(0, 50)), st.one_of(st.none(), st.floats(0, 200))).filter(
-    lambda t: t[0] is None or t[1] is None or t[0] <= t[1]
-)
+prices = st.tuples(
+    st.one_of(st.none(), st.floats(0, 50)), st.one_of(st.none(), st.floats(0, 200))
+).filter(lambda t: t[0] is None or t[1] is None or t[0] <= t[1])
 filters = st.builds(
-    lambda price_range, **kw: SearchFilters(price_min=price_range[0], price_max=price_range[1], **kw),
+    lambda price_range, **kw: SearchFilters(
+        price_min=price_range[0], price_max=price_range[1], **kw
+    ),
     price_range=prices,
-    categories=st.lists(st.sampled_from(["men", "jackets", "tops/jackets", "gear/bags", "x"]), max_size=2),
+    categories=st.lists(
+        st.sampled_from(["men", "jackets", "tops/jackets", "gear/bags", "x"]), max_size=2
+    ),
     colors=st.lists(st.sampled_from(["blue", "Red", "navy", "gray"]), max_size=2),
     sizes=st.lists(st.sampled_from(SIZES), max_size=2),
     exclude_colors=st.lists(st.sampled_from(["yellow", "blue"]), max_size=1),
     exclude_sizes=st.lists(st.sampled_from(SIZES), max_size=1),
     exclude_categories=st.lists(st.sampled_from(["women", "bags"]), max_size=1),
-    attributes=st.dictionaries(st.just("material"), st.lists(st.sampled_from(MATERIALS), min_size=1), max_size=1),
-    exclude_attributes=st.dictionaries(st.just("material"), st.lists(st.sampled_from(MATERIALS), min_size=1), max_size=1),
+    attributes=st.dictionaries(
+        st.just("material"), st.lists(st.sampled_from(MATERIALS), min_size=1), max_size=1
+    ),
+    exclude_attributes=st.dictionaries(
+        st.just("material"), st.lists(st.sampled_from(MATERIALS), min_size=1), max_size=1
+    ),
     available_only=st.booleans(),
 )
 
@@ -86,10 +99,12 @@ def test_basic_colours_match_shop_shades_and_categories_match_sub_paths():
 
 
 def test_empty_results_name_the_constraint_that_emptied_them():
-    index = FacetIndex.build([
-        _jacket(id="a", variant_options={"color": ["Blue"]}),
-        _jacket(id="b", variant_options={"color": ["Red"]}, price=20),
-    ])
+    index = FacetIndex.build(
+        [
+            _jacket(id="a", variant_options={"color": ["Blue"]}),
+            _jacket(id="b", variant_options={"color": ["Red"]}, price=20),
+        ]
+    )
     assert "color=teal" in index.explain_empty(SearchFilters(colors=["teal"]))
     assert "Blue" in index.explain_empty(SearchFilters(colors=["teal"]))  # the catalog's colours
     why = index.explain_empty(SearchFilters(colors=["blue"], price_max=30))
@@ -97,16 +112,24 @@ def test_empty_results_name_the_constraint_that_emptied_them():
 
 
 def test_vocabulary_lists_the_catalogs_own_words():
-    index = FacetIndex.build([_jacket(variant_options={"color": ["Navy"], "size": ["M"]},
-                                      attributes={"material": ["Wool"]})])
+    index = FacetIndex.build(
+        [
+            _jacket(
+                variant_options={"color": ["Navy"], "size": ["M"]},
+                attributes={"material": ["Wool"]},
+            )
+        ]
+    )
     vocab = index.vocabulary()
     assert vocab["color"] == ["Navy"] and vocab["size"] == ["M"]
     assert vocab["material"] == ["wool"] and "tops/jackets" in vocab["category"]
 
 
 def test_save_and_load_round_trip(tmp_path):
-    catalog = [_jacket(id="a", variant_options={"color": ["Blue"]}, attributes={"material": ["Wool"]}),
-               _jacket(id="b", price=None)]
+    catalog = [
+        _jacket(id="a", variant_options={"color": ["Blue"]}, attributes={"material": ["Wool"]}),
+        _jacket(id="b", price=None),
+    ]
     FacetIndex.build(catalog).save(tmp_path)
     loaded = FacetIndex.load(tmp_path)
     f = SearchFilters(colors=["blue"], attributes={"material": ["wool"]}, price_max=100)

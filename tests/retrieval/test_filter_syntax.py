@@ -5,8 +5,17 @@ from retrieval.filter_syntax import FilterSyntaxError, parse_filters
 
 def test_parses_every_kind_of_filter():
     f = parse_filters(
-        ["price_max=80", "price_min=$10", "colour=blue,black", "color!=yellow", "size=M",
-         "category=men/tops", "material!=leather", "Activity=Hiking", "available=true"],
+        [
+            "price_max=80",
+            "price_min=$10",
+            "colour=blue,black",
+            "color!=yellow",
+            "size=M",
+            "category=men/tops",
+            "material!=leather",
+            "Activity=Hiking",
+            "available=true",
+        ],
         attribute_keys=["material", "activity"],
     )
     assert (f.price_min, f.price_max) == (10, 80)
@@ -19,8 +28,12 @@ def test_parses_every_kind_of_filter():
 
 @pytest.mark.parametrize(
     "item, message",
-    [("price_max=cheap", "not a number"), ("colour", "expected key=value"),
-     ("matrial=wool", "unknown key 'matrial'"), ("price_max!=3", "one number")],
+    [
+        ("price_max=cheap", "not a number"),
+        ("colour", "expected key=value"),
+        ("matrial=wool", "unknown key 'matrial'"),
+        ("price_max!=3", "one number"),
+    ],
 )
 def test_bad_filters_name_the_problem(item, message):
     with pytest.raises(FilterSyntaxError, match=message):

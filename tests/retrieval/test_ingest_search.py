@@ -65,7 +65,8 @@ def test_bad_rows_are_skipped_and_the_rest_indexed(tiny_catalog, tiny_config):
     report = ingest(tiny_catalog, tiny_config, progress=False)
     assert report.indexed == 5
     assert [(e.line, e.reason.split(" (")[0]) for e in report.skipped] == [
-        (6, "no title"), (7, "invalid JSON: Expecting property name enclosed in double quotes")
+        (6, "no title"),
+        (7, "invalid JSON: Expecting property name enclosed in double quotes"),
     ]
 
 
@@ -119,8 +120,11 @@ def test_colour_words_add_the_pixel_colour_signal_but_negations_do_not(searcher)
     assert by_id["J2"].signals["color"].rank == 1  # the red photo
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     text=st.sampled_from(["jacket", "warm hoodie", "bag", "blue", "", "watch for running"]),
     price_max=st.one_of(st.none(), st.sampled_from([40.0, 60.0, 100.0])),
@@ -128,9 +132,15 @@ def test_colour_words_add_the_pixel_colour_signal_but_negations_do_not(searcher)
     exclude=st.lists(st.sampled_from(["yellow", "blue"]), max_size=1),
     material=st.lists(st.sampled_from(["Leather", "Nylon"]), max_size=1),
 )
-def test_no_returned_product_ever_violates_a_filter(searcher, text, price_max, colors, exclude, material):
-    f = SearchFilters(price_max=price_max, colors=colors, exclude_colors=exclude,
-                      exclude_attributes={"material": material} if material else {})
+def test_no_returned_product_ever_violates_a_filter(
+    searcher, text, price_max, colors, exclude, material
+):
+    f = SearchFilters(
+        price_max=price_max,
+        colors=colors,
+        exclude_colors=exclude,
+        exclude_attributes={"material": material} if material else {},
+    )
     result = searcher.search(SearchRequest(text=text, filters=f, k=10))
     assert all(product_matches(c.product, f) for c in result.candidates)
     assert len(result.candidates) <= result.total_matching

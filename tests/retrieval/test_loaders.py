@@ -44,7 +44,10 @@ def test_csv_lists_attributes_and_line_numbers_across_multiline_cells(tmp_path):
     p1 = products[0]
     assert p1.colors == ["Blue", "Black"] and p1.sizes == ["S", "M"]
     assert p1.attributes["material"] == ["Nylon"] and p1.images == ["p1.jpg", "p1b.jpg"]
-    assert {e.line: e.reason.split(":")[0] for e in errors} == {4: "no title (expected one of", 5: "price"}
+    assert {e.line: e.reason.split(":")[0] for e in errors} == {
+        4: "no title (expected one of",
+        5: "price",
+    }
 
 
 def test_luma_rows_map_sale_prices_flags_and_hidden_components():

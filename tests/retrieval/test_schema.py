@@ -17,7 +17,9 @@ def test_blank_id_and_negative_price_are_rejected():
 
 def test_colours_and_sizes_come_from_options_variants_and_attributes():
     p = Product(
-        id="a", title="t", variant_options={"color": ["Blue"]},
+        id="a",
+        title="t",
+        variant_options={"color": ["Blue"]},
         variants=[Variant(color="blue", size="M"), Variant(color="Red", size="L")],
         attributes={"color": ["Black"]},
     )
@@ -26,7 +28,9 @@ def test_colours_and_sizes_come_from_options_variants_and_attributes():
 
 
 def test_a_product_without_variants_gets_one_per_colour_and_size():
-    p = Product(id="a", title="t", price=5, variant_options={"color": ["Blue", "Red"], "size": ["S"]})
+    p = Product(
+        id="a", title="t", price=5, variant_options={"color": ["Blue", "Red"], "size": ["S"]}
+    )
     combos = {(v.color, v.size) for v in p.purchasable_variants()}
     assert combos == {("Blue", "S"), ("Red", "S")}
     assert Product(id="b", title="t").purchasable_variants()[0].color is None
