@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from .color import BASIC_COLORS, color_distribution
 from .config import RetrievalConfig
-from .facets import FacetIndex, category_sub_paths
+from .facets import FacetIndex
 from .image_embedder import ImageEncoder, make_image_encoder, open_image
 from .index import IMAGE_TEXT, PHOTOS, TEXT, Manifest, ProductIndex, VectorArrays
 from .lexical import LexicalIndex
@@ -308,9 +308,7 @@ def _sync_chroma(
 ) -> None:
     store = index.store
     ids = [products[i].id for i in changed]
-    metas = [
-        product_metadata(products[i], category_sub_paths(products[i].categories)) for i in changed
-    ]
+    metas = [product_metadata(products[i]) for i in changed]
     store.upsert(TEXT, ids, vectors.text[changed], metas)
     with_image = [j for j, i in enumerate(changed) if vectors.has_image[i]]
     without = [ids[j] for j, i in enumerate(changed) if not vectors.has_image[i]]

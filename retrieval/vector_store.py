@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .schema import Product, SearchFilters, normalise
+from .schema import Product, SearchFilters
 
 BATCH = 5000  # Chroma's insert batches (its max batch size is larger; this keeps memory flat)
 
@@ -118,54 +118,30 @@ class VectorStore:
         self.collection.cache_clear()
 
 
-def product_metadata(product: Product, sub_paths: list[str]) -> dict[str, Any]:
-    """What Chroma's own `where` filters need (used with a Chroma server, and by the
-    benchmark's baseline); the in-process `FacetIndex` is the fast path."""
-    meta: dict[str, Any] = {
+def product_metadata(product: Product) -> dict[str, Any]:
+    """Scalar metadata for Chroma's own `where` (a Chroma server's users, and the
+    benchmark's baseline). Search filters in process (`FacetIndex`); list-valued metadata
+    made Chroma inserts ~20× slower and its files ~10× larger, so none is stored."""
+    top = product.category.split("/")[0] if product.category else ""
+    return {
         "price": float(product.price) if product.price is not None else -1.0,
         "available": product.available,
         "visible": product.visible,
         "category": product.category,
+        "department": top,
     }
-    lists = {
-        "categories": sub_paths,
-        "colors": [normalise(c) for c in product.colors],
-        "sizes": [normalise(s) for s in product.sizes],
-    }
-    for key, values in product.attributes.items():
-        lists[f"attr_{normalise(key)}"] = [normalise(v) for v in values]
-    meta.update({k: v for k, v in lists.items() if v})  # Chroma rejects empty lists
-    return meta
 
 
 def chroma_where(filters: SearchFilters) -> dict[str, Any] | None:
-    """The same filters as a Chroma `where` clause, at product level (Chroma cannot join
-    colour and size on one variant, so this is looser than `FacetIndex` for that case)."""
+    """Price, availability and an exact category as a Chroma `where` clause: what its
+    scalar metadata can express (the benchmark's baseline)."""
     clauses: list[dict[str, Any]] = [{"visible": True}]
     if filters.price_min is not None:
         clauses.append({"price": {"$gte": filters.price_min}})
     if filters.price_max is not None:
-        clauses.append({"price": {"$lte": filters.price_max}})
-        clauses.append({"price": {"$gte": 0.0}})
+        clauses += [{"price": {"$lte": filters.price_max}}, {"price": {"$gte": 0.0}}]
     if filters.available_only:
         clauses.append({"available": True})
-
-    def any_of(key: str, values: list[str]) -> dict[str, Any]:
-        options = [{key: {"$contains": normalise(v)}} for v in values]
-        return options[0] if len(options) == 1 else {"$or": options}
-
-    def none_of(key: str, values: list[str]) -> list[dict[str, Any]]:
-        return [{key: {"$not_contains": normalise(v)}} for v in values]
-
     if filters.categories:
-        clauses.append(any_of("categories", filters.categories))
-    if filters.colors:
-        clauses.append(any_of("colors", filters.colors))
-    if filters.sizes:
-        clauses.append(any_of("sizes", filters.sizes))
-    for key, values in filters.attributes.items():
-        clauses.append(any_of(f"attr_{normalise(key)}", values))
-    clauses += none_of("categories", filters.exclude_categories)
-    for key, values in filters.exclude_attributes.items():
-        clauses += none_of(f"attr_{normalise(key)}", values)
+        clauses.append({"category": {"$in": filters.categories}})
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
