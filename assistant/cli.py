@@ -209,6 +209,103 @@ def _print_search(result) -> None:
     console.print(f"[dim]{result.timings_ms.get('total_ms', 0):.1f} ms[/]")
 
 
+@app.command()
+def chat(
+    script: Annotated[
+        Path | None, typer.Option("--script", help='JSONL turns: {"text": ..., "image": ...}')
+    ] = None,
+    as_json: AsJson = False,
+    index_dir: IndexDir = None,
+    llm_model: Annotated[
+        str | None, typer.Option(help="qwen2.5-1.5b | qwen2.5-0.5b | smollm2-135m | GGUF file")
+    ] = None,
+    llm_backend: Annotated[
+        str | None, typer.Option(help="auto | llamacpp | transformers | openai")
+    ] = None,
+    llm_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="rules and catalog facts only, no LLM")
+    ] = False,
+) -> None:
+    """Shop by conversation: interactive, or scripted turns with one JSON object per turn."""
+    settings = Settings().with_overrides(
+        index_dir=index_dir, llm_model=llm_model, llm_backend=llm_backend, llm_url=llm_url
+    )
+    from .pipeline import Assistant
+
+    try:
+        assistant = Assistant(settings, use_llm=not no_llm)
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+    for note in assistant.notes:
+        typer.secho(note, fg=typer.colors.YELLOW, err=True)
+    turns = _script_turns(script) if script else _typed_turns()
+    for text, image in turns:
+        streamed: list[str] = []
+
+        def show(token: str, streamed: list[str] = streamed) -> None:
+            streamed.append(token)
+            print(token, end="", flush=True)
+
+        try:
+            reply = assistant.respond(
+                "cli", text, image=image, on_token=None if (as_json or script) else show
+            )
+        except _user_errors() as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            continue
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "reply": reply.text,
+                        "products": [i.product.id for i in reply.products],
+                        "state": reply.state.model_dump(mode="json"),
+                        "timings_ms": reply.timings_ms,
+                        "intent": reply.intent,
+                        "notes": reply.notes,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        elif "".join(streamed).strip() != reply.text.strip():
+            print(("\n(revised) " if streamed else "") + reply.text)
+        else:
+            print()
+
+
+def _script_turns(path: Path):
+    if not path.is_file():
+        raise _fail(f"script not found: {path}")
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text = row["text"] if isinstance(row, dict) else None
+            if not isinstance(text, str):
+                raise ValueError('expected {"text": "...", "image": "optional/path.jpg"}')
+        except (json.JSONDecodeError, KeyError, ValueError) as exc:
+            typer.secho(f"error: {path}:{number}: {exc}", fg=typer.colors.RED, err=True)
+            continue
+        yield text, row.get("image")
+
+
+def _typed_turns():
+    print("Aisle — type what you're looking for; an empty line or Ctrl-D ends.")
+    while True:
+        try:
+            text = input("you> ").strip()
+        except EOFError:
+            return
+        if not text:
+            return
+        image = None
+        if text.startswith("/image "):
+            image, _, text = text[7:].partition(" ")
+        yield text, image
+
+
 def main() -> None:  # pragma: no cover - `python -m assistant.cli`
     app(prog_name="aisle")
 

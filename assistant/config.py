@@ -6,17 +6,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
 
 from retrieval.config import RetrievalConfig
+
+from .llm_settings import LLMConfig
 
 
 def _toml_file() -> Path:
     return Path(os.environ.get("AISLE_CONFIG", "aisle.toml"))
 
 
-class Settings(RetrievalConfig, BaseSettings):
+class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AISLE_", extra="ignore")
+
+    results_per_turn: int = Field(5, ge=1, le=20, description="products shown per reply")
 
     @classmethod
     def settings_customise_sources(

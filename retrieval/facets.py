@@ -285,10 +285,30 @@ class FacetIndex:
         return ""
 
     def vocabulary(self) -> dict[str, list[str]]:
-        """The catalog's own words for each facet (what the dialogue engine may use)."""
-        categories = sorted(k.split(":", 1)[1] for k in self.postings if k.startswith("category:"))
+        """The catalog's own words for each facet (what the dialogue engine may use).
+        Merchandising collections ("Collections/Eco Friendly", "Promotions/Sale": top-level
+        categories whose every product is also listed elsewhere) are kept apart from the
+        categories that say what a product is."""
+        runs = [k.split(":", 1)[1] for k in self.postings if k.startswith("category:")]
+        inner = {seg for run in runs for seg in run.split("/")[1:]}
+        tops = {run for run in runs if "/" not in run and run not in inner}
+        rows = {t: set(self.postings[f"category:{t}"].tolist()) for t in tops}
+        collections = {
+            t
+            for t in tops
+            if rows[t] and rows[t] <= set().union(*(rows[o] for o in tops if o != t))
+        }
+
+        real = tops - collections
+        anchored = [r for r in runs if r.split("/")[0] in real]
+
+        def in_collection(run: str) -> bool:
+            """Only ever found under a collection: no path from a real top ends with it."""
+            return not any(x == run or x.endswith("/" + run) for x in anchored)
+
         vocab: dict[str, list[str]] = {
-            "category": categories,
+            "category": sorted(r for r in runs if not in_collection(r)),
+            "collection": sorted(r for r in runs if in_collection(r)),
             "color": sorted(self.colors),
             "size": self.sizes,
         }

@@ -1,0 +1,274 @@
+"""Chat LLM backends behind langchain-core's chat-model interface, so they swap by config:
+
+- `llamacpp`: GGUF in-process through xllamacpp (llama.cpp; the CPU default), with
+  JSON-schema constrained decoding;
+- `transformers`: a transformers causal LM (bf16 on a GPU, the GPU default; CPU works);
+- `openai`: any OpenAI-compatible server by URL (vLLM, llama.cpp server).
+
+Models load once per process (`functools.cache` on the loaders).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import queue
+import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from .llm_models import LLMUnavailableError, resolve_gguf
+from .llm_settings import LLMConfig
+
+
+def _role(message: BaseMessage) -> str:
+    return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
+
+
+def _as_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
+    return [{"role": _role(m), "content": str(m.content)} for m in messages]
+
+
+@functools.cache
+def _llama_server(path: str, n_ctx: int, threads: int, gpu_layers: int):
+    import xllamacpp
+
+    params = xllamacpp.CommonParams()
+    params.model.path = path
+    params.n_ctx = n_ctx
+    params.n_parallel = 1
+    params.n_gpu_layers = gpu_layers
+    params.warmup = False
+    params.cpuparams.n_threads = threads or (os.cpu_count() or 2)
+    params.cpuparams_batch.n_threads = threads or (os.cpu_count() or 2)
+    try:
+        return xllamacpp.Server(params)
+    except Exception as exc:  # a bad file raises from the C++ side
+        raise LLMUnavailableError(f"llama.cpp could not load {path}: {exc}") from exc
+
+
+class ChatLlamaCpp(BaseChatModel):
+    """llama.cpp in process (xllamacpp's OpenAI-style handler)."""
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = 0
+    n_gpu_layers: int = 0
+    max_tokens: int = 320
+    temperature: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "llamacpp"
+
+    def _server(self):
+        return _llama_server(self.model_path, self.n_ctx, self.n_threads, self.n_gpu_layers)
+
+    def _payload(self, messages, stop, **kwargs) -> dict[str, Any]:
+        payload = {
+            "messages": _as_dicts(messages),
+            "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
+            "temperature": kwargs.pop("temperature", self.temperature),
+        }
+        if stop:
+            payload["stop"] = stop
+        if schema := kwargs.pop("json_schema", None):
+            payload["response_format"] = {"type": "json_schema", "json_schema": {"schema": schema}}
+        return payload
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        result = self._server().handle_chat_completions(self._payload(messages, stop, **kwargs))
+        if "error" in result:
+            raise LLMUnavailableError(f"llama.cpp: {result['error']}")
+        text = result["choices"][0]["message"].get("content") or ""
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(
+        self, messages, stop=None, run_manager=None, **kwargs
+    ) -> Iterator[ChatGenerationChunk]:
+        payload = {**self._payload(messages, stop, **kwargs), "stream": True}
+        chunks: queue.Queue = queue.Queue()
+        done = object()
+
+        def run() -> None:
+            try:
+                self._server().handle_chat_completions(payload, chunks.put)
+            except Exception as exc:  # surfaced to the reader below
+                chunks.put(exc)
+            chunks.put(done)
+
+        threading.Thread(target=run, daemon=True).start()
+        while (item := chunks.get()) is not done:
+            if isinstance(item, Exception):
+                raise LLMUnavailableError(f"llama.cpp: {item}") from item
+            if "error" in item:
+                raise LLMUnavailableError(f"llama.cpp: {item['error']}")
+            delta = item["choices"][0].get("delta", {}).get("content")
+            if delta:
+                if run_manager:
+                    run_manager.on_llm_new_token(delta)
+                yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+
+
+@functools.cache
+def _hf_model(ref: str, device: str):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(ref).expanduser()
+    kwargs: dict[str, Any] = {}
+    if path.is_file() and path.suffix == ".gguf":  # transformers dequantises a GGUF (needs gguf)
+        kwargs["gguf_file"] = path.name
+        ref = str(path.parent)
+    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(ref, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(ref, dtype=dtype, **kwargs).to(device).eval()
+    except Exception as exc:
+        raise LLMUnavailableError(f"transformers could not load {ref!r}: {exc}") from exc
+    return tokenizer, model
+
+
+class ChatTransformers(BaseChatModel):
+    """A transformers causal LM with its chat template (bf16 on a GPU)."""
+
+    model_ref: str
+    device: str = "cpu"
+    max_tokens: int = 320
+
+    @property
+    def _llm_type(self) -> str:
+        return "transformers"
+
+    def _inputs(self, messages, **kwargs):
+        tokenizer, model = _hf_model(self.model_ref, self.device)
+        chat = _as_dicts(messages)
+        if schema := kwargs.get("json_schema"):  # no grammar here: ask, then validate
+            chat[0]["content"] += "\nAnswer with one JSON object matching: " + json.dumps(schema)
+        ids = tokenizer.apply_chat_template(
+            chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        return tokenizer, model, ids.to(self.device)
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+        import torch
+
+        tokenizer, model, inputs = self._inputs(messages, **kwargs)
+        with torch.inference_mode():
+            out = model.generate(
+                **inputs,
+                max_new_tokens=kwargs.get("max_tokens", self.max_tokens),
+                do_sample=False,
+                pad_token_id=tokenizer.eos_token_id,
+            )
+        text = tokenizer.decode(out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(
+        self, messages, stop=None, run_manager=None, **kwargs
+    ) -> Iterator[ChatGenerationChunk]:
+        from transformers import TextIteratorStreamer
+
+        tokenizer, model, inputs = self._inputs(messages, **kwargs)
+        streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        args = dict(
+            **inputs,
+            max_new_tokens=kwargs.get("max_tokens", self.max_tokens),
+            do_sample=False,
+            streamer=streamer,
+            pad_token_id=tokenizer.eos_token_id,
+        )
+        threading.Thread(target=model.generate, kwargs=args, daemon=True).start()
+        for piece in streamer:
+            if piece:
+                yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+
+def make_chat_model(config: LLMConfig, device: str = "cpu") -> BaseChatModel:
+    backend = config.llm_backend
+    if backend == "auto":
+        backend = (
+            "openai"
+            if config.llm_url
+            else ("transformers" if device.startswith("cuda") else "llamacpp")
+        )
+    if backend == "openai":
+        if not config.llm_url:
+            raise LLMUnavailableError("llm_backend 'openai' needs llm_url (AISLE_LLM_URL)")
+        from langchain_openai import ChatOpenAI
+
+        return ChatOpenAI(
+            base_url=config.llm_url,
+            api_key=config.llm_api_key or "not-needed",
+            model=config.llm_model,
+            temperature=0.0,
+            max_tokens=config.llm_max_tokens,
+            timeout=config.llm_timeout_s,
+            max_retries=0,
+        )
+    if backend == "llamacpp":
+        return ChatLlamaCpp(
+            model_path=str(resolve_gguf(config.llm_model)),
+            n_ctx=config.llm_context,
+            n_threads=config.llm_threads,
+            max_tokens=config.llm_max_tokens,
+            n_gpu_layers=-1 if device.startswith("cuda") else 0,
+        )
+    if backend == "transformers":
+        ref = config.llm_model
+        # a packaged GGUF is a valid source for transformers too; otherwise a hub id
+        with contextlib.suppress(LLMUnavailableError):
+            ref = str(resolve_gguf(ref)) if not Path(ref).expanduser().is_dir() else ref
+        return ChatTransformers(model_ref=ref, device=device, max_tokens=config.llm_max_tokens)
+    raise LLMUnavailableError(
+        f"unknown llm_backend {backend!r}: auto, llamacpp, transformers, openai"
+    )
+
+
+_TIMEOUTS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
+
+
+def call_with_timeout(fn, timeout_s: float):
+    """Run an LLM call, giving up after `timeout_s` (the call itself may finish later)."""
+    future = _TIMEOUTS.submit(fn)
+    try:
+        return future.result(timeout=timeout_s)
+    except FutureTimeout:
+        raise LLMUnavailableError(f"the LLM did not answer within {timeout_s:g} s") from None
+
+
+def chat_json(
+    llm: BaseChatModel, messages: list[BaseMessage], schema: dict, timeout_s: float, max_tokens: int
+) -> dict[str, Any]:
+    """One JSON object from the LLM, constrained by `schema` where the backend can."""
+    if isinstance(llm, ChatLlamaCpp | ChatTransformers):
+        call = functools.partial(llm.invoke, messages, json_schema=schema, max_tokens=max_tokens)
+    else:  # OpenAI-compatible: the server enforces the schema (vLLM, llama.cpp server)
+        bound = llm.bind(
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "turn", "schema": schema},
+            },
+            max_tokens=max_tokens,
+        )
+        call = functools.partial(bound.invoke, messages)
+    try:
+        text = str(call_with_timeout(call, timeout_s).content)
+    except LLMUnavailableError:
+        raise
+    except Exception as exc:  # connection refused, HTTP errors …
+        raise LLMUnavailableError(f"LLM call failed: {exc}") from exc
+    match = re.search(r"\{.*\}", text, re.S)
+    if not match:
+        raise ValueError(f"the LLM did not return JSON: {text[:120]!r}")
+    return json.loads(match.group(0))

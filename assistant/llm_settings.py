@@ -1,0 +1,20 @@
+"""LLM settings (a light module: the CLI imports it at start)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class LLMConfig(BaseModel):
+    llm_backend: str = Field("auto", description="auto | llamacpp | transformers | openai")
+    llm_model: str = Field(
+        "qwen2.5-1.5b",
+        description="qwen2.5-1.5b | qwen2.5-0.5b | smollm2-135m | a GGUF file | a model folder "
+        "or hub id (transformers) | the served model's name (openai)",
+    )
+    llm_url: str | None = Field(None, description="OpenAI-compatible server URL (…/v1)")
+    llm_api_key: str | None = None
+    llm_timeout_s: float = Field(30.0, gt=0)
+    llm_max_tokens: int = Field(320, ge=16)
+    llm_threads: int = Field(0, ge=0, description="CPU threads for llama.cpp; 0 = all cores")
+    llm_context: int = Field(4096, ge=512)
