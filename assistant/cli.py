@@ -306,6 +306,43 @@ def _typed_turns():
         yield text, image
 
 
+@app.command("eval")
+def eval_(
+    suites: Annotated[list[str] | None, typer.Argument(help="nlu")] = None,
+    split: Annotated[str, typer.Option(help="dev | test | all")] = "dev",
+    models: Annotated[
+        str, typer.Option(help="comma-separated: rules, qwen2.5-0.5b, qwen2.5-1.5b, smollm2-135m")
+    ] = "rules,qwen2.5-0.5b,qwen2.5-1.5b",
+    llm_every_turn: Annotated[
+        bool, typer.Option(help="also run each LLM on every turn, not only uncertain ones")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="JSON results file")] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Offline evaluations. `nlu`: intent accuracy and per-slot precision/recall."""
+    settings = Settings().with_overrides(index_dir=index_dir)
+    unknown = set(suites or ["nlu"]) - {"nlu"}
+    if unknown:
+        raise _fail(f"unknown suite(s): {', '.join(sorted(unknown))}; available: nlu")
+    if split not in ("dev", "test", "all"):
+        raise _fail(f"--split {split!r}: use dev, test or all")
+    from evals.nlu import evaluate, print_reports, save
+
+    reports = []
+    for model in [m.strip() for m in models.split(",") if m.strip()]:
+        name = None if model == "rules" else model
+        try:
+            reports.append(evaluate(settings, split, name))
+            if name and llm_every_turn:
+                reports.append(evaluate(settings, split, name, force_llm=True))
+        except _user_errors() as exc:
+            typer.secho(f"{model}: {exc}", fg=typer.colors.RED, err=True)
+    print_reports(reports)
+    target = out or settings.index_dir.parent / "evals" / f"nlu-{split}.json"
+    save(reports, target)
+    print(f"\nwritten to {target}")
+
+
 def main() -> None:  # pragma: no cover - `python -m assistant.cli`
     app(prog_name="aisle")
 

@@ -20,6 +20,14 @@ RATING = re.compile(r"(\d(?:\.\d+)?)\s*(?:/\s*5|out of 5|stars?)", re.I)
 SIZE_CLAIM = re.compile(r"\bsizes?\s+((?:[A-Z0-9]{1,3}(?:,\s*|\s+(?:and|or)\s+|\s*/\s*)?)+)")
 
 
+# Materials an LLM may name even when this catalog never does (general knowledge).
+COMMON_MATERIALS = frozenset(
+    "wool merino cotton leather suede silk linen polyester nylon spandex elastane lycra fleece "
+    "cashmere denim down feather gore-tex rubber canvas bamboo hemp acrylic rayon viscose "
+    "neoprene mesh".split()
+)
+
+
 class ProductFacts(BaseModel):
     position: int
     id: str
@@ -113,10 +121,12 @@ def check_reply(
             normalise(x) for vs in filters.exclude_attributes.values() for x in vs
         }
         for tok in toks:
-            for key, value in vocab.attribute(tok):
+            named = [v for k, v in vocab.attribute(tok) if k == "material"]
+            if tok in COMMON_MATERIALS and tok not in named:
+                named.append(tok)
+            for value in named:
                 if (
-                    key == "material"
-                    and value not in materials
+                    value not in materials
                     and value not in descriptions
                     and value not in excluded_materials
                 ):

@@ -72,7 +72,7 @@ class TurnInterpretation(BaseModel):
     def slots(self) -> set[tuple[str, str]]:
         out = self.constraints.slots()
         out |= {("remove", r) for r in self.remove}
-        out |= {("reference", str(r)) for r in self.references}
+        out |= {("references", str(r)) for r in self.references}
         if self.relative_price:
             out.add(("relative_price", self.relative_price))
         if self.cart and self.cart.size:

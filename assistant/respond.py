@@ -205,6 +205,10 @@ class ReplyWriter:
         )
         reasons = [str(r).strip() for r in raw.get("reasons", [])][: len(items)]
         opening = str(raw.get("opening", "")).strip()
+        if _parrots(opening, message) or any(_parrots(r, message) for r in reasons):
+            return None
+        if not opening:
+            opening = template_reply(items, state).splitlines()[0]
         if len(reasons) < len(items) or any(
             _echo(r, i) for r, i in zip(reasons, items, strict=True)
         ):
@@ -224,6 +228,22 @@ def _emit(text: str, on_token: Callable[[str], None] | None) -> None:
     if on_token:
         for line in text.splitlines(keepends=True):
             on_token(line)
+
+
+INSTRUCTION_TALK = re.compile(
+    r"\b(system|prompt|instructions?|admin|developer mode|as an ai|language model)\b", re.I
+)
+
+
+def _parrots(text: str, message: str, n: int = 5) -> bool:
+    """Text that repeats the shopper's message (n words in a row) or talks about prompts
+    and instructions: how an injection shows through. Such drafts are not used."""
+    if INSTRUCTION_TALK.search(text):
+        return True
+    said = words(message)
+    grams = {tuple(said[i : i + n]) for i in range(len(said) - n + 1)}
+    out = words(text)
+    return any(tuple(out[i : i + n]) in grams for i in range(len(out) - n + 1))
 
 
 def _echo(reason: str, item: RankedItem) -> bool:
@@ -272,7 +292,27 @@ def compare_reply(products: list[Product]) -> str:
 
 def answer_about(product: Product, question: str) -> str:
     """Answer a question about one product from its description and attributes, quoting
-    what the catalog says, or saying that it does not say."""
+    what the catalog says, or saying that it does not say. "Does it come in XS / in red?"
+    is answered from its variants."""
+    asked_sizes = [
+        s
+        for s in re.findall(r"\b([A-Z]{1,3}|\d{2})\b", question)
+        if s in product.sizes or re.search(rf"\b(?:size|in)\s+{s}\b", question)
+    ]
+    asked_colors = [w for w in words(question) if basic_color(w)]
+    if asked_sizes or asked_colors:
+        have = [s for s in asked_sizes if s in product.sizes] + [
+            c
+            for c in asked_colors
+            if any(basic_color(c) == basic_color(pc) for pc in product.colors)
+        ]
+        missing = [x for x in asked_sizes + asked_colors if x not in have]
+        sizes = ", ".join(product.sizes) or "not listed"
+        options = f"sizes {sizes}; colours {', '.join(product.colors) or 'not listed'}"
+        if not missing:
+            return f"Yes, the {product.title} comes in {' and '.join(have)} ({options})."
+        lacking = " or ".join(missing)
+        return f"No, the {product.title} doesn't come in {lacking}. It comes in {options}."
     asked = {singular(w) for w in words(question) if len(w) > 3} - {
         "this",
         "that",

@@ -14,7 +14,8 @@ from .vocabulary import Vocabulary, singular, words
 
 NUM = r"\$?\s*(\d+(?:\.\d+)?)\s*(?:\$|dollars?|bucks|usd)?"
 PRICE_MAX = re.compile(
-    r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|no more than|"
+    r"\b(?:under|below|less than|cheaper than|max(?:imum)?|up to|at most|no more than|nothing over|"
+    r"not over|nothing above|not above|"
     r"not more than|within|budget(?: is| of)?|maximum of|tops|or less)\s*" + NUM
 )
 PRICE_MIN = re.compile(
@@ -59,107 +60,14 @@ NEGATORS = {
     "never",
     "excluding",
 }
-FILLER = set(
-    [
-        "i",
-        "im",
-        "i'm",
-        "me",
-        "my",
-        "we",
-        "a",
-        "an",
-        "the",
-        "some",
-        "any",
-        "for",
-        "to",
-        "of",
-        "in",
-        "on",
-        "with",
-        "and",
-        "or",
-        "please",
-        "pls",
-        "can",
-        "could",
-        "you",
-        "show",
-        "find",
-        "get",
-        "give",
-        "want",
-        "need",
-        "looking",
-        "look",
-        "search",
-        "searching",
-        "something",
-        "anything",
-        "do",
-        "does",
-        "have",
-        "has",
-        "is",
-        "are",
-        "it",
-        "this",
-        "that",
-        "these",
-        "those",
-        "one",
-        "ones",
-        "there",
-        "what",
-        "which",
-        "how",
-        "would",
-        "like",
-        "recommend",
-        "suggest",
-        "maybe",
-        "also",
-        "just",
-        "really",
-        "very",
-        "much",
-        "too",
-        "new",
-        "now",
-        "instead",
-        "actually",
-        "only",
-        "let's",
-        "lets",
-        "see",
-        "options",
-        "option",
-        "item",
-        "items",
-        "product",
-        "products",
-        "be",
-        "was",
-        "got",
-        "kind",
-        "sort",
-        "type",
-        "thanks",
-        "thank",
-        "ok",
-        "okay",
-        "yes",
-        "yeah",
-        "sure",
-        "hi",
-        "hello",
-        "hey",
-        "buy",
-        "shopping",
-        "shop",
-        "store",
-    ]
+# Words that carry no constraint of their own (left out of the need text).
+FILLER = frozenset(
+    "thank thanks i im i'm me my we a an the some any for to of in on with and or please pls "
+    "can could you your show find get give want need looking look search searching something "
+    "anything do does have has is are it this that these those one ones there what which how "
+    "would like recommend suggest maybe also just really very much too new now instead "
+    "actually only let's lets see options option item items product products be was got kind "
+    "sort type ok okay yes yeah sure hi hello hey buy shopping shop store".split()
 )
 SMALLTALK = re.compile(
     r"^\s*(hi|hello|hey|good (morning|afternoon|evening)|thanks?( you)?( so much)?|thank u|"
@@ -171,19 +79,21 @@ OFF_TOPIC = re.compile(
     r"\b(weather|forecast|temperature outside|news|president|election|politic\w*|stock price|"
     r"recipe|joke|movie|film|song|lyrics|capital of|translate|poem|homework|math|bitcoin|"
     r"crypto|football score|who won|horoscope|write (me )?(a|an) (essay|code|story)|"
-    r"python code|meaning of life)\b",
+    r"python code|meaning of life|ignore (?:your|all|the|previous|prior) ?\w* instructions|"
+    r"system prompt|you are now|pretend (?:to be|you are)|jailbreak)\b",
     re.I,
 )
 COMPARE = re.compile(
     r"\b(compare|comparison|difference|differ|versus|vs\.?|which (one )?is better|"
-    r"side by side|better choice)\b",
+    r"side by side|better choice|which (?:one )?is (?:the )?\w+er)\b",
     re.I,
 )
 CART = re.compile(
     r"\b(add|put|throw)\b.*\b(cart|basket|order)\b|\b(buy|purchase|order|"
-    r"i'?ll take|i will take|take the|get the)\b",
+    r"i'?ll take|i will take|take the|get the)\b|^\s*(?:ok(?:ay)?,?\s*)?add\b",
     re.I,
 )
+AVAILABILITY = re.compile(r"\b(come|comes|available|have|has|stock)\b", re.I)
 REMOVE = re.compile(
     r"\b(?:any|whatever|all)\s+(colou?rs?|sizes?|price|prices|budget|categor(?:y|ies)|"
     r"materials?)\b(?:\s+(?:is|are)\s+(?:fine|ok|okay|good))?|"
@@ -281,6 +191,10 @@ def read_turn(text: str, state: DialogueState, vocab: Vocabulary) -> TurnInterpr
         count = COUNTS.get(m.group(1)) or int(m.group(1))
         references = list(range(1, count + 1))
         consumed |= _tokens_in(spans, m.span())
+    elif m := re.search(r"\b(?:the\s+)?last\s+(two|three|2|3)\b", lower):
+        count = COUNTS.get(m.group(1)) or int(m.group(1))
+        references = list(range(max(1, n_shown - count + 1), n_shown + 1)) if n_shown else []
+        consumed |= _tokens_in(spans, m.span())
     elif re.search(r"\b(both|these two|those two|the two)\b", lower):
         references = [1, 2]
     for i, tok in enumerate(toks):
@@ -311,7 +225,7 @@ def read_turn(text: str, state: DialogueState, vocab: Vocabulary) -> TurnInterpr
     negated = _negated_positions(toks)
     kinds: list[str] = []
     for i, tok in enumerate(toks):
-        if i in consumed:
+        if i in consumed or (tok in FILLER and tok not in NEGATORS):
             continue
         neg = i in negated
         if color := vocab.color(tok):
@@ -332,6 +246,8 @@ def read_turn(text: str, state: DialogueState, vocab: Vocabulary) -> TurnInterpr
             consumed.add(i)
         elif tok in NEGATORS:
             consumed.add(i)
+    # "tank tops": the specific kind wins over the generic one it sits under ("tops")
+    kinds = [k for k in kinds if k not in vocab.parents] or kinds
     cons.categories += list(dict.fromkeys(kinds))
     for name in ("colors", "exclude_colors", "categories", "exclude_categories"):
         setattr(cons, name, list(dict.fromkeys(getattr(cons, name))))
@@ -375,7 +291,11 @@ def read_turn(text: str, state: DialogueState, vocab: Vocabulary) -> TurnInterpr
         shown
         and (references or pronoun)
         and QUESTION.search(text)
-        and not (cons.slots() or relative or kinds)
+        and (
+            not (cons.slots() or relative or kinds)
+            # "does the 1st one come in XS?" asks about the item, it does not filter
+            or (references and AVAILABILITY.search(lower) and not kinds)
+        )
     ):
         intent = "ask_item"
         if not references:
@@ -403,6 +323,16 @@ def read_turn(text: str, state: DialogueState, vocab: Vocabulary) -> TurnInterpr
         intent = "out_of_scope" if QUESTION.search(text) else "smalltalk"
         uncertain.append("no shopping content recognised")
 
+    if intent in ("compare", "ask_item", "cart"):
+        # these act on shown items; a size or "cheaper" in them selects or asks, it does not filter
+        if intent == "cart" and relative == "cheaper" and n_shown and not turn_refs_explicit(lower):
+            pool = state.focus or list(range(1, n_shown + 1))
+            priced = [r for r in pool if r <= n_shown and state.shown[r - 1].price is not None]
+            if priced:
+                best = min(priced, key=lambda r: state.shown[r - 1].price)
+                references = [best]
+                cart = cart.model_copy(update={"reference": best})
+        cons, relative, remove = ConstraintSet(), None, []
     if re.search(r"\d", lower):
         for i, tok in enumerate(toks):
             if tok.isdigit() and i not in consumed and intent not in ("smalltalk", "out_of_scope"):
@@ -462,7 +392,8 @@ def _read_sizes(text: str, vocab: Vocabulary) -> list[tuple[str, tuple[int, int]
     for phrase in ("extra small", "x-small", "extra large", "x-large", "small", "medium", "large"):
         value = vocab.size_word(phrase)
         pattern = (
-            rf"(?:\bsize\s+|\bin\s+(?:an?\s+)?){phrase}\b|\b{phrase}\s+size\b"
+            rf"(?:\bsize\s+|\bin\s+(?:an?\s+)?|\bwears?\s+(?:an?\s+)?){phrase}\b"
+            rf"|\b{phrase}\s+size\b"
             rf"|^\s*{phrase}\s*(?:please)?[.!?]*$"
         )
         for m in re.finditer(pattern, lower):
@@ -485,6 +416,12 @@ def _read_sizes(text: str, vocab: Vocabulary) -> list[tuple[str, tuple[int, int]
         for m in re.finditer(pattern, text, flags):
             found.append((size, m.span()))
     return found
+
+
+def turn_refs_explicit(lower: str) -> bool:
+    return bool(
+        re.search(r"\b(first|second|third|fourth|fifth|last|1st|2nd|3rd|#\d|number \d)\b", lower)
+    )
 
 
 def shown_kinds_changed(kinds: list[str], state: DialogueState) -> bool:

@@ -98,6 +98,7 @@ class Vocabulary:
     attributes: dict[str, list[str]]  # key → normalised values
     kind_terms: dict[str, list[str]] = field(default_factory=dict)  # word → category segments
     departments: list[str] = field(default_factory=list)
+    parents: set[str] = field(default_factory=set)  # segments with sub-categories ("tops")
 
     @classmethod
     def from_index_vocabulary(cls, vocab: dict[str, list[str]]) -> Vocabulary:
@@ -121,6 +122,7 @@ class Vocabulary:
             attributes=attributes,
             kind_terms=kind_terms,
             departments=departments,
+            parents={seg for c in categories for seg in c.split("/")[:-1]},
         )
 
     # ---- single-word look-ups ------------------------------------------------------------
@@ -145,7 +147,7 @@ class Vocabulary:
         if not found and base.endswith("y"):  # "hoody" → "hoodie"
             found = self.kind_terms.get(base[:-1] + "ie", [])
         if not found and len(base) >= 5:  # a typo: "jakcet", "hoddie"
-            close = difflib.get_close_matches(base, list(self.kind_terms), n=1, cutoff=0.8)
+            close = difflib.get_close_matches(base, list(self.kind_terms), n=1, cutoff=0.82)
             found = self.kind_terms[close[0]] if close else []
         return found
 

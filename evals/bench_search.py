@@ -166,7 +166,8 @@ def bench_size(n: int, workdir: Path, base_index: ProductIndex, n_queries: int) 
     build_s = time.perf_counter() - t0
 
     index = ProductIndex(config)
-    searcher = HybridSearcher(index)
+    # cold queries: no cached query embeddings, so every search embeds its text
+    searcher = HybridSearcher(index, tuning=SearchTuning(cache_queries=False))
     exact = HybridSearcher(index, tuning=SearchTuning(exact_below=10**12))
     col = index.store.collection(TEXT)
     queries = (QUERIES * (n_queries // len(QUERIES) + 1))[:n_queries]

@@ -45,6 +45,8 @@ class SearchTuning(BaseModel):
     fetch: int = 100  # candidates per signal
     exact_below: int = 20_000  # allowed rows under this: exact search, no ANN
     ann_overfetch: float = 1.5
+    ann_max: int = 5_000  # the widest ANN fetch before exact search takes over
+    cache_queries: bool = True  # the need text repeats across refinement turns
 
 
 class HybridSearcher:
@@ -61,6 +63,8 @@ class HybridSearcher:
         manifest = index.manifest
         self.text_embedder = TextEmbedder(manifest.text_model, device=device)
         self.image_encoder = make_image_encoder(manifest.image_model, self.text_embedder, device)
+        self.exact_fallbacks = 0  # ANN answers that the post-filter left too thin
+        self._query_cache: dict[str, np.ndarray] = {}
 
     # ---- the search ----------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
@@ -90,7 +94,7 @@ class HybridSearcher:
         if text:
             rankings["lexical"] = self._lexical(text, allowed)
             lap("lexical_ms")
-            query_vec = self.text_embedder.embed([text])[0]
+            query_vec = self._embed_query(text)
             lap("embed_ms")
             rankings["dense"] = self._dense(TEXT, self.index.vectors.text, query_vec, allowed)
             lap("dense_ms")
@@ -127,12 +131,17 @@ class HybridSearcher:
         if n_allowed >= self.tuning.exact_below:
             share = n_allowed / len(allowed)
             want = math.ceil(fetch / share * self.tuning.ann_overfetch) + 10
-            ids, sims = self.index.store.query(collection, query, want)
             row_of = self.index.row_of
-            rows = np.fromiter((row_of.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
-            ok = (rows >= 0) & allowed[np.maximum(rows, 0)]
-            if ok.sum() >= min(fetch, n_allowed):
-                return top_rows(sims[ok], rows[ok], fetch)
+            # A filter can correlate with the query's neighbourhood (pricier jackets near
+            # "jacket"), so widen the ANN fetch a few times before paying for exact search.
+            while want <= self.tuning.ann_max:
+                ids, sims = self.index.store.query(collection, query, want)
+                rows = np.fromiter((row_of.get(i, -1) for i in ids), np.int64, count=len(ids))
+                ok = (rows >= 0) & allowed[np.maximum(rows, 0)]
+                if ok.sum() >= min(fetch, n_allowed) or len(ids) < want:
+                    return top_rows(sims[ok], rows[ok], fetch)
+                want *= 4
+            self.exact_fallbacks += 1
         rows = np.flatnonzero(allowed)
         return top_rows(np.asarray(matrix[rows] @ query), rows, fetch)
 
@@ -143,6 +152,15 @@ class HybridSearcher:
         if not self.image_encoder.shares_text_space:
             query_vec = self.image_encoder.encode_text_queries([text])[0]
         return self._dense(IMAGE_TEXT, vectors.image_text, query_vec, allowed & vectors.has_image)
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        if not self.tuning.cache_queries:
+            return self.text_embedder.embed([text])[0]
+        if text not in self._query_cache:
+            if len(self._query_cache) >= 4096:
+                self._query_cache.pop(next(iter(self._query_cache)))  # oldest first
+            self._query_cache[text] = self.text_embedder.embed([text])[0]
+        return self._query_cache[text]
 
     @staticmethod
     def query_colors(text: str, filters: SearchFilters) -> list[str]:

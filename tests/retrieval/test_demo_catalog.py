@@ -2,10 +2,8 @@
 
 import pytest
 
-from retrieval.config import RetrievalConfig
 from retrieval.facets import product_matches
 from retrieval.index import ProductIndex
-from retrieval.ingest import ingest
 from retrieval.schema import SearchFilters, SearchRequest
 from retrieval.search import HybridSearcher
 from tests.conftest import LUMA
@@ -14,9 +12,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    config = RetrievalConfig(index_dir=tmp_path_factory.mktemp("demo-index"), device="cpu")
-    report = ingest(LUMA / "products.jsonl", config, progress=False)
+def demo(demo_index):
+    config, report = demo_index
     return report, HybridSearcher(ProductIndex(config))
 
 
