@@ -49,6 +49,7 @@ def _llama_server(path: str, n_ctx: int, threads: int, gpu_layers: int):
     params.n_parallel = 1
     params.n_gpu_layers = gpu_layers
     params.warmup = False
+    params.verbosity = -1  # llama.cpp logs every request to stderr otherwise; errors still raise
     params.cpuparams.n_threads = threads or (os.cpu_count() or 2)
     params.cpuparams_batch.n_threads = threads or (os.cpu_count() or 2)
     try:
