@@ -34,17 +34,8 @@ class TurnCase(BaseModel):
         for name, value in self.slots.items():
             values = value if isinstance(value, list) else [value]
             for v in values:
-                key = (
-                    "exclude_attributes.material" if name == "exclude_attributes.material" else name
-                )
-                out.add(
-                    (
-                        key,
-                        f"{v:g}"
-                        if isinstance(v, float | int) and name != "references"
-                        else str(v).casefold(),
-                    )
-                )
+                numeric = isinstance(v, float | int) and name != "references"
+                out.add((name, f"{v:g}" if numeric else str(v).casefold()))
         return out
 
 

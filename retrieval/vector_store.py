@@ -95,9 +95,6 @@ class VectorStore:
             self.collection(name).delete(ids=list(ids[start : start + BATCH]))
         self._count.cache_clear()
 
-    def delete_where(self, name: str, where: dict[str, Any]) -> None:
-        self.collection(name).delete(where=where)
-
     def query(
         self, name: str, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
     ) -> tuple[list[str], np.ndarray]:
