@@ -47,7 +47,9 @@ class Assistant:
             except LLMUnavailableError as exc:  # the assistant still works from rules and facts
                 self.notes.append(f"LLM unavailable ({exc}); replies are built from the catalog")
         self.interpreter = Interpreter(self.vocab, llm, settings)
-        self.writer = ReplyWriter(self.vocab, llm, settings)
+        self.writer = ReplyWriter(
+            self.vocab, llm if settings.llm_writes_replies else None, settings
+        )
         self._sessions: dict[str, DialogueState] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
