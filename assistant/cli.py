@@ -268,10 +268,10 @@ def chat(
                     ensure_ascii=False,
                 )
             )
-        elif "".join(streamed).strip() != reply.text.strip():
-            print(("\n(revised) " if streamed else "") + reply.text)
+        elif reply.text.startswith(shown := "".join(streamed)):
+            print(reply.text[len(shown) :])  # what was added after streaming (a question)
         else:
-            print()
+            print(("\n(revised) " if streamed else "") + reply.text)
 
 
 def _script_turns(path: Path):

@@ -61,7 +61,9 @@ def reason_for(item: RankedItem, need: str, filters: SearchFilters) -> str:
     """Why this product fits, from its own fields: attribute values and description
     phrases that share words with the need, then the constraints it meets."""
     p = item.product
-    wanted = {singular(w) for w in words(need) if len(w) > 2}
+    # matching the product's own kind ("style: Jacket" for a jacket) is no reason
+    own_kind = {singular(w) for w in words(p.category.split("/")[-1])} if p.category else set()
+    wanted = {singular(w) for w in words(need) if len(w) > 2} - own_kind
     hits: list[str] = []
     for key, values in p.attributes.items():
         for value in values:
@@ -77,8 +79,10 @@ def reason_for(item: RankedItem, need: str, filters: SearchFilters) -> str:
             hits.append(bullet.rstrip("."))
     if filters.colors and colors:
         hits.append("comes in " + ", ".join(dict.fromkeys(colors)))
-    if not hits:
-        hits.append(p.category.split("/")[-1] if p.category else "a close match")
+    if not hits:  # what the product is, in its own description's words
+        bullets = [b.strip().rstrip(".") for b in p.description.split("•")[1:] if b.strip()]
+        plain = [b for b in bullets if not ({w for w in words(b) if basic_color(w)} - shown)]
+        hits.append(plain[0] if plain else p.category.split("/")[-1] or "a close match")
     return "; ".join(dict.fromkeys(hits[:3]))
 
 
