@@ -115,6 +115,24 @@ class ProductIndex:
             return VectorStore(url=self.config.chroma_url, prefix=self.config.collection_prefix)
         return VectorStore(path=self.dir / "chroma", prefix=self.config.collection_prefix)
 
+    @property
+    def photos_dir(self) -> Path:
+        return self.dir / "photos"
+
+    @functools.cached_property
+    def _photos_by_row(self) -> dict[int, list[str]]:
+        v = self.vectors
+        out: dict[int, list[str]] = {}
+        for row, photo in zip(v.pair_product.tolist(), v.pair_photo.tolist(), strict=True):
+            out.setdefault(row, []).append(v.photo_digests[photo])
+        return out
+
+    def photo_files(self, product_id: str) -> list[Path]:
+        """The product's photos as the index keeps them (main photo first), for display."""
+        row = self.row_of.get(product_id)
+        digests = self._photos_by_row.get(row, []) if row is not None else []
+        return [f for d in digests if (f := self.photos_dir / f"{d}.jpg").is_file()]
+
     def exists(self) -> bool:
         return (self.dir / "manifest.json").is_file()
 
@@ -216,7 +234,7 @@ class ProductIndex:
         _atomic(
             self.dir / "manifest.json", lambda p: Path(p).write_text(manifest.model_dump_json())
         )
-        for name in ("manifest", "facets", "lexical", "vectors", "ids", "row_of"):
+        for name in ("manifest", "facets", "lexical", "vectors", "ids", "row_of", "_photos_by_row"):
             self.__dict__.pop(name, None)
 
     def summary(self) -> dict[str, Any]:

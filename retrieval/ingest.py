@@ -27,6 +27,8 @@ from .schema import Product, RowError
 from .text_embedder import TextEmbedder, product_text
 from .vector_store import product_metadata
 
+WEB_PHOTO_PX = 640  # long side of the copies the UI shows
+
 
 class MissingImage(BaseModel):
     product_id: str
@@ -124,6 +126,7 @@ def ingest(
     photos = _encode_photos(
         encoder, photo_paths, digests, old_vectors, config.batch_size, progress, report
     )
+    save_web_photos(photo_paths, digests, index.photos_dir)
     report.image_seconds = time.perf_counter() - t0
     vectors = _assemble(products, photo_paths, digests, text_vecs, photos, encoder is not None)
 
@@ -252,6 +255,24 @@ def _encode_photos(
         color=np.asarray(color, np.float32).reshape(-1, len(BASIC_COLORS)),
         new=new,
     )
+
+
+def save_web_photos(photo_paths: dict[str, Path], digests: dict[str, str], folder: Path) -> None:
+    """A small JPEG of every photo, named by digest, kept in the index folder: the UI serves
+    photos from there, so an index works without the catalog's image folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for ref, path in photo_paths.items():
+        target = folder / f"{digests[ref]}.jpg"
+        if target.exists():
+            continue
+        try:
+            image = open_image(path)
+        except (OSError, ValueError):  # already reported by the encoder pass
+            continue
+        image.thumbnail((WEB_PHOTO_PX, WEB_PHOTO_PX))
+        tmp = target.with_suffix(".tmp.jpg")
+        image.convert("RGB").save(tmp, quality=85)
+        tmp.replace(target)
 
 
 def _assemble(
