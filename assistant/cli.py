@@ -306,9 +306,136 @@ def _typed_turns():
         yield text, image
 
 
+LlmModel = Annotated[
+    str | None, typer.Option(help="qwen2.5-1.5b | qwen2.5-0.5b | smollm2-135m | GGUF file")
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on [AISLE_SERVE_HOST]")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port [AISLE_SERVE_PORT]")] = None,
+    index_dir: IndexDir = None,
+    llm_model: LlmModel = None,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="rules and catalog facts only, no LLM")
+    ] = False,
+) -> None:
+    """The shopper's chat page (Gradio), on the indexed catalog."""
+    settings = Settings().with_overrides(
+        index_dir=index_dir, serve_host=host, serve_port=port, llm_model=llm_model
+    )
+    from ui.serve import launch
+
+    try:
+        demo, url = launch(settings, use_llm=not no_llm)
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Aisle is running at {url}  (Ctrl+C to stop)")
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        demo.close()
+
+
+@app.command("train-ranker")
+def train_ranker(
+    judged: Annotated[
+        list[Path] | None,
+        typer.Option("--judged", help="judged-pairs JSONL a shop already has (repeatable)"),
+    ] = None,
+    synthetic_queries: Annotated[
+        int, typer.Option(help="template queries generated from the catalog")
+    ] = 600,
+    paraphrases: Annotated[
+        int, typer.Option(help="LLM rewrites per synthetic query (slow on CPU; 0 = none)")
+    ] = 0,
+    events: Annotated[
+        bool, typer.Option("--events/--no-events", help="learn from the event log too")
+    ] = True,
+    epochs: Annotated[int, typer.Option(help="encoder fine-tuning epochs")] = 1,
+    index_dir: IndexDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Train the ranking model for the indexed catalog and save it with a model card."""
+    settings = Settings().with_overrides(index_dir=index_dir)
+    from ranking.events import EventLog, EventLogUnavailableError
+    from ranking.judgments import load_judgments
+    from ranking.train import TrainConfig, train
+    from retrieval.index import ProductIndex
+    from retrieval.models import resolve_device
+
+    index = ProductIndex(settings)
+    try:
+        known = index.ids
+        pairs = []
+        for path in judged or []:
+            good, bad = load_judgments(path, known)
+            for row in bad:
+                typer.secho(f"{path}:{row.line}: {row.reason} (skipped)", fg="yellow", err=True)
+            pairs += good
+        logged = []
+        if events:
+            try:
+                logged = list(EventLog(settings.event_log_location()).events())
+            except EventLogUnavailableError as exc:
+                typer.secho(f"{exc}; training without feedback", fg="yellow", err=True)
+        rewrite = _paraphraser(settings) if paraphrases else None
+        device = resolve_device(settings.device)
+        card = train(
+            index,
+            TrainConfig(
+                synthetic_queries=synthetic_queries, paraphrases=paraphrases, epochs=epochs
+            ),
+            settings.text_model,
+            device,
+            judged=pairs,
+            events=logged,
+            rewrite=rewrite,
+            progress=not as_json,
+        )
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(card.model_dump_json(indent=2))
+    else:
+        typer.echo(card.markdown())
+        typer.echo(f"saved to {index.dir / 'ranker'}")
+
+
+def _paraphraser(settings: Settings):
+    """The chat LLM rewriting a template query the way shoppers type."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from .llm import chat_json, make_chat_model
+    from .llm_models import LLMUnavailableError
+
+    try:
+        llm = make_chat_model(settings, settings.device)
+    except LLMUnavailableError as exc:
+        raise _fail(f"--paraphrases needs the LLM: {exc}") from None
+    schema = {
+        "type": "object",
+        "properties": {"queries": {"type": "array", "items": {"type": "string"}, "maxItems": 3}},
+        "required": ["queries"],
+    }
+    system = (
+        "Rewrite the shopping search the way a shopper would type it in a chat. Keep every "
+        "product word and attribute; add nothing else. Return JSON."
+    )
+
+    def rewrite(text: str) -> list[str]:
+        messages = [SystemMessage(content=system), HumanMessage(content=text)]
+        return chat_json(llm, messages, schema, settings.llm_timeout_s, 80).get("queries", [])
+
+    return rewrite
+
+
 @app.command("eval")
 def eval_(
-    suites: Annotated[list[str] | None, typer.Argument(help="nlu")] = None,
+    suites: Annotated[list[str] | None, typer.Argument(help="nlu | retrieval")] = None,
     split: Annotated[str, typer.Option(help="dev | test | all")] = "dev",
     models: Annotated[
         str, typer.Option(help="comma-separated: rules, qwen2.5-0.5b, qwen2.5-1.5b, smollm2-135m")
@@ -319,13 +446,31 @@ def eval_(
     out: Annotated[Path | None, typer.Option(help="JSON results file")] = None,
     index_dir: IndexDir = None,
 ) -> None:
-    """Offline evaluations. `nlu`: intent accuracy and per-slot precision/recall."""
+    """Offline evaluations. `nlu`: intent accuracy and per-slot precision/recall.
+    `retrieval`: NDCG@10, Recall@10/50, MRR per signal, hybrid, and hybrid + ranker."""
     settings = Settings().with_overrides(index_dir=index_dir)
-    unknown = set(suites or ["nlu"]) - {"nlu"}
+    chosen = suites or ["nlu"]
+    unknown = set(chosen) - {"nlu", "retrieval"}
     if unknown:
-        raise _fail(f"unknown suite(s): {', '.join(sorted(unknown))}; available: nlu")
+        raise _fail(f"unknown suite(s): {', '.join(sorted(unknown))}; available: nlu, retrieval")
     if split not in ("dev", "test", "all"):
         raise _fail(f"--split {split!r}: use dev, test or all")
+    if "retrieval" in chosen:
+        from evals.retrieval import evaluate as eval_retrieval
+        from evals.retrieval import print_report
+        from evals.retrieval import save as save_retrieval
+        from retrieval.index import ProductIndex
+
+        try:
+            report = eval_retrieval(ProductIndex(settings), split)
+        except _user_errors() as exc:
+            raise _fail(str(exc)) from None
+        print_report(report)
+        target = out or settings.index_dir.parent / "evals" / f"retrieval-{split}.json"
+        save_retrieval(report, target)
+        print(f"\nwritten to {target}")
+        if "nlu" not in chosen:
+            return
     from evals.nlu import evaluate, print_reports, save
 
     reports = []

@@ -22,6 +22,20 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AISLE_", extra="ignore")
 
     results_per_turn: int = Field(5, ge=1, le=20, description="products shown per reply")
+    event_log_url: str | None = Field(
+        None, description="SQLAlchemy URL of the event log; default SQLite in the index folder"
+    )
+    event_log_enabled: bool = True
+    serve_host: str = "127.0.0.1"
+    serve_port: int = Field(7860, ge=1, le=65535)
+    serve_concurrency: int = Field(
+        2, ge=1, le=64, description="turns computed at once (the rest wait in Gradio's queue)"
+    )
+
+    def event_log_location(self) -> str:
+        if self.event_log_url:
+            return self.event_log_url
+        return f"sqlite:///{Path(self.index_dir).expanduser() / 'events.sqlite'}"
 
     @classmethod
     def settings_customise_sources(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable
 
 from ranking.rank import RankedItem, RetrievalOrderRanker
@@ -13,12 +14,21 @@ from retrieval.models import resolve_device
 from retrieval.schema import SearchRequest
 from retrieval.search import HybridSearcher
 
+from .cards import ProductCard, cards_for
+from .chips import chips_of, without
 from .config import Settings
-from .interpret import Interpreter
+from .feedback import Feedback, ProductView, variant_label
+from .interpret import Interpretation, Interpreter
 from .llm import make_chat_model
 from .llm_models import LLMUnavailableError
 from .records import CartItem, DialogueState, Reply, ShownItem, TurnInterpretation
-from .respond import ReplyWriter, answer_about, compare_reply, describe_constraints
+from .respond import (
+    ReplyWriter,
+    answer_about,
+    compare_reply,
+    compare_rows,
+    describe_constraints,
+)
 from .state import apply_turn
 from .vocabulary import Vocabulary
 
@@ -50,6 +60,7 @@ class Assistant:
         self.writer = ReplyWriter(
             self.vocab, llm if settings.llm_writes_replies else None, settings
         )
+        self.feedback = Feedback(settings)
         self._sessions: dict[str, DialogueState] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -60,6 +71,10 @@ class Assistant:
     def reset(self, session: str) -> None:
         self._sessions.pop(session, None)
 
+    def _session_lock(self, session: str) -> threading.Lock:
+        with self._guard:  # one turn at a time per session; sessions never share state
+            return self._locks.setdefault(session, threading.Lock())
+
     def respond(
         self,
         session: str,
@@ -67,13 +82,34 @@ class Assistant:
         image: str | None = None,
         on_token: Callable[[str], None] | None = None,
     ) -> Reply:
-        with self._guard:
-            lock = self._locks.setdefault(session, threading.Lock())
-        with lock:  # one turn at a time per session; sessions never share state
+        with self._session_lock(session):
             return self._turn(session, message, image, on_token)
 
+    def drop_constraint(
+        self, session: str, key: str, on_token: Callable[[str], None] | None = None
+    ) -> Reply:
+        """Remove one understood constraint (a chip) and search again."""
+        with self._session_lock(session):
+            before = self._sessions.get(session, DialogueState())
+            state = without(before, key, self.vocab)
+            turn = TurnInterpretation(intent="refine", source="chip", certain=True)
+            return self._finish(session, "", None, turn, state, [], {}, on_token)
+
     def _turn(self, session, message, image, on_token) -> Reply:
-        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        before = self._sessions.get(session, DialogueState())
+        if image and not message.strip():  # a photo alone: "something like this", afresh
+            reading = Interpretation(turn=TurnInterpretation(intent="search", remove=["all"]))
+        else:
+            reading = self.interpreter.interpret(message, before)
+        turn = reading.turn
+        if image and turn.intent not in ("search", "refine"):
+            turn = turn.model_copy(update={"intent": "search"})
+        state = apply_turn(before, turn, self.vocab)
+        timings = {"interpret_ms": round((time.perf_counter() - started) * 1000, 1)}
+        return self._finish(session, message, image, turn, state, reading.notes, timings, on_token)
+
+    def _finish(self, session, message, image, turn, state, notes, timings, on_token) -> Reply:
         clock = [time.perf_counter()]
 
         def lap(name: str) -> None:
@@ -81,16 +117,9 @@ class Assistant:
             timings[f"{name}_ms"] = round((now - clock[0]) * 1000, 1)
             clock[0] = now
 
-        before = self._sessions.get(session, DialogueState())
-        reading = self.interpreter.interpret(message, before)
-        turn, notes = reading.turn, [*self.notes, *reading.notes]
-        if image and turn.intent not in ("search", "refine"):
-            turn = turn.model_copy(update={"intent": "search"})
-        lap("interpret")
-        state = apply_turn(before, turn, self.vocab)
-        lap("state")
-
+        notes = [*self.notes, *notes]
         items: list[RankedItem] = []
+        reasons: list[str] = []
         if turn.intent in ("search", "refine", "clarify_answer"):
             result = self.searcher.search(
                 SearchRequest(
@@ -104,7 +133,14 @@ class Assistant:
             items = self.ranker.rank(state.need, result.candidates)
             lap("rank")
             if items:
-                text, more, _ = self.writer.write_products(message, items, state, on_token)
+                intro = (
+                    f"Here are {len(items)} products like your photo:"
+                    if image and not message.strip()
+                    else None
+                )
+                text, more, _, reasons = self.writer.write_products(
+                    message, items, state, on_token, intro
+                )
                 notes += more
                 text += self._clarifying_question(state, items)
                 state.shown = [
@@ -125,15 +161,79 @@ class Assistant:
         lap("respond")
         timings["total_ms"] = round(sum(timings.values()), 1)
         self._sessions[session] = state
+        reply_id = uuid.uuid4().hex
+        if reasons:  # a search reply: what was shown, for the ranker's training data
+            notes += self.feedback.impressions(session, reply_id, message, items, state)
         return Reply(
             text=text,
             intent=turn.intent,
+            reply_id=reply_id,
             products=items,
+            reasons=reasons,
+            chips=chips_of(state),
             state=state,
             interpretation=turn,
             notes=notes,
             timings_ms=timings,
         )
+
+    # ---- actions from the UI -------------------------------------------------------------
+    def add_variant(
+        self, session: str, product_id: str, sku_or_option: str | None, reply_id: str = ""
+    ) -> tuple[str, list[CartItem]]:
+        """Add a product in one of its existing variants (by SKU or "colour / size") to the
+        session's cart. Returns the confirmation and the cart."""
+        product = self.index.product(product_id)
+        if product is None:
+            raise ValueError(f"no product {product_id!r} in this catalog")
+        variants = product.purchasable_variants()
+        chosen = [v for v in variants if sku_or_option in (v.sku, variant_label(v))]
+        if not chosen and sku_or_option is None and len(variants) == 1:
+            chosen = variants
+        if not chosen:
+            raise ValueError(
+                f"{product.title} has no variant {sku_or_option!r}; "
+                f"choose one of: {', '.join(variant_label(v) for v in variants)}"
+            )
+        v = chosen[0]
+        with self._session_lock(session):
+            state = self._sessions.setdefault(session, DialogueState())
+            state.cart.append(
+                CartItem(
+                    product_id=product.id,
+                    title=product.title,
+                    sku=v.sku,
+                    color=v.color,
+                    size=v.size,
+                    price=v.price or product.price,
+                )
+            )
+            cart = list(state.cart)
+        self.feedback.record(session, "cart_add", reply_id, product.id, state)
+        return f"Added the {product.title} ({variant_label(v)}) to your cart.", cart
+
+    def open_product(self, session: str, product_id: str, reply_id: str = "") -> ProductView:
+        product = self.index.product(product_id)
+        if product is None:
+            raise ValueError(f"no product {product_id!r} in this catalog")
+        self.feedback.record(session, "click", reply_id, product.id, self.state(session))
+        return ProductView(
+            product=product,
+            photos=[str(p) for p in self.index.photo_files(product.id)],
+            variants=[variant_label(v) for v in product.purchasable_variants() if v.available],
+        )
+
+    def compare(self, product_ids: list[str]) -> list[tuple[str, list[str]]]:
+        products = [p for pid in product_ids if (p := self.index.product(pid))]
+        if not 2 <= len(products) <= 4:
+            raise ValueError("choose two to four products to compare")
+        return [("product", [p.title for p in products]), *compare_rows(products)]
+
+    def cards(self, reply: Reply) -> list[ProductCard]:
+        return cards_for(reply.products, reply.reasons, reply.state, self.index.photo_files)
+
+    def rate_reply(self, session: str, reply_id: str, up: bool) -> None:
+        self.feedback.record(session, "thumbs_up" if up else "thumbs_down", reply_id, None)
 
     def _shown(self, state: DialogueState, refs: list[int]) -> list[RankedItem]:
         out = []

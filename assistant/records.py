@@ -109,10 +109,20 @@ class DialogueState(BaseModel):
     turns: int = 0
 
 
+class Chip(BaseModel):
+    """One understood constraint, as the shopper sees and removes it."""
+
+    key: str  # "slot:value", what `Assistant.drop_constraint` removes
+    label: str  # "under $80", "not yellow", "jackets"
+
+
 class Reply(BaseModel):
     text: str
     intent: str
+    reply_id: str = ""  # feedback (thumbs, clicks, cart adds) refers to it
     products: list[RankedItem] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)  # one line per product, same order
+    chips: list[Chip] = Field(default_factory=list)
     state: DialogueState
     interpretation: TurnInterpretation
     notes: list[str] = Field(default_factory=list)  # e.g. "LLM unavailable: replied from facts"

@@ -143,28 +143,32 @@ class ReplyWriter:
         items: list[RankedItem],
         state: DialogueState,
         on_token: Callable[[str], None] | None = None,
-    ) -> tuple[str, list[str], bool]:
-        """(text, notes, reasons written by the LLM).
+        intro: str | None = None,
+    ) -> tuple[str, list[str], bool, list[str]]:
+        """(text, notes, reasons written by the LLM, the reason for each product).
 
         The first line says what was found, from the constraints (always true), and is
         streamed at once; the LLM writes one short reason a product, titles and prices come
         from the catalog, and each product line is checked before it is streamed. A draft
         that fails is regenerated once, then replaced by reasons built from the facts."""
-        fallback = template_reply(items, state)
+        fallback = template_reply(items, state, intro)
+        plain = [reason_for(i, state.need, state.filters) for i in items]
         header, _, rest = fallback.partition("\n")
         _emit(header + "\n", on_token)
         if not items or self.llm is None:
             _emit(rest, on_token)
-            return fallback, [], False
+            return fallback, [], False, plain
         problems: list[FactError] = []
         for attempt in range(2):
             try:
-                lines, problems = self._draft(message, items, state, problems)
+                lines, reasons, problems = self._draft(message, items, state, problems)
             except LLMUnavailableError as exc:
                 _emit(rest, on_token)
-                return fallback, [f"LLM unavailable, reply built from the catalog: {exc}"], False
+                note = f"LLM unavailable, reply built from the catalog: {exc}"
+                return fallback, [note], False, plain
             except ValueError as exc:  # not JSON (a backend without constrained decoding)
-                lines, problems = (
+                lines, reasons, problems = (
+                    None,
                     None,
                     [FactError(claim="(format)", about="the reply", reason=str(exc)[:80])],
                 )
@@ -173,10 +177,11 @@ class ReplyWriter:
                 notes = (
                     [] if attempt == 0 else ["first draft regenerated: it stated unsupported facts"]
                 )
-                return "\n".join([header, *lines]), notes, True
+                return "\n".join([header, *lines]), notes, True, reasons
         why = "; ".join(f"{p.claim} ({p.reason})" for p in problems[:3])
         _emit(rest, on_token)
-        return fallback, [f"LLM reply replaced by one built from the catalog: {why}"], False
+        note = f"LLM reply replaced by one built from the catalog: {why}"
+        return fallback, [note], False, plain
 
     def schema(self, n: int) -> dict:
         reason = {"type": "string", "minLength": 8, "maxLength": 70}
@@ -188,7 +193,9 @@ class ReplyWriter:
             "required": ["reasons"],
         }
 
-    def _draft(self, message, items, state, problems) -> tuple[list[str] | None, list[FactError]]:
+    def _draft(
+        self, message, items, state, problems
+    ) -> tuple[list[str] | None, list[str] | None, list[FactError]]:
         """The LLM's reasons (JSON, length-bounded) as product lines, and what is wrong
         with them: unsupported facts, a copied fact line, or the shopper's words parroted."""
         raw = chat_json(
@@ -200,9 +207,11 @@ class ReplyWriter:
         )
         reasons = [str(r).strip() for r in raw.get("reasons", [])][: len(items)]
         if len(reasons) < len(items):
-            return None, [
-                FactError(claim="(format)", about="the reply", reason="a reason is missing")
-            ]
+            return (
+                None,
+                None,
+                [FactError(claim="(format)", about="the reply", reason="a reason is missing")],
+            )
         facts = fact_lines(items, state.need).splitlines()
         bad = [
             FactError(claim=r[:40], about=item.product.title, reason="not a reason")
@@ -213,7 +222,12 @@ class ReplyWriter:
             self._line(n, item, r)
             for n, (item, r) in enumerate(zip(items, reasons, strict=True), 1)
         ]
-        return lines, bad or check_reply("\n".join(lines), items, state.filters, self.vocab)
+        reasons = [r.rstrip(".") for r in reasons]
+        return (
+            lines,
+            reasons,
+            bad or check_reply("\n".join(lines), items, state.filters, self.vocab),
+        )
 
     @staticmethod
     def _line(n: int, item: RankedItem, reason: str) -> str:
@@ -268,10 +282,8 @@ def stream_words(text: str) -> Iterator[str]:
     yield from re.findall(r"\S+\s*", text)
 
 
-def compare_reply(products: list[Product]) -> str:
-    """A side-by-side comparison from catalog fields only."""
-    if len(products) < 2:
-        return "I need at least two of the products shown to compare."
+def compare_rows(products: list[Product]) -> list[tuple[str, list[str]]]:
+    """Side-by-side rows (name, one value per product) from catalog fields only."""
     rows = [
         ("price", [money(p.price) for p in products]),
         ("colours", [", ".join(p.colors) or "—" for p in products]),
@@ -293,8 +305,15 @@ def compare_reply(products: list[Product]) -> str:
         rows.append(
             (key.replace("_", " "), [", ".join(p.attributes.get(key, [])) or "—" for p in products])
         )
+    return rows
+
+
+def compare_reply(products: list[Product]) -> str:
+    """A side-by-side comparison from catalog fields only."""
+    if len(products) < 2:
+        return "I need at least two of the products shown to compare."
     lines = ["Comparing " + " vs ".join(p.title for p in products) + ":"]
-    for name, values in rows:
+    for name, values in compare_rows(products):
         lines.append(f"- {name}: " + " | ".join(values))
     cheaper = min((p for p in products if p.price is not None), key=lambda p: p.price, default=None)
     if cheaper is not None:

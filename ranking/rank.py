@@ -1,5 +1,5 @@
-"""The ranking interface. Until the fine-tuned ranker is trained, `RetrievalOrderRanker`
-keeps the hybrid retrieval order, so the pipeline does not change when it lands."""
+"""The ranking interface. Without a trained ranker (`aisle train-ranker`),
+`RetrievalOrderRanker` keeps the hybrid retrieval order."""
 
 from __future__ import annotations
 
@@ -21,13 +21,19 @@ class RankedItem(BaseModel):
 class Ranker(Protocol):
     name: str
 
-    def rank(self, query: str, candidates: list[Candidate]) -> list[RankedItem]: ...
+    def rank(
+        self, query: str, candidates: list[Candidate], history: list[Product] | tuple = ()
+    ) -> list[RankedItem]:
+        """`history`: products this shopper engaged with earlier in the session."""
+        ...
 
 
 class RetrievalOrderRanker:
     name = "retrieval-order"
 
-    def rank(self, query: str, candidates: list[Candidate]) -> list[RankedItem]:
+    def rank(
+        self, query: str, candidates: list[Candidate], history: list[Product] | tuple = ()
+    ) -> list[RankedItem]:
         return [
             RankedItem(
                 product=c.product,

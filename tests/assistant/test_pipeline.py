@@ -118,3 +118,57 @@ def test_no_product_shown_breaks_a_stated_constraint(settings):
     for text in ["jacket", "not yellow", "under $80", "any colour is fine", "in size M", "cheaper"]:
         r = bot.respond("s", text)
         assert all(product_matches(i.product, r.state.filters) for i in r.products)
+
+
+def test_chips_drop_one_constraint_and_search_again(settings):
+    bot = Assistant(settings, use_llm=False)
+    r = bot.respond("c", "a jacket under $80, not yellow")
+    labels = {c.label: c.key for c in r.chips}
+    assert {"under $80", "not yellow", "jackets"} <= set(labels)
+    r2 = bot.drop_constraint("c", labels["under $80"])
+    assert r2.state.filters.price_max is None
+    assert [c.casefold() for c in r2.state.filters.exclude_colors] == ["yellow"]
+    assert "under $80" not in {c.label for c in r2.chips}
+    assert {i.product.id for i in r2.products} > {i.product.id for i in r.products}
+    with pytest.raises(ValueError, match="no constraint"):
+        bot.drop_constraint("c", "price:")  # already gone
+
+
+def test_feedback_reaches_the_event_log(settings):
+    from ranking.events import EventLog
+
+    bot = Assistant(settings, use_llm=False)
+    r = bot.respond("f", "a jacket")
+    cards = bot.cards(r)
+    assert [c.product_id for c in cards] == [i.product.id for i in r.products]
+    assert all(c.reason for c in cards) and len(r.reasons) == len(r.products)
+    first = r.products[0].product
+    view = bot.open_product("f", first.id, r.reply_id)
+    assert view.product.id == first.id and view.variants
+    said, cart = bot.add_variant("f", first.id, view.variants[0], r.reply_id)
+    assert cart[0].product_id == first.id and first.title in said
+    with pytest.raises(ValueError, match="no variant"):
+        bot.add_variant("f", first.id, "Chartreuse / XXXL")
+    bot.rate_reply("f", r.reply_id, up=False)
+    events = list(EventLog(settings.event_log_location()).events())
+    kinds = [e.kind for e in events]
+    assert kinds.count("impression") == len(r.products)
+    assert {"click", "cart_add", "thumbs_down"} <= set(kinds)
+    click = next(e for e in events if e.kind == "click")
+    assert click.position == 1 and click.reply_id == r.reply_id
+
+
+def test_a_broken_event_log_never_breaks_a_turn(settings):
+    broken = settings.model_copy(update={"event_log_url": "nosuchdb://x"})
+    bot = Assistant(broken, use_llm=False)
+    r = bot.respond("g", "a jacket")
+    assert r.products and any("feedback not recorded" in n for n in r.notes)
+
+
+def test_a_photo_alone_starts_a_new_search(settings, tiny_catalog):
+    bot = Assistant(settings, use_llm=False)
+    bot.respond("p", "a jacket under $80")
+    photo = next((tiny_catalog.parent / "images").iterdir())
+    r = bot.respond("p", "", image=str(photo))
+    assert r.intent == "search" and r.products and r.state.filters.price_max is None
+    assert "like your photo" in r.text

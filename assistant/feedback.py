@@ -1,0 +1,109 @@
+"""What the shopper did with a reply (impressions, clicks, cart adds, thumbs), written to
+the event log the ranker trains on. Logging never breaks a turn: a log that is down is
+named in the reply's notes once, and the shopper carries on."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from pydantic import BaseModel
+
+from ranking.events import Event, EventLog, EventLogUnavailableError
+from ranking.rank import RankedItem
+from retrieval.schema import Product, Variant
+
+from .config import Settings
+from .records import DialogueState
+
+log = logging.getLogger(__name__)
+
+
+def variant_label(v: Variant) -> str:
+    return " / ".join(x for x in (v.color, v.size) if x) or (v.sku or "standard")
+
+
+class ProductView(BaseModel):
+    """Everything a product card opens to."""
+
+    product: Product
+    photos: list[str]  # files in the index folder, main photo first
+    variants: list[str]  # labels of the variants in stock
+
+
+class Feedback:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._log: EventLog | None = None
+        self._failed: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def log(self) -> EventLog | None:
+        if not self.settings.event_log_enabled or self._failed:
+            return None
+        with self._lock:
+            if self._log is None:
+                try:
+                    self._log = EventLog(self.settings.event_log_location())
+                except EventLogUnavailableError as exc:
+                    self._failed = str(exc)
+        return self._log
+
+    def _write(self, events: list[Event]) -> list[str]:
+        log_ = self.log
+        if log_ is None:
+            return [f"feedback not recorded: {self._failed}"] if self._failed else []
+        try:
+            log_.record(events)
+        except Exception as exc:  # noqa: BLE001 - a database error must not end the turn
+            log.warning("event log write failed: %s", exc)
+            return [f"feedback not recorded: event log {log_.where}: {exc}"]
+        return []
+
+    def impressions(
+        self,
+        session: str,
+        reply_id: str,
+        query: str,
+        items: list[RankedItem],
+        state: DialogueState,
+    ) -> list[str]:
+        events = [
+            Event(
+                kind="impression",
+                session=session,
+                reply_id=reply_id,
+                query=query or state.need,
+                product_id=item.product.id,
+                position=n,
+                detail={
+                    "need": state.need,
+                    "filters": state.filters.model_dump_json(exclude_defaults=True),
+                },
+            )
+            for n, item in enumerate(items, 1)
+        ]
+        return self._write(events)
+
+    def record(
+        self,
+        session: str,
+        kind: str,
+        reply_id: str,
+        product_id: str | None,
+        state: DialogueState | None = None,
+    ) -> list[str]:
+        position = None
+        if state is not None and product_id:
+            at = [n for n, s in enumerate(state.shown, 1) if s.product_id == product_id]
+            position = at[0] if at else None
+        event = Event(
+            kind=kind,
+            session=session,
+            reply_id=reply_id or None,
+            product_id=product_id,
+            position=position,
+            query=state.need if state else "",
+        )
+        return self._write([event])
