@@ -1,1 +1,1 @@
-"""The Gradio app: shopper chat and agent console."""
+"""The Gradio page: the shopper's chat (and, later, the agent console)."""

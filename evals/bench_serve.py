@@ -1,0 +1,148 @@
+"""Load benchmark for `aisle serve`: N simultaneous scripted shoppers over loopback.
+
+    python -m evals.bench_serve [--shoppers 1,5,20] [--llm-model qwen2.5-0.5b | --no-llm]
+
+Starts `aisle serve` in a subprocess on the indexed catalog, then for each N runs N
+shoppers at once, each in its own Gradio session (gradio_client), each playing a short
+dialogue with its own price limit. Reports turn latency p50/p95 (submit → last streamed
+update), errors, and cross-session leaks: a reply that does not carry this shopper's own
+price limit, or a chat that holds another shopper's messages. N = 1 is the baseline;
+ratios are against it, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ["jackets", "hoodies", "pants", "shorts", "tees", "bags", "tanks", "shoes"]
+
+
+def script(shopper: int) -> list[tuple[str, str]]:
+    """(message, what the reply must say); each shopper has its own price limit."""
+    limit = 40 + shopper * 3
+    kind = KINDS[shopper % len(KINDS)]
+    return [
+        (f"{kind} under ${limit}", f"under ${limit}"),
+        ("any in blue?", f"under ${limit}"),
+        ("cheaper than the first one?", ""),
+    ]
+
+
+def start_server(port: int, llm_model: str | None, no_llm: bool) -> subprocess.Popen:
+    env = {**os.environ, "AISLE_SERVE_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    cmd = [sys.executable, "-m", "assistant.cli", "serve"]
+    cmd += ["--no-llm"] if no_llm else (["--llm-model", llm_model] if llm_model else [])
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.time() + 300
+    for line in proc.stdout:
+        if "running at" in line:
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+            return proc
+        if time.time() > deadline:
+            break
+    proc.kill()
+    raise RuntimeError("aisle serve did not start")
+
+
+def shopper(url: str, n: int) -> dict:
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    latencies, errors, leaks = [], [], []
+    for turn, (message, must) in enumerate(script(n), 1):
+        t0 = time.perf_counter()
+        try:
+            out = client.predict({"text": message, "files": []}, api_name="/chat")
+        except Exception as exc:  # noqa: BLE001 - counted and reported
+            errors.append(f"shopper {n} turn {turn}: {exc}"[:200])
+            continue
+        latencies.append(time.perf_counter() - t0)
+        chat = out[0]
+        said = [m for m in chat if m["role"] == "user"]
+        reply = _text(chat[-1]["content"]) if chat else ""
+        if len(said) != turn:  # another shopper's message in this chat
+            leaks.append(f"shopper {n}: {len(said)} user messages after {turn} turns")
+        if must and must not in reply:
+            leaks.append(f"shopper {n} turn {turn}: reply lacks {must!r}: {reply[:80]!r}")
+        others = {f"under ${40 + k * 3}" for k in range(60) if k != n}
+        if any(re.search(re.escape(o) + r"(?![\d.])", reply) for o in others):
+            leaks.append(f"shopper {n} turn {turn}: another shopper's limit in {reply[:80]!r}")
+    return {"latencies": latencies, "errors": errors, "leaks": leaks}
+
+
+def _text(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(_text(c) for c in content)
+    if isinstance(content, dict):
+        return str(content.get("text") or content.get("value") or "")
+    return str(content)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shoppers", default="1,5,20")
+    ap.add_argument("--llm-model", default="qwen2.5-0.5b")
+    ap.add_argument("--no-llm", action="store_true")
+    ap.add_argument("--port", type=int, default=7871)
+    ap.add_argument("--out", default="evals/results/bench_serve.json")
+    args = ap.parse_args()
+
+    proc = start_server(args.port, args.llm_model, args.no_llm)
+    url = f"http://127.0.0.1:{args.port}/"
+    rows = []
+    try:
+        shopper(url, 99)  # warm-up: models load, caches fill
+        for n in [int(x) for x in args.shoppers.split(",")]:
+            started = time.perf_counter()
+            with ThreadPoolExecutor(n) as pool:
+                results = list(pool.map(lambda i: shopper(url, i), range(n)))
+            wall = time.perf_counter() - started
+            lat = np.array([x for r in results for x in r["latencies"]])
+            rows.append(
+                {
+                    "shoppers": n,
+                    "turns": int(len(lat)),
+                    "p50_s": float(np.percentile(lat, 50)) if len(lat) else None,
+                    "p95_s": float(np.percentile(lat, 95)) if len(lat) else None,
+                    "errors": [e for r in results for e in r["errors"]],
+                    "leaks": [x for r in results for x in r["leaks"]],
+                    "wall_s": wall,
+                }
+            )
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    base = rows[0]["p50_s"] or 1.0
+    model = "no LLM" if args.no_llm else args.llm_model
+    print(f"aisle serve on this machine, {model}, {os.cpu_count()} CPUs")
+    print(
+        f"{'N':>3} {'turns':>5} {'p50 s':>7} {'p95 s':>7} {'x N=1':>6} {'errors':>6} {'leaks':>5}"
+    )
+    for r in rows:
+        print(
+            f"{r['shoppers']:>3} {r['turns']:>5} {r['p50_s']:>7.2f} {r['p95_s']:>7.2f} "
+            f"{r['p50_s'] / base:>6.1f} {len(r['errors']):>6} {len(r['leaks']):>5}"
+        )
+        for problem in (r["errors"] + r["leaks"])[:5]:
+            print("    ", problem)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps({"model": model, "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""The shopper's page driven as a person would, in a real headless Chromium (Debian's
+package, driven by Playwright's Python package; nothing is downloaded).
+
+Screenshots go to $AISLE_SCREENSHOTS (the README's come from there), else a temp folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from ranking.events import EventLog
+
+pytestmark = pytest.mark.slow
+
+LUMA = Path(__file__).resolve().parents[2] / "data" / "luma"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("chromium is not installed: .ci/run installs it with apt-get")
+    pytest.skip("chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def server(demo_index, tmp_path_factory):
+    """`aisle serve` in this process on a free loopback port (rules and catalog facts: the
+    page is what is tested here; LLM replies are tested in tests/assistant)."""
+    from ui.serve import launch
+
+    config, _ = demo_index
+    settings = Settings(
+        **config.model_dump(),
+        serve_host="127.0.0.1",
+        serve_port=_free_port(),
+        event_log_url=f"sqlite:///{tmp_path_factory.mktemp('events') / 'events.sqlite'}",
+    )
+    demo, url = launch(settings, use_llm=False)
+    yield url, settings
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = Path(os.environ.get("AISLE_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def titles(page) -> list[str]:
+    return page.locator(".card .title").all_inner_texts()
+
+
+def prices(page) -> list[float]:
+    return [
+        float(re.sub(r"[^\d.]", "", p.split()[0]))
+        for p in page.locator(".card .price").all_inner_texts()
+    ]
+
+
+def wait_for_new_cards(page, before: list[str]) -> list[str]:
+    page.wait_for_function(
+        "(b) => { const t = [...document.querySelectorAll('.card .title')].map(e => e.innerText);"
+        " return t.length > 0 && JSON.stringify(t) !== b; }",
+        arg=json.dumps(before),
+        timeout=30_000,
+    )
+    page.wait_for_timeout(300)  # the rest of the render lands
+    return titles(page)
+
+
+def ask(page, text: str) -> None:
+    box = page.get_by_role("textbox").first
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_a_shopper_searches_refines_opens_adds_and_searches_by_photo(server, browser, shots):
+    url, settings = server
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+
+    # a query: cards with photos that actually loaded, every price within the budget
+    ask(page, "a jacket for women under $80, not yellow")
+    first = wait_for_new_cards(page, [])
+    assert len(first) == settings.results_per_turn
+    page.locator(".card img").first.wait_for()
+    loaded = page.eval_on_selector_all(
+        ".card img", "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert loaded and all(loaded)
+    assert all(p <= 80 for p in prices(page))
+    chips = page.locator(".chip").all_inner_texts()
+    assert {"under $80 ✕", "not yellow ✕"} <= set(chips)
+    page.screenshot(path=str(shots / "chat.png"))
+
+    # remove the price chip: the chip goes and the results follow
+    page.get_by_role("button", name="under $80 ✕").click()
+    wait_for_new_cards(page, first)
+    page.get_by_role("button", name="under $80 ✕").wait_for(state="detached")
+    assert "not yellow ✕" in page.locator(".chip").all_inner_texts()
+    assert any(p > 80 for p in prices(page))
+
+    # open a card: photos, description, reviews; add it to the cart from there
+    opened = titles(page)[0]
+    page.get_by_role("button", name="Details").first.click()
+    page.get_by_text("Product details").wait_for()
+    page.locator(".detail h3", has_text=opened).wait_for()
+    page.get_by_role("heading", name="Reviews").wait_for()
+    page.wait_for_timeout(800)  # the gallery's photos
+    page.screenshot(path=str(shots / "card.png"))
+    page.get_by_role("button", name="Add to cart").first.click()
+    page.locator("table.cart", has_text=opened).wait_for()
+
+    # a photo alone: "something like this" finds that product (or its look-alikes) first
+    target = "Cronus Yoga Pant"
+    page.locator("input[type=file]").first.set_input_files(str(LUMA / "images/mp12-black_main.jpg"))
+    page.locator(".thumbnail-image").first.wait_for(timeout=15_000)  # the upload's preview
+    page.get_by_role("textbox").first.press("Enter")
+    page.locator(".card .title", has_text=target).wait_for(timeout=30_000)
+    page.wait_for_timeout(300)
+    assert target in titles(page)[:2]
+    page.screenshot(path=str(shots / "photo.png"))
+
+    # thumbs up on the reply; the click, cart add and thumbs reach the event log
+    page.locator("button[aria-label='Like']").last.click()
+    page.wait_for_timeout(1000)
+    kinds = [e.kind for e in EventLog(settings.event_log_location()).events()]
+    assert {"impression", "click", "cart_add", "thumbs_up"} <= set(kinds)
+
+    # a phone-width window still reads: the cards stack
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    widths = page.eval_on_selector_all(
+        ".card", "cs => cs.map(c => c.getBoundingClientRect().width)"
+    )
+    assert widths and all(w <= 390 for w in widths)
+    page.screenshot(path=str(shots / "phone.png"))
+    page.close()
+
+
+def test_two_shoppers_never_see_each_other(server, browser):
+    url, _ = server
+    alice = browser.new_context().new_page()
+    bob = browser.new_context().new_page()
+    alice.goto(url)
+    bob.goto(url)
+    ask(alice, "hoodies for men")
+    ask(bob, "yoga pants for women under $60")
+    wait_for_new_cards(alice, [])
+    wait_for_new_cards(bob, [])
+    alice.get_by_role("button", name="Add to cart").first.click()
+    alice.locator("table.cart").wait_for()
+    assert "men's ✕" in alice.locator(".chip").all_inner_texts()
+    assert "under $60 ✕" not in alice.locator(".chip").all_inner_texts()
+    assert "under $60 ✕" in bob.locator(".chip").all_inner_texts()
+    assert "hoodie" not in " ".join(bob.locator("[data-testid='bot']").all_inner_texts()).lower()
+    assert bob.locator("table.cart").count() == 0  # Bob's cart is still empty
+
+    # a new conversation starts clean
+    alice.get_by_role("button", name="New conversation").click()
+    alice.wait_for_function("() => document.querySelectorAll('.card .title').length === 0")
+    assert alice.locator(".chip").count() == 0
+    assert alice.locator("table.cart").count() == 0

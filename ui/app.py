@@ -1,0 +1,335 @@
+"""The shopper's page: chat on the left, the suggested products on the right.
+
+Everything a shopper does goes through `Assistant`; this module only draws and wires.
+Per-browser state (the conversation id, the reply being looked at) lives in `gr.State`,
+so shoppers using the page at the same time never see each other's chat, cart or results.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.cards import ProductCard
+from assistant.pipeline import Assistant
+from assistant.records import Chip, Reply
+
+from . import render
+
+log = logging.getLogger(__name__)
+CSS = (Path(__file__).parent / "style.css").read_text()
+SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
+LLM_NOTE = (
+    "The writing model was slow or unavailable, so the reasons below come straight "
+    "from the catalog."
+)
+
+
+def shopper_note(notes: list[str]) -> str:
+    """The one short note a shopper needs; details stay in the server's log."""
+    for n in notes:
+        log.info("turn note: %s", n)
+    if any(n.startswith(("LLM unavailable", "LLM reply replaced")) for n in notes):
+        return LLM_NOTE
+    return ""
+
+
+def streamed(call: Callable[[Callable[[str], None]], Reply]) -> Iterator[str | Reply]:
+    """Runs `call(on_token)` in a thread; yields the text so far as it grows, then the
+    Reply. An exception inside is re-raised here."""
+    pieces: queue.Queue[str | None] = queue.Queue()
+    out: dict[str, Reply | BaseException] = {}
+
+    def work() -> None:
+        try:
+            out["reply"] = call(pieces.put)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            out["error"] = exc
+        finally:
+            pieces.put(None)
+
+    threading.Thread(target=work, daemon=True).start()
+    text = ""
+    while (piece := pieces.get()) is not None:
+        text += piece
+        yield text
+    if "error" in out:
+        raise out["error"]
+    yield out["reply"]
+
+
+def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
+    with gr.Blocks(title=title) as demo:
+        session = gr.State("")  # the conversation id; a new one per "New conversation"
+        history = gr.State([])  # chat messages as drawn
+        reply_ids = gr.State([])  # reply id per chat message ("" for others), for thumbs
+        cards = gr.State([])  # ProductCard list of the last product reply
+        chips = gr.State([])  # Chip list: the understood constraints
+        last_reply = gr.State("")
+        open_id = gr.State("")
+
+        with gr.Row(equal_height=False):
+            gr.Markdown(f"## {title} · your shopping assistant")
+            new_chat = gr.Button("New conversation", size="sm", scale=0, min_width=160)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, min_width=320):
+                chatbot = gr.Chatbot(
+                    height=460,
+                    label="Chat",
+                    placeholder="Ask for something — “a warm jacket under $80, not yellow”"
+                    " — or add a photo.",
+                )
+
+                @gr.render(inputs=[chips, session])
+                def draw_chips(chip_list: list[Chip], session_id: str):
+                    if not chip_list:
+                        return
+                    with gr.Row(elem_classes="chips"):
+                        gr.Markdown("Looking for:", elem_classes="muted")
+                        for chip in chip_list:
+                            button = gr.Button(
+                                f"{chip.label} ✕",
+                                size="sm",
+                                elem_classes="chip",
+                                variant="secondary",
+                            )
+                            button.click(
+                                drop_chip(chip),
+                                [session, history, reply_ids],
+                                turn_outputs,
+                            )
+
+                box = gr.MultimodalTextbox(
+                    placeholder="Type a message, or paste/upload a photo…",
+                    file_types=["image"],
+                    file_count="single",
+                    show_label=False,
+                    submit_btn=True,
+                )
+                note = gr.Markdown("", elem_classes="note")
+            with gr.Column(scale=6, min_width=320):
+                with gr.Column(visible=False) as detail:
+                    with gr.Row():
+                        gr.Markdown("### Product details")
+                        close = gr.Button("Close", size="sm", scale=0, min_width=80)
+                    gallery = gr.Gallery(label="Photos", columns=4, height=220, allow_preview=True)
+                    detail_text = gr.HTML()
+                    with gr.Row():
+                        detail_variant = gr.Dropdown(label="Option", choices=[], scale=3)
+                        detail_add = gr.Button("Add to cart", variant="primary", scale=1)
+
+                @gr.render(inputs=[cards, session, last_reply])
+                def draw_cards(card_list: list[ProductCard], session_id: str, reply_id: str):
+                    if not card_list:
+                        gr.Markdown("Suggestions appear here.", elem_classes="muted")
+                        return
+                    with gr.Row(elem_classes="cards"):
+                        for card in card_list:
+                            with gr.Column(elem_classes="card-cell", min_width=190):
+                                gr.HTML(render.card_html(card))
+                                option = gr.Dropdown(
+                                    choices=card.variants,
+                                    value=card.variants[0] if card.variants else None,
+                                    show_label=False,
+                                    visible=len(card.variants) > 1,
+                                    container=False,
+                                )
+                                with gr.Row():
+                                    more = gr.Button("Details", size="sm")
+                                    add = gr.Button("Add to cart", size="sm", variant="primary")
+                                more.click(
+                                    open_card(card.product_id),
+                                    [session, last_reply],
+                                    detail_outputs,
+                                )
+                                add.click(
+                                    add_to_cart(card.product_id),
+                                    [session, last_reply, option, history, reply_ids],
+                                    cart_outputs,
+                                )
+
+                with gr.Row(equal_height=False):
+                    pick = gr.CheckboxGroup(label="Compare (2–4)", choices=[], scale=3)
+                    compare_btn = gr.Button("Compare", size="sm", scale=1)
+                comparison = gr.HTML()
+                with gr.Accordion("Cart", open=True):
+                    cart = gr.HTML(render.cart_html([]))
+
+        turn_outputs = [
+            session,
+            chatbot,
+            history,
+            reply_ids,
+            cards,
+            chips,
+            last_reply,
+            note,
+            pick,
+            box,
+            cart,
+            detail,
+            comparison,
+        ]
+        detail_outputs = [detail, detail_text, gallery, detail_variant, open_id]
+        cart_outputs = [chatbot, history, cart, note]
+
+        # ---- handlers (closures over `assistant`) -----------------------------------
+        def after(reply: Reply, session_id: str, hist: list, ids: list) -> dict:
+            hist[-1] = {"role": "assistant", "content": reply.text}
+            # aligned with the chat's messages: thumbs on message i rate reply ids[i]
+            ids = [*ids, *[""] * (len(hist) - len(ids))]
+            ids[-1] = reply.reply_id
+            out = {
+                session: session_id,
+                chatbot: hist,
+                history: hist,
+                reply_ids: ids,
+                chips: reply.chips,
+                note: shopper_note(reply.notes),
+                cart: render.cart_html(reply.state.cart),
+            }
+            if reply.reasons:  # a new set of products: new cards, nothing stale left open
+                product_cards = assistant.cards(reply)
+                out |= {
+                    cards: product_cards,
+                    last_reply: reply.reply_id,
+                    pick: gr.update(
+                        choices=[(c.title, c.product_id) for c in product_cards], value=[]
+                    ),
+                    detail: gr.update(visible=False),
+                    comparison: "",
+                }
+            return out
+
+        def run_turn(call, session_id: str, hist: list, ids: list) -> Iterator[dict]:
+            hist = [*hist, {"role": "assistant", "content": "…"}]
+            try:
+                for step in streamed(call):
+                    if isinstance(step, Reply):
+                        yield after(step, session_id, hist, ids)
+                    else:
+                        hist[-1] = {"role": "assistant", "content": step}
+                        yield {chatbot: hist, history: hist, note: ""}
+            except ValueError as exc:  # the shopper's input (e.g. an unreadable photo)
+                hist[-1] = {"role": "assistant", "content": f"Sorry, I couldn't use that: {exc}"}
+                yield {chatbot: hist, history: hist}
+            except Exception:
+                log.exception("turn failed")
+                hist[-1] = {"role": "assistant", "content": SORRY}
+                yield {chatbot: hist, history: hist}
+
+        def send(message: dict, session_id: str, hist: list, ids: list):
+            session_id = session_id or uuid.uuid4().hex
+            text = (message or {}).get("text", "").strip()
+            files = [
+                f if isinstance(f, str) else f["path"] for f in (message or {}).get("files", [])
+            ]
+            image = files[0] if files else None
+            if not text and not image:
+                yield {session: session_id}
+                return
+            hist = list(hist)
+            if image:
+                hist.append({"role": "user", "content": {"path": image}})
+            if text:
+                hist.append({"role": "user", "content": text})
+            # the shopper's message appears and the box clears at once
+            yield {session: session_id, chatbot: hist, history: hist, box: gr.update(value=None)}
+            yield from run_turn(
+                lambda on_token: assistant.respond(session_id, text, image, on_token),
+                session_id,
+                hist,
+                ids,
+            )
+
+        def drop_chip(chip: Chip):
+            def handler(session_id: str, hist: list, ids: list):
+                hist = [*hist, {"role": "user", "content": f"(removed “{chip.label}”)"}]
+                yield from run_turn(
+                    lambda on_token: assistant.drop_constraint(session_id, chip.key, on_token),
+                    session_id,
+                    hist,
+                    ids,
+                )
+
+            return handler
+
+        def open_card(product_id: str):
+            def handler(session_id: str, reply_id: str):
+                view = assistant.open_product(session_id or "anonymous", product_id, reply_id)
+                return (
+                    gr.update(visible=True),
+                    render.detail_html(view),
+                    view.photos,
+                    gr.update(
+                        choices=view.variants, value=view.variants[0] if view.variants else None
+                    ),
+                    product_id,
+                )
+
+            return handler
+
+        def add_to_cart(product_id: str):
+            def handler(session_id: str, reply_id: str, option: str | None, hist, ids):
+                session_id = session_id or uuid.uuid4().hex
+                try:
+                    said, items = assistant.add_variant(session_id, product_id, option, reply_id)
+                except ValueError as exc:
+                    return gr.skip(), gr.skip(), gr.skip(), f"Couldn't add that: {exc}"
+                hist = [*hist, {"role": "assistant", "content": said}]
+                return hist, hist, render.cart_html(items), ""
+
+            return handler
+
+        def add_open(session_id, reply_id, option, product_id, hist, ids):
+            if not product_id:
+                return gr.skip(), gr.skip(), gr.skip(), "Open a product first."
+            return add_to_cart(product_id)(session_id, reply_id, option, hist, ids)
+
+        def compare(ids: list[str]):
+            try:
+                return render.compare_html(assistant.compare(ids or []))
+            except ValueError as exc:
+                return f'<p class="muted">{exc}</p>'
+
+        def rate(event: gr.LikeData, session_id: str, ids: list):
+            at = event.index if isinstance(event.index, int) else event.index[0]
+            if session_id and 0 <= at < len(ids) and ids[at]:
+                assistant.rate_reply(session_id, ids[at], bool(event.liked))
+
+        def restart(session_id: str) -> dict:
+            if session_id:
+                assistant.reset(session_id)
+            return {
+                session: uuid.uuid4().hex,
+                chatbot: [],
+                history: [],
+                reply_ids: [],
+                cards: [],
+                chips: [],
+                last_reply: "",
+                note: "",
+                pick: gr.update(choices=[], value=[]),
+                box: gr.update(value=None),
+                cart: render.cart_html([]),
+                detail: gr.update(visible=False),
+                comparison: "",
+            }
+
+        box.submit(send, [box, session, history, reply_ids], turn_outputs, api_name="chat")
+        close.click(lambda: gr.update(visible=False), None, detail)
+        detail_add.click(
+            add_open,
+            [session, last_reply, detail_variant, open_id, history, reply_ids],
+            cart_outputs,
+        )
+        compare_btn.click(compare, pick, comparison)
+        chatbot.like(rate, [session, reply_ids], None)
+        new_chat.click(restart, session, [*turn_outputs, cart, comparison, detail], api_name="new")
+    return demo

@@ -1,0 +1,103 @@
+"""HTML for the page's parts, from the assistant's records. Drawing only: what goes on a
+card is decided in `assistant.cards`. Every catalog string is escaped."""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote
+
+from assistant.cards import ProductCard
+from assistant.feedback import ProductView
+from assistant.records import CartItem
+
+
+def file_url(path: str) -> str:
+    """Gradio serves files under `allowed_paths` at this route."""
+    return "/gradio_api/file=" + quote(path)
+
+
+def money(value: float | None) -> str:
+    return "" if value is None else f"${value:,.2f}"
+
+
+def stars(rating: float | None, count: int) -> str:
+    if not rating:
+        return '<span class="muted">no reviews yet</span>'
+    full = round(rating)
+    return (
+        f'<span class="stars" aria-label="rated {rating:.1f} of 5">'
+        f"{'★' * full}{'☆' * (5 - full)}</span> "
+        f'<span class="muted">{rating:.1f} ({count})</span>'
+    )
+
+
+def card_html(card: ProductCard) -> str:
+    photo = (
+        f'<img src="{file_url(card.photo)}" alt="{escape(card.title)}" loading="lazy">'
+        if card.photo
+        else '<div class="no-photo">no photo</div>'
+    )
+    was = f' <s class="muted">{money(card.list_price)}</s>' if card.list_price else ""
+    facts = "".join(f"<li>{escape(f)}</li>" for f in card.facts)
+    reason = f'<p class="reason">{escape(card.reason)}</p>' if card.reason else ""
+    return (
+        f'<div class="card" data-product="{escape(card.product_id)}">'
+        f'<div class="photo">{photo}<span class="pos">{card.position}</span></div>'
+        f'<div class="body"><div class="title">{escape(card.title)}</div>'
+        f'<div class="price">{money(card.price) or "price on request"}{was}</div>'
+        f'<div class="rating">{stars(card.rating, card.review_count)}</div>'
+        f'<ul class="facts">{facts}</ul>{reason}</div></div>'
+    )
+
+
+def detail_html(view: ProductView) -> str:
+    p = view.product
+    text = escape(p.description.split("•")[0].strip())
+    bullets = "".join(
+        f"<li>{escape(b.strip())}</li>" for b in p.description.split("•")[1:] if b.strip()
+    )
+    attrs = "".join(
+        f"<tr><th>{escape(k.replace('_', ' '))}</th><td>{escape(', '.join(v))}</td></tr>"
+        for k, v in p.attributes.items()
+        if v
+    )
+    reviews = "".join(
+        f'<div class="review"><b>{escape(r.title or "Review")}</b> '
+        f"{stars(r.rating, 1) if r.rating else ''}<p>{escape(r.text)}</p>"
+        f'<span class="muted">{escape(r.reviewer)}</span></div>'
+        for r in p.reviews[:5]
+    )
+    return (
+        f'<div class="detail"><h3>{escape(p.title)}</h3>'
+        f'<div class="price">{money(p.price)}</div>'
+        f"<div>{stars(p.rating, p.review_count)}</div>"
+        f"<p>{text}</p><ul>{bullets}</ul>"
+        f'<table class="attrs">{attrs}</table>'
+        f"<h4>Reviews</h4>{reviews or '<p class=muted>No reviews yet.</p>'}</div>"
+    )
+
+
+def compare_html(rows: list[tuple[str, list[str]]]) -> str:
+    head, *body = rows
+    cols = "".join(f"<th>{escape(t)}</th>" for t in head[1])
+    trs = "".join(
+        f"<tr><th>{escape(name)}</th>{''.join(f'<td>{escape(v)}</td>' for v in values)}</tr>"
+        for name, values in body
+    )
+    return f'<table class="compare"><tr><th></th>{cols}</tr>{trs}</table>'
+
+
+def cart_html(cart: list[CartItem]) -> str:
+    if not cart:
+        return '<p class="muted">Your cart is empty.</p>'
+    rows = "".join(
+        f"<tr><td>{escape(i.title)}<br><span class='muted'>"
+        f"{escape(' / '.join(x for x in (i.color, i.size) if x))}</span></td>"
+        f"<td>{i.quantity}</td><td>{money(i.price)}</td></tr>"
+        for i in cart
+    )
+    total = sum((i.price or 0) * i.quantity for i in cart)
+    return (
+        f'<table class="cart">{rows}<tr class="total"><td>Total</td><td></td>'
+        f"<td>{money(total)}</td></tr></table>"
+    )
