@@ -143,8 +143,10 @@ def search(
     if not text.strip() and image is None and not filters:
         raise _fail("give a query text, --image, or at least one --filter")
     settings = Settings().with_overrides(index_dir=index_dir, chroma_url=chroma_url)
+    from ranking.model import load_ranker
     from retrieval.filter_syntax import parse_filters
     from retrieval.index import ProductIndex
+    from retrieval.models import resolve_device
     from retrieval.schema import SearchRequest
     from retrieval.search import HybridSearcher
 
@@ -152,24 +154,35 @@ def search(
         index = ProductIndex(settings)
         parsed = parse_filters(filters or [], index.facets.attribute_keys)
         searcher = HybridSearcher(index)
+        ranker, why = load_ranker(index.dir, resolve_device(settings.device))
+        depth = k if ranker.name == "retrieval-order" else max(k, settings.rerank_depth)
         result = searcher.search(
-            SearchRequest(text=text, image_path=str(image) if image else None, filters=parsed, k=k)
+            SearchRequest(
+                text=text, image_path=str(image) if image else None, filters=parsed, k=depth
+            )
         )
+        items = ranker.rank(text, result.candidates)[:k]
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
+    if why:
+        typer.secho(why, fg="yellow", err=True)
     if as_json:
-        print(json.dumps(_search_json(text, parsed, result), indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                _search_json(text, parsed, result, items, ranker.name), indent=2, ensure_ascii=False
+            )
+        )
         return
-    _print_search(result)
+    _print_search(result, items, ranker.name)
 
 
-def _search_json(text, filters, result) -> dict:
+def _search_json(text, filters, result, items, ranker: str) -> dict:
     return {
         "query": text,
         "filters": filters.model_dump(exclude_defaults=True),
         "total_matching": result.total_matching,
         "empty_reason": result.empty_reason,
-        "ranker": "hybrid retrieval order (no trained ranker)",
+        "ranker": ranker,  # "fine-tuned", or "retrieval-order" when none is trained
         "results": [
             {
                 "id": c.product.id,
@@ -184,24 +197,26 @@ def _search_json(text, filters, result) -> dict:
                     v.model_dump(exclude_defaults=True) for v in c.matching_variants
                 ],
             }
-            for c in result.candidates
+            for c in items
         ],
         "timings_ms": result.timings_ms,
     }
 
 
-def _print_search(result) -> None:
+def _print_search(result, items, ranker: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    if not result.candidates:
+    if not items:
         console.print(f"No products: {result.empty_reason or 'nothing relevant found'}")
         return
-    table = Table(title=f"{len(result.candidates)} of {result.total_matching} matching products")
+    table = Table(
+        title=f"{len(items)} of {result.total_matching} matching products, ranked by {ranker}"
+    )
     for col in ("#", "id", "title", "price", "category", "signals (rank)"):
         table.add_column(col)
-    for i, c in enumerate(result.candidates, 1):
+    for i, c in enumerate(items, 1):
         signals = " ".join(f"{k}:{v.rank}" for k, v in c.signals.items())
         price = f"{c.product.price:.2f}" if c.product.price is not None else "—"
         table.add_row(str(i), c.product.id, c.product.title, price, c.product.category, signals)

@@ -22,6 +22,9 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AISLE_", extra="ignore")
 
     results_per_turn: int = Field(5, ge=1, le=20, description="products shown per reply")
+    rerank_depth: int = Field(
+        50, ge=1, le=500, description="hybrid candidates the trained ranker re-orders"
+    )
     event_log_url: str | None = Field(
         None, description="SQLAlchemy URL of the event log; default SQLite in the index folder"
     )

@@ -68,6 +68,7 @@ class Feedback:
         query: str,
         items: list[RankedItem],
         state: DialogueState,
+        ranking_query: str = "",
     ) -> list[str]:
         events = [
             Event(
@@ -78,6 +79,7 @@ class Feedback:
                 product_id=item.product.id,
                 position=n,
                 detail={
+                    "ranking_query": ranking_query,
                     "need": state.need,
                     "filters": state.filters.model_dump_json(exclude_defaults=True),
                 },

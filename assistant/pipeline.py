@@ -8,7 +8,8 @@ import time
 import uuid
 from collections.abc import Callable
 
-from ranking.rank import RankedItem, RetrievalOrderRanker
+from ranking.model import load_ranker
+from ranking.rank import RankedItem
 from retrieval.index import ProductIndex
 from retrieval.models import resolve_device
 from retrieval.schema import SearchRequest
@@ -29,7 +30,7 @@ from .respond import (
     compare_rows,
     describe_constraints,
 )
-from .state import apply_turn
+from .state import apply_turn, ranking_query
 from .vocabulary import Vocabulary
 
 GREETING = (
@@ -47,9 +48,9 @@ class Assistant:
         self.settings = settings
         self.index = ProductIndex(settings)
         self.searcher = HybridSearcher(self.index)
-        self.ranker = RetrievalOrderRanker()
+        self.ranker, why = load_ranker(self.index.dir, resolve_device(settings.device))
         self.vocab = Vocabulary.from_index_vocabulary(self.index.facets.vocabulary())
-        self.notes: list[str] = []
+        self.notes: list[str] = [why] if why else []
         llm = None
         if use_llm:
             try:
@@ -121,16 +122,20 @@ class Assistant:
         items: list[RankedItem] = []
         reasons: list[str] = []
         if turn.intent in ("search", "refine", "clarify_answer"):
+            shown = self.settings.results_per_turn
+            trained = self.ranker.name != "retrieval-order"
             result = self.searcher.search(
                 SearchRequest(
                     text=state.need,
                     image_path=image,
                     filters=state.filters,
-                    k=self.settings.results_per_turn,
+                    k=max(shown, self.settings.rerank_depth) if trained else shown,
                 )
             )
             lap("search")
-            items = self.ranker.rank(state.need, result.candidates)
+            history = [p for pid in state.engaged[-10:] if (p := self.index.product(pid))]
+            query = ranking_query(state)
+            items = self.ranker.rank(query, result.candidates, history)[:shown]
             lap("rank")
             if items:
                 intro = (
@@ -163,7 +168,9 @@ class Assistant:
         self._sessions[session] = state
         reply_id = uuid.uuid4().hex
         if reasons:  # a search reply: what was shown, for the ranker's training data
-            notes += self.feedback.impressions(session, reply_id, message, items, state)
+            notes += self.feedback.impressions(
+                session, reply_id, message, items, state, ranking_query(state)
+            )
         return Reply(
             text=text,
             intent=turn.intent,
@@ -198,6 +205,7 @@ class Assistant:
         v = chosen[0]
         with self._session_lock(session):
             state = self._sessions.setdefault(session, DialogueState())
+            state.engaged = [*[e for e in state.engaged if e != product.id], product.id]
             state.cart.append(
                 CartItem(
                     product_id=product.id,
@@ -216,6 +224,9 @@ class Assistant:
         product = self.index.product(product_id)
         if product is None:
             raise ValueError(f"no product {product_id!r} in this catalog")
+        with self._session_lock(session):
+            state = self._sessions.setdefault(session, DialogueState())
+            state.engaged = [*[e for e in state.engaged if e != product.id], product.id]
         self.feedback.record(session, "click", reply_id, product.id, self.state(session))
         return ProductView(
             product=product,

@@ -106,6 +106,7 @@ class DialogueState(BaseModel):
     focus: list[int] = Field(default_factory=list)  # positions the last turn referred to
     cart: list[CartItem] = Field(default_factory=list)
     asked: list[str] = Field(default_factory=list)  # clarifying questions already asked
+    engaged: list[str] = Field(default_factory=list)  # product ids opened or carted: taste
     turns: int = 0
 
 

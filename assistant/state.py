@@ -121,3 +121,11 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, vocab: Vocabulary
         new.need = anchor[0].title  # "like the first but in blue"
     new.filters = SearchFilters(**f)
     return new
+
+
+def ranking_query(state: DialogueState) -> str:
+    """What the ranker scores relevance against: the need with the departments, colours and
+    kinds the filters already enforce ("women's blue warm jackets")."""
+    parts = [f"{d}'s" for d in state.departments] + list(state.filters.colors)
+    parts += [state.need, *state.kinds]
+    return " ".join(p for p in parts if p).strip()

@@ -1,0 +1,116 @@
+"""`aisle eval retrieval`: NDCG@10, Recall@10/50 and MRR on the judged query set, for
+each retrieval signal alone, hybrid retrieval, and hybrid + the trained ranker.
+
+Every row ranks the same catalog with no filters: the judged queries are plain text.
+Single-signal rows order the products by that signal's own rank; "image" is text→image
+(the photo-only signal). The ranker re-orders hybrid's top `depth` candidates, so its
+Recall@50 equals hybrid's. Latency of the ranker on 50 candidates is timed as well.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel
+
+from ranking.judgments import by_query, load_judgments
+from ranking.model import FineTunedRanker, ranker_dir
+from retrieval.index import ProductIndex
+from retrieval.schema import SearchRequest
+from retrieval.search import HybridSearcher
+
+JUDGED = Path(__file__).parent / "retrieval"
+METRICS = ["ndcg@10", "recall@10", "recall@50", "mrr"]
+SIGNAL_ROWS = {"bm25": "lexical", "dense": "dense", "image (text→image)": "image_text"}
+
+
+class RetrievalReport(BaseModel):
+    split: str
+    queries: int
+    rows: dict[str, dict[str, float]]
+    ranker: str | None
+    rank_latency_ms: dict[str, float] = {}
+
+
+def evaluate(index: ProductIndex, split: str, depth: int = 50, ranker_device: str = "cpu"):
+    from ranx import Qrels, Run
+    from ranx import evaluate as ranx_evaluate
+
+    splits = ["dev", "test"] if split == "all" else [split]
+    pairs = []
+    for s in splits:
+        good, bad = load_judgments(JUDGED / f"judged-{s}.jsonl", index.ids)
+        if bad:
+            raise ValueError(f"judged-{s}.jsonl: line {bad[0].line}: {bad[0].reason}")
+        pairs += good
+    qrels_dict = by_query(pairs)
+    texts = {j.qid: j.query for j in pairs}
+    searcher = HybridSearcher(index)
+    n_products = len(index.ids)
+    runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in SIGNAL_ROWS}
+    runs["hybrid"] = {}
+    candidates = {}
+    for qid, text in texts.items():
+        result = searcher.search(SearchRequest(text=text, k=n_products))
+        cands = result.candidates
+        candidates[qid] = cands[:depth]
+        runs["hybrid"][qid] = {c.product.id: float(n_products - i) for i, c in enumerate(cands)}
+        for name, signal in SIGNAL_ROWS.items():
+            hits = [c for c in cands if signal in c.signals]
+            runs[name][qid] = {
+                c.product.id: float(n_products - c.signals[signal].rank) for c in hits
+            }
+    folder = ranker_dir(index.dir)
+    ranker = FineTunedRanker(folder, ranker_device) if (folder / "card.json").is_file() else None
+    latencies = []
+    if ranker is not None:
+        runs["hybrid + ranker"] = {}
+        for qid, text in texts.items():
+            t0 = time.perf_counter()
+            ranked = ranker.rank(text, candidates[qid])
+            latencies.append((time.perf_counter() - t0) * 1000)
+            run = {r.product.id: float(depth * 2 - i) for i, r in enumerate(ranked)}
+            # below the re-ordered top `depth`, hybrid's order continues
+            tail = runs["hybrid"][qid]
+            run |= {pid: s - n_products for pid, s in tail.items() if pid not in run}
+            runs["hybrid + ranker"][qid] = run
+    qrels = Qrels(
+        {q: {p: g for p, g in grades.items() if g > 0} for q, grades in qrels_dict.items()}
+    )
+    rows = {}
+    for name, run in runs.items():
+        run = {q: r if r else {"__none__": 0.0} for q, r in run.items()}
+        scores = ranx_evaluate(qrels, Run(run), METRICS)
+        rows[name] = {k: round(float(v), 4) for k, v in scores.items()}
+    lat = (
+        {"p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))}
+        if latencies
+        else {}
+    )
+    return RetrievalReport(
+        split=split,
+        queries=len(texts),
+        rows=rows,
+        ranker=str(folder) if ranker else None,
+        rank_latency_ms=lat,
+    )
+
+
+def print_report(report: RetrievalReport) -> None:
+    print(f"judged queries: {report.queries} ({report.split} split)")
+    print(f"{'':22}" + "".join(f"{m:>11}" for m in METRICS))
+    for name, m in report.rows.items():
+        print(f"{name:22}" + "".join(f"{m[k]:>11.3f}" for k in METRICS))
+    if report.rank_latency_ms:
+        lat = report.rank_latency_ms
+        print(f"ranker on 50 candidates: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms")
+    elif report.ranker is None:
+        print("no trained ranker for this index: run `aisle train-ranker`")
+
+
+def save(report: RetrievalReport, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report.model_dump(), indent=2))

@@ -1,0 +1,130 @@
+"""The features the learned fusion sees for one (query, candidate) pair: the fine-tuned
+model's score, each retrieval signal, how well the product fits the soft parts of the
+request, price position, rating and reviews, shoppers' feedback rates, and similarity to
+what this shopper engaged with earlier in the session."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from retrieval.schema import Candidate, Product
+
+from .events import Event
+
+SIGNALS = ("lexical", "dense", "image_text", "color", "image")
+MISSING_RANK = 1000.0
+FEATURES = (
+    "model",
+    "model_rank",
+    *[f"{s}_score" for s in SIGNALS],
+    *[f"{s}_rank" for s in SIGNALS],
+    "fused",
+    "retrieval_rank",
+    "fit",
+    "title_fit",
+    "price_rel",
+    "log_price",
+    "rating",
+    "log_reviews",
+    "ctr",
+    "cart_rate",
+    "session_sim",
+    "has_photo",
+)
+STOP = set(
+    "a an the for with and or in on of to my me i some something that this is are be "
+    "any please want need looking like good nice new".split()
+)
+
+
+def terms(text: str) -> set[str]:
+    """Content words, crudely singular: enough to tell whether a product mentions them."""
+    out = set()
+    for w in re.findall(r"[a-z0-9]+", text.casefold()):
+        if w in STOP or len(w) < 2:
+            continue
+        out.add(w[:-1] if w.endswith("s") and len(w) > 3 and not w.endswith("ss") else w)
+    return out
+
+
+class FeedbackStats(BaseModel):
+    """Per-product impressions, clicks and cart adds from the event log, smoothed towards
+    the shop-wide rate so a product shown twice is not judged on two impressions."""
+
+    impressions: dict[str, int] = Field(default_factory=dict)
+    clicks: dict[str, int] = Field(default_factory=dict)
+    carts: dict[str, int] = Field(default_factory=dict)
+    prior_strength: float = 20.0
+
+    @classmethod
+    def from_events(cls, events: Iterable[Event]) -> FeedbackStats:
+        stats = cls()
+        table = {"impression": stats.impressions, "click": stats.clicks, "cart_add": stats.carts}
+        for e in events:
+            if e.product_id and e.kind in table:
+                counts = table[e.kind]
+                counts[e.product_id] = counts.get(e.product_id, 0) + 1
+        return stats
+
+    def rates(self, product_id: str) -> tuple[float, float]:
+        shown_all = sum(self.impressions.values())
+        if not shown_all:
+            return 0.0, 0.0
+        base_click = sum(self.clicks.values()) / shown_all
+        base_cart = sum(self.carts.values()) / shown_all
+        n = self.impressions.get(product_id, 0) + self.prior_strength
+        click = (self.clicks.get(product_id, 0) + self.prior_strength * base_click) / n
+        cart = (self.carts.get(product_id, 0) + self.prior_strength * base_cart) / n
+        return click, cart
+
+
+def _text_of(p: Product) -> set[str]:
+    values = [v for vs in p.attributes.values() for v in vs]
+    return terms(" ".join([p.title, p.category.replace("/", " "), *values, *p.colors]))
+
+
+def feature_matrix(
+    query: str,
+    candidates: list[Candidate],
+    model_scores: np.ndarray,
+    stats: FeedbackStats | None = None,
+    session_sims: np.ndarray | None = None,
+) -> np.ndarray:
+    n = len(candidates)
+    x = np.zeros((n, len(FEATURES)), np.float32)
+    if n == 0:
+        return x
+    want = terms(query)
+    prices = [c.product.price for c in candidates if c.product.price]
+    median = float(np.median(prices)) if prices else 0.0
+    model_rank = np.empty(n)
+    model_rank[np.argsort(-model_scores, kind="stable")] = np.arange(1, n + 1)
+    for i, c in enumerate(candidates):
+        p = c.product
+        row: dict[str, float] = {"model": float(model_scores[i]), "model_rank": model_rank[i]}
+        for s in SIGNALS:
+            sig = c.signals.get(s)
+            row[f"{s}_score"] = sig.score if sig else 0.0
+            row[f"{s}_rank"] = float(sig.rank) if sig else MISSING_RANK
+        row["fused"] = c.score
+        row["retrieval_rank"] = float(i + 1)
+        have = _text_of(p)
+        row["fit"] = len(want & (have | terms(p.description))) / len(want) if want else 0.0
+        row["title_fit"] = len(want & terms(p.title)) / len(want) if want else 0.0
+        if p.price and median:
+            row["price_rel"] = p.price / median - 1.0
+            row["log_price"] = math.log1p(p.price)
+        row["rating"] = p.rating or 0.0
+        row["log_reviews"] = math.log1p(p.review_count)
+        if stats is not None:
+            row["ctr"], row["cart_rate"] = stats.rates(p.id)
+        if session_sims is not None:
+            row["session_sim"] = float(session_sims[i])
+        row["has_photo"] = float(bool(p.images))
+        x[i] = [row.get(f, 0.0) for f in FEATURES]
+    return x

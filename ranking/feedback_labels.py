@@ -1,0 +1,79 @@
+"""Shoppers' feedback (the event log) turned into graded pairs, with care for position
+bias: shoppers look at the top of a list more, so
+
+- a product counts as *seen and passed over* (grade 0) only when it was shown above a
+  product the shopper engaged with, or when the shopper gave the whole reply a thumbs
+  down; products below the last engaged one are left out (perhaps never looked at);
+- positives are weighted by inverse propensity, 1 / P(seen at position p) with
+  P = p^-eta (Joachims et al. 2017), capped so one deep click cannot dominate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .events import Event
+from .judgments import MAX_GRADE, Judgment
+
+MAX_WEIGHT = 5.0
+
+
+@dataclass
+class _Reply:
+    query: str
+    shown: dict[str, int] = field(default_factory=dict)  # product id → position
+    clicked: set[str] = field(default_factory=set)
+    carted: set[str] = field(default_factory=set)
+    thumbs: int = 0  # +1 up, -1 down (the last one given)
+
+
+def labels_from_events(events: Iterable[Event], eta: float = 1.0) -> list[Judgment]:
+    replies: dict[str, _Reply] = {}
+    actions: list[Event] = []
+    for e in events:
+        if e.reply_id is None:
+            continue
+        if e.kind == "impression" and e.product_id and e.position:
+            query = e.detail.get("ranking_query") or e.query
+            r = replies.setdefault(e.reply_id, _Reply(query=query))
+            r.shown[e.product_id] = e.position
+        else:
+            actions.append(e)
+    for e in actions:  # after all impressions: a click may be logged before a late write
+        r = replies.get(e.reply_id)
+        if r is None:
+            continue
+        if e.kind == "click" and e.product_id:
+            r.clicked.add(e.product_id)
+        elif e.kind == "cart_add" and e.product_id:
+            r.carted.add(e.product_id)
+        elif e.kind in ("thumbs_up", "thumbs_down"):
+            r.thumbs = 1 if e.kind == "thumbs_up" else -1
+
+    out: list[Judgment] = []
+    for reply_id, r in replies.items():
+        if not r.query.strip():
+            continue
+        engaged = r.clicked | r.carted
+        deepest = max((r.shown[p] for p in engaged if p in r.shown), default=0)
+        for product, position in r.shown.items():
+            if product in engaged:
+                grade = 2 if product in r.carted else 1
+                grade = min(MAX_GRADE, grade + (r.thumbs > 0))
+                weight = min(MAX_WEIGHT, float(position) ** eta)
+            elif position < deepest or r.thumbs < 0:
+                grade, weight = 0, 1.0
+            else:
+                continue  # maybe never looked at: no label
+            out.append(
+                Judgment(
+                    query=r.query,
+                    product_id=product,
+                    grade=grade,
+                    weight=weight,
+                    source="feedback",
+                    query_id=f"feedback:{reply_id}",
+                )
+            )
+    return out

@@ -1,0 +1,53 @@
+"""Event log → graded pairs, with position-bias care."""
+
+from ranking.events import Event
+from ranking.feedback_labels import MAX_WEIGHT, labels_from_events
+
+
+def shown(reply, query, products, session="s"):
+    return [
+        Event(
+            kind="impression",
+            session=session,
+            reply_id=reply,
+            query=query,
+            product_id=p,
+            position=i,
+            detail={"ranking_query": f"{query} (ranked)"},
+        )
+        for i, p in enumerate(products, 1)
+    ]
+
+
+def test_clicks_carts_and_skips_become_grades():
+    events = shown("r1", "rain jacket", ["A", "B", "C", "D", "E"])
+    events += [
+        Event(kind="click", session="s", reply_id="r1", product_id="C"),
+        Event(kind="cart_add", session="s", reply_id="r1", product_id="C"),
+        Event(kind="click", session="s", reply_id="r1", product_id="A"),
+    ]
+    labels = {j.product_id: j for j in labels_from_events(events)}
+    assert labels["C"].grade == 2 and labels["A"].grade == 1  # cart beats click
+    assert labels["B"].grade == 0  # shown above a clicked product and passed over
+    assert "D" not in labels and "E" not in labels  # below the last click: maybe unseen
+    # a click deep in the list counts more (inverse propensity), within a cap
+    assert labels["C"].weight > labels["A"].weight and labels["C"].weight <= MAX_WEIGHT
+    assert labels["A"].query == "rain jacket (ranked)" and labels["A"].source == "feedback"
+
+
+def test_thumbs():
+    events = shown("r1", "hoodie", ["A", "B", "C"]) + shown("r2", "watch", ["W", "X"])
+    events += [
+        Event(kind="thumbs_down", session="s", reply_id="r1"),
+        Event(kind="click", session="s", reply_id="r2", product_id="W"),
+        Event(kind="thumbs_up", session="s", reply_id="r2"),
+    ]
+    labels = {(j.query_id, j.product_id): j.grade for j in labels_from_events(events)}
+    assert labels[("feedback:r1", "A")] == labels[("feedback:r1", "C")] == 0  # all rejected
+    assert labels[("feedback:r2", "W")] == 2  # a click on a reply the shopper liked
+    assert ("feedback:r2", "X") not in labels
+
+
+def test_actions_without_impressions_are_ignored():
+    events = [Event(kind="click", session="s", reply_id="gone", product_id="A")]
+    assert labels_from_events(events) == []
