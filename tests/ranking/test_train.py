@@ -73,3 +73,28 @@ def test_a_trained_ranker_puts_the_relevant_product_first(tiny_index, tiny_confi
     assert out.exit_code == 0, out.output
     payload = json.loads(out.stdout)
     assert payload["ranker"] == "fine-tuned" and payload["results"][0]["id"] == "B1"
+
+
+def test_paraphrases_keep_only_faithful_rewrites():
+    from ranking.synthetic import SyntheticQuery, paraphrase
+
+    q = SyntheticQuery(
+        text="women's wool jackets",
+        spec=Spec(kind="Jackets", department="Women", attributes=(("material", "Wool"),)),
+        grades={"a": 3},
+    )
+    rewrites = {
+        "women's wool jackets": [
+            "women's wool jackets",  # a copy: nothing new
+            "a cozy coat for winter",  # lost the wool and the jacket: labels would lie
+            "I need a warm wool jacket for my wife",  # faithful
+        ]
+    }
+    out = paraphrase([q], lambda text: rewrites[text], per_query=2)
+    assert [p.text for p in out] == ["I need a warm wool jacket for my wife"]
+    assert out[0].grades == q.grades and out[0].paraphrase_of == q.text
+
+    def broken(text):
+        raise TimeoutError("LLM down")
+
+    assert paraphrase([q], broken) == []  # a failed call costs the paraphrase only

@@ -146,6 +146,15 @@ def test_a_shopper_searches_refines_opens_adds_and_searches_by_photo(server, bro
     page.get_by_role("button", name="Add to cart").first.click()
     page.locator("table.cart", has_text=opened).wait_for()
 
+    # compare two of the products side by side
+    picks = page.locator("input[type=checkbox]")
+    picks.nth(0).check()
+    picks.nth(1).check()
+    page.get_by_role("button", name="Compare", exact=True).click()
+    page.locator("table.compare").wait_for()
+    header = page.locator("table.compare tr").first.inner_text()
+    assert all(t in header for t in titles(page)[:2])
+
     # a photo alone: "something like this" finds that product (or its look-alikes) first
     target = "Cronus Yoga Pant"
     page.locator("input[type=file]").first.set_input_files(str(LUMA / "images/mp12-black_main.jpg"))

@@ -1,0 +1,75 @@
+"""The page's failure paths, through Gradio's own client (no browser needed): an error
+inside a turn shows a short apology, never a traceback; a slow or failed LLM shows a note."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from assistant.records import DialogueState, Reply, TurnInterpretation
+from ui.app import LLM_NOTE, SORRY, build_app, shopper_note, streamed
+
+
+class Exploding:
+    """Stands in for `Assistant` where the test needs a turn to fail."""
+
+    def respond(self, session, message, image=None, on_token=None):
+        if on_token:
+            on_token("Here are")
+        raise RuntimeError("database is on fire\nTraceback (most recent call last): ...")
+
+    def reset(self, session):
+        pass
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_failing_turn_shows_an_apology_not_a_traceback():
+    from gradio_client import Client
+
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    demo = build_app(Exploding())
+    demo.queue()
+    _, url, _ = demo.launch(server_port=_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        chat = Client(url, verbose=False).predict(
+            {"text": "a jacket", "files": []}, api_name="/chat"
+        )[0]
+    finally:
+        demo.close()
+    last = str(chat[-1]["content"])
+    assert SORRY in last and "Traceback" not in last and "fire" not in last
+
+
+def test_streamed_yields_text_then_the_reply_and_reraises():
+    reply = Reply(
+        text="a\nb",
+        intent="search",
+        state=DialogueState(),
+        interpretation=TurnInterpretation(intent="search"),
+    )
+
+    def call(on_token):
+        on_token("a\n")
+        on_token("b")
+        return reply
+
+    assert list(streamed(call)) == ["a\n", "a\nb", reply]
+
+    def failing(on_token):
+        raise KeyError("x")
+
+    with pytest.raises(KeyError):
+        list(streamed(failing))
+
+
+def test_the_shopper_sees_one_short_note_when_the_llm_was_not_used():
+    assert shopper_note(["LLM unavailable (timeout after 8 s); replies are built"]) == LLM_NOTE
+    assert shopper_note(["LLM reply replaced by one built from the catalog: $5"]) == LLM_NOTE
+    assert shopper_note(["first draft regenerated"]) == ""
