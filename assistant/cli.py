@@ -52,7 +52,9 @@ def _user_errors() -> tuple[type[Exception], ...]:
 
 @app.command()
 def ingest(
-    catalog: Annotated[Path, typer.Argument(help="catalog file: .jsonl or .csv")],
+    catalog: Annotated[
+        Path, typer.Argument(help="catalog file (.jsonl, .csv), or a folder of policy .md files")
+    ],
     images: Annotated[
         Path | None, typer.Option("--images", help="folder the image paths are relative to")
     ] = None,
@@ -73,6 +75,9 @@ def ingest(
     )
     from retrieval.ingest import ingest as run_ingest
 
+    if catalog.is_dir() or catalog.suffix.lower() == ".md":
+        _ingest_policies(catalog, settings, as_json)
+        return
     if images is not None and not images.is_dir():
         raise _fail(f"--images {images}: not a folder")
     try:
@@ -85,6 +90,33 @@ def ingest(
         print(report.model_dump_json(indent=2))
         return
     _print_ingest_report(report)
+
+
+def _ingest_policies(folder: Path, settings: Settings, as_json: bool) -> None:
+    """A folder of Markdown policies (or one file) → the index's policies collection."""
+    from retrieval.index import ProductIndex
+    from retrieval.models import resolve_device
+    from retrieval.policies import PolicyIndex
+    from retrieval.text_embedder import TextEmbedder
+
+    index = ProductIndex(settings)
+    # the catalog's text model when there is a catalog: one model to load per process
+    model = index.manifest.text_model if index.exists() else settings.text_model
+    try:
+        report = PolicyIndex(settings, index.store).ingest(
+            folder, TextEmbedder(model, resolve_device(settings.device))
+        )
+    except (*_user_errors(), FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(report.model_dump_json(indent=2))
+        return
+    typer.echo(
+        f"Ingested {report.documents} policy documents, {report.passages} passages "
+        f"from {report.folder} → {index.dir / 'policies'}"
+    )
+    for err in report.errors:
+        typer.secho(f"skipped: {err.reason}", fg="yellow", err=True)
 
 
 def _print_ingest_report(report) -> None:
@@ -321,6 +353,46 @@ def _typed_turns():
         yield text, image
 
 
+@app.command("suggest-reply")
+def suggest_reply(
+    conversation: Annotated[
+        Path, typer.Argument(help='JSONL of {"role", "text"}, or plain "Customer: …" lines')
+    ],
+    as_json: AsJson = False,
+    index_dir: IndexDir = None,
+    llm_model: Annotated[
+        str | None, typer.Option(help="qwen2.5-1.5b | qwen2.5-0.5b | smollm2-135m | GGUF file")
+    ] = None,
+    no_llm: Annotated[
+        bool, typer.Option("--no-llm", help="replies built from the sources only, no LLM")
+    ] = False,
+) -> None:
+    """Suggested replies for a customer-service agent, grounded in catalog and policies."""
+    settings = Settings().with_overrides(index_dir=index_dir, llm_model=llm_model)
+    from .agent.conversation import ConversationFormatError, load_conversation
+    from .agent.suggest import AgentAssistant
+    from .pipeline import Assistant
+
+    try:
+        messages = load_conversation(conversation)
+        result = AgentAssistant(Assistant(settings, use_llm=not no_llm)).suggest(messages)
+    except (*_user_errors(), ConversationFormatError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(result.model_dump_json(indent=2))
+        return
+    typer.echo(f"Understood: {result.understood}  ({result.latency_ms / 1000:.1f} s)")
+    for note in result.notes:
+        typer.secho(note, fg="yellow", err=True)
+    for n, s in enumerate(result.suggestions, 1):
+        typer.secho(f"\n{n}. {s.direction} ({s.source})", bold=True)
+        typer.echo(s.text)
+        for p in s.passages:
+            typer.echo(f"   rests on: {p.cite()}")
+        for c in s.products:
+            typer.echo(f"   rests on: {c.title} ({c.product_id})")
+
+
 LlmModel = Annotated[
     str | None, typer.Option(help="qwen2.5-1.5b | qwen2.5-0.5b | smollm2-135m | GGUF file")
 ]
@@ -345,14 +417,15 @@ def serve(
     from ui.serve import launch
 
     try:
-        demo, url = launch(settings, use_llm=not no_llm)
+        server = launch(settings, use_llm=not no_llm)
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"Aisle is running at {url}  (Ctrl+C to stop)")
-    try:
-        demo.block_thread()
-    except KeyboardInterrupt:
-        demo.close()
+    typer.echo(f"Aisle is running at {server.url}  (Ctrl+C to stop)")
+    if server.agent_url:
+        typer.echo(f"Agent console: {server.agent_url}  (login required)")
+    else:
+        typer.echo("Agent console off: set AISLE_AGENT_USERS='[\"name:password\"]' to turn it on")
+    server.block()
 
 
 @app.command("train-ranker")
@@ -450,7 +523,7 @@ def _paraphraser(settings: Settings):
 
 @app.command("eval")
 def eval_(
-    suites: Annotated[list[str] | None, typer.Argument(help="nlu | retrieval")] = None,
+    suites: Annotated[list[str] | None, typer.Argument(help="nlu | retrieval | agent")] = None,
     split: Annotated[str, typer.Option(help="dev | test | all")] = "dev",
     models: Annotated[
         str, typer.Option(help="comma-separated: rules, qwen2.5-0.5b, qwen2.5-1.5b, smollm2-135m")
@@ -465,9 +538,11 @@ def eval_(
     `retrieval`: NDCG@10, Recall@10/50, MRR per signal, hybrid, and hybrid + ranker."""
     settings = Settings().with_overrides(index_dir=index_dir)
     chosen = suites or ["nlu"]
-    unknown = set(chosen) - {"nlu", "retrieval"}
+    unknown = set(chosen) - {"nlu", "retrieval", "agent"}
     if unknown:
-        raise _fail(f"unknown suite(s): {', '.join(sorted(unknown))}; available: nlu, retrieval")
+        raise _fail(
+            f"unknown suite(s): {', '.join(sorted(unknown))}; available: nlu, retrieval, agent"
+        )
     if split not in ("dev", "test", "all"):
         raise _fail(f"--split {split!r}: use dev, test or all")
     if "retrieval" in chosen:
@@ -484,8 +559,22 @@ def eval_(
         target = out or settings.index_dir.parent / "evals" / f"retrieval-{split}.json"
         save_retrieval(report, target)
         print(f"\nwritten to {target}")
-        if "nlu" not in chosen:
-            return
+    if "agent" in chosen:
+        from evals import agent as agent_eval
+
+        agent_reports = []
+        for model in [m.strip() for m in models.split(",") if m.strip()]:
+            name = None if model in ("rules", "facts") else model
+            try:
+                agent_reports.append(agent_eval.evaluate(settings, split, name))
+            except _user_errors() as exc:
+                typer.secho(f"{model}: {exc}", fg=typer.colors.RED, err=True)
+        agent_eval.print_reports(agent_reports)
+        target = out or settings.index_dir.parent / "evals" / f"agent-{split}.json"
+        agent_eval.save(agent_reports, target)
+        print(f"\nwritten to {target}")
+    if "nlu" not in chosen:
+        return
     from evals.nlu import evaluate, print_reports, save
 
     reports = []

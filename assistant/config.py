@@ -29,6 +29,13 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         None, description="SQLAlchemy URL of the event log; default SQLite in the index folder"
     )
     event_log_enabled: bool = True
+    policy_min_cosine: float = Field(
+        0.35, description="a policy passage this similar to the question can answer it"
+    )
+    agent_users: list[str] = Field(
+        default_factory=list,
+        description='agent console logins, "name:password" (none: the console is off)',
+    )
     serve_host: str = "127.0.0.1"
     serve_port: int = Field(7860, ge=1, le=65535)
     serve_concurrency: int = Field(

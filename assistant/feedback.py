@@ -9,7 +9,7 @@ import threading
 
 from pydantic import BaseModel
 
-from ranking.events import Event, EventLog, EventLogUnavailableError
+from ranking.events import Event, EventLog, EventLogUnavailableError, pseudonym
 from ranking.rank import RankedItem
 from retrieval.schema import Product, Variant
 
@@ -49,6 +49,33 @@ class Feedback:
                 except EventLogUnavailableError as exc:
                     self._failed = str(exc)
         return self._log
+
+    @property
+    def salt(self) -> str:
+        """A random key per installation (kept in the index folder), so pseudonyms cannot
+        be reversed by hashing guesses without it."""
+        import secrets
+        from pathlib import Path
+
+        path = Path(self.settings.index_dir).expanduser() / ".pseudonym-salt"
+        with self._lock:
+            if not path.is_file():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(secrets.token_hex(16))
+            return path.read_text().strip()
+
+    def pseudonym(self, raw: str) -> str:
+        return pseudonym(raw, self.salt)
+
+    def verdict(self, conversation: str, kind: str, direction: str, agent: str | None) -> list[str]:
+        """An agent's verdict on a suggested reply: used, edited or rejected."""
+        event = Event(
+            kind=f"suggestion_{kind}",
+            session=conversation,
+            shopper=self.pseudonym(agent) if agent else None,
+            detail={"direction": direction},
+        )
+        return self._write([event])
 
     def _write(self, events: list[Event]) -> list[str]:
         log_ = self.log

@@ -57,6 +57,7 @@ class Assistant:
                 llm = make_chat_model(settings, resolve_device(settings.device))
             except LLMUnavailableError as exc:  # the assistant still works from rules and facts
                 self.notes.append(f"LLM unavailable ({exc}); replies are built from the catalog")
+        self.llm = llm  # shared by the agent console's drafting
         self.interpreter = Interpreter(self.vocab, llm, settings)
         self.writer = ReplyWriter(
             self.vocab, llm if settings.llm_writes_replies else None, settings

@@ -362,6 +362,8 @@ def answer_about(product: Product, question: str) -> str:
         "could",
         "tell",
     }
+    if re.search(r"\bmade (?:of|from)\b|\bfabric\b|\bmaterials?\b", question, re.I):
+        asked.add("material")  # "what is it made of?" is asked of the material attribute
     sentences = [
         s.strip(" •") for s in re.split(r"(?<=[.!?])\s+|\n|•", product.description) if s.strip(" •")
     ]

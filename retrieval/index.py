@@ -200,6 +200,15 @@ class ProductIndex:
             hit = db.execute("SELECT record FROM products WHERE id = ?", (product_id,)).fetchone()
         return Product.model_validate_json(hit[0]) if hit else None
 
+    @functools.cache  # noqa: B019 - one index object per process; reset by `write`
+    def titles(self) -> dict[str, str]:
+        """id → title of every product (to spot products named in free text)."""
+        with self._db() as db:
+            return {
+                pid: Product.model_validate_json(r).title
+                for pid, r in db.execute("SELECT id, record FROM products")
+            }
+
     def stored_hashes(self) -> dict[str, tuple[int, str]]:
         """id → (row, content hash) of what is indexed now."""
         if not (self.dir / "products.sqlite").exists():
@@ -234,6 +243,7 @@ class ProductIndex:
         _atomic(
             self.dir / "manifest.json", lambda p: Path(p).write_text(manifest.model_dump_json())
         )
+        self.titles.cache_clear()
         for name in ("manifest", "facets", "lexical", "vectors", "ids", "row_of", "_photos_by_row"):
             self.__dict__.pop(name, None)
 

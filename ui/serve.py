@@ -1,34 +1,103 @@
-"""`aisle serve`: the page on the configured host and port, Gradio analytics off."""
+"""`aisle serve`: the shopper's page at / and, when agent logins are configured, the
+agent console at /agent behind Gradio's login (the console's page and its API refuse
+requests without a session). One uvicorn server; Gradio's analytics off."""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 from assistant.config import Settings
 
 
-def launch(settings: Settings, use_llm: bool = True):
-    """Starts the server in the background; returns (demo, local URL). Block with
-    `demo.block_thread()`, stop with `demo.close()`."""
+class Server:
+    """A running `aisle serve`: `url`, `agent_url` (None when the console is off),
+    `block()` until Ctrl+C, `close()`."""
+
+    def __init__(self, server, thread: threading.Thread, url: str, agent_url: str | None):
+        self._server, self._thread = server, thread
+        self.url, self.agent_url = url, agent_url
+
+    def block(self) -> None:
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            self.close()
+
+    def close(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+
+
+def logins(settings: Settings) -> list[tuple[str, str]]:
+    out = []
+    for entry in settings.agent_users:
+        name, sep, password = entry.partition(":")
+        if not sep or not name or not password:
+            raise ValueError(f'agent_users entry {entry!r}: expected "name:password"')
+        out.append((name, password))
+    return out
+
+
+def launch(settings: Settings, use_llm: bool = True) -> Server:
     # before gradio is imported: it reads this at import time
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import gradio as gr
+    import uvicorn
+    from fastapi import FastAPI
 
+    from assistant.agent.suggest import AgentAssistant
     from assistant.pipeline import Assistant
 
+    from .agent_app import build_agent_app
     from .app import CSS, build_app
 
     assistant = Assistant(settings, use_llm=use_llm)
-    demo = build_app(assistant)
-    demo.queue(default_concurrency_limit=settings.serve_concurrency)
-    app, local_url, _ = demo.launch(
-        server_name=settings.serve_host,
-        server_port=settings.serve_port,
+    theme = gr.themes.Soft()
+    app = FastAPI()
+    agent_logins = logins(settings)
+    if agent_logins:  # mounted first: "/" would otherwise catch /agent
+        console = build_agent_app(AgentAssistant(assistant))
+        console.queue(default_concurrency_limit=settings.serve_concurrency)
+        app = gr.mount_gradio_app(
+            app,
+            console,
+            path="/agent",
+            auth=agent_logins,
+            auth_message="Aisle agent console: sign in with your agent login.",
+            allowed_paths=[str(assistant.index.photos_dir)],
+            theme=theme,
+            css=CSS,
+            show_error=False,
+            footer_links=[],
+        )
+    shop = build_app(assistant)
+    shop.queue(default_concurrency_limit=settings.serve_concurrency)
+    app = gr.mount_gradio_app(
+        app,
+        shop,
+        path="",
         allowed_paths=[str(assistant.index.photos_dir)],  # the catalog's photos, nothing else
+        theme=theme,
         css=CSS,
-        theme=gr.themes.Soft(),
+        show_error=False,
         footer_links=[],
-        prevent_thread_lock=True,
-        quiet=True,
     )
-    return demo, local_url
+    config = uvicorn.Config(
+        app, host=settings.serve_host, port=settings.serve_port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not server.started:
+        if not thread.is_alive() or time.time() > deadline:
+            raise OSError(
+                f"could not listen on {settings.serve_host}:{settings.serve_port} "
+                "(in use? try --port)"
+            )
+        time.sleep(0.05)
+    url = f"http://{settings.serve_host}:{settings.serve_port}/"
+    return Server(server, thread, url, url + "agent/" if agent_logins else None)

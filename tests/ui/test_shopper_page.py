@@ -51,9 +51,9 @@ def server(demo_index, tmp_path_factory):
         serve_port=_free_port(),
         event_log_url=f"sqlite:///{tmp_path_factory.mktemp('events') / 'events.sqlite'}",
     )
-    demo, url = launch(settings, use_llm=False)
-    yield url, settings
-    demo.close()
+    server = launch(settings, use_llm=False)
+    yield server.url, settings
+    server.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,98 @@
+"""Checking the facts a drafted reply states against the policy passages and products it
+rests on: durations ("30 days", "1 to 2 business days", "a 30-day window"), amounts of
+money, percentages and clock times. A number the sources do not state is *unsupported*;
+one where the sources state a different number of the same kind ("60 days" where the
+policy says 30) *contradicts* them. Either way the draft is not used as is."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+WORD_NUMBERS = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "fourteen": 14, "fifteen": 15, "twenty": 20, "thirty": 30, "forty-five": 45,
+    "sixty": 60, "ninety": 90,
+}  # fmt: skip
+UNITS = {
+    "hour": "hour", "hours": "hour", "day": "day", "days": "day", "week": "week",
+    "weeks": "week", "month": "month", "months": "month", "year": "year", "years": "year",
+}  # fmt: skip
+_NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True)) + ")"
+DURATION = re.compile(
+    _NUM + r"(?:\s*(?:to|-|–|or)\s*" + _NUM + r")?[\s-]+(business[\s-]+|working[\s-]+)?"
+    r"(hours?|days?|weeks?|months?|years?)\b",
+    re.I,
+)
+MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
+PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent\b)", re.I)
+CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?(am|pm)\b", re.I)
+
+
+class Fact(BaseModel, frozen=True):
+    kind: str  # "day", "business day", "year", "money", "percent", "clock"
+    value: float
+
+    def __str__(self) -> str:
+        if self.kind == "money":
+            return f"${self.value:,.2f}"
+        if self.kind == "percent":
+            return f"{self.value:g}%"
+        if self.kind == "clock":
+            return f"{int(self.value) % 12 or 12} {'pm' if self.value >= 12 else 'am'}"
+        return f"{self.value:g} {self.kind}s"
+
+
+class FactProblem(BaseModel):
+    fact: str
+    reason: str  # "contradicts: the policy says 30 days" / "not in the sources"
+
+
+def _number(token: str) -> float | None:
+    token = token.casefold()
+    if token in WORD_NUMBERS:
+        return float(WORD_NUMBERS[token])
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
+def facts_in(text: str) -> set[Fact]:
+    out: set[Fact] = set()
+    for m in DURATION.finditer(text):
+        kind = UNITS[m.group(4).casefold()]
+        if m.group(3):
+            kind = f"business {kind}"
+        for token in (m.group(1), m.group(2)):
+            if token and (n := _number(token)) is not None:
+                # "a day" / "an hour" count only as a number when written as one
+                if token.casefold() in ("a", "an"):
+                    continue
+                out.add(Fact(kind=kind, value=n))
+    for m in MONEY.finditer(text):
+        out.add(Fact(kind="money", value=float(m.group(1).replace(",", ""))))
+    for m in PERCENT.finditer(text):
+        out.add(Fact(kind="percent", value=float(m.group(1))))
+    for m in CLOCK.finditer(text):
+        hour = int(m.group(1)) % 12 + (12 if m.group(3).casefold() == "pm" else 0)
+        out.add(Fact(kind="clock", value=hour + int(m.group(2) or 0) / 60))
+    return out
+
+
+def check_facts(draft: str, sources: list[str]) -> list[FactProblem]:
+    """Problems with each fact `draft` states that none of `sources` states."""
+    allowed: set[Fact] = set().union(*(facts_in(s) for s in sources)) if sources else set()
+    problems = []
+    for fact in sorted(facts_in(draft), key=str):
+        if fact in allowed:
+            continue
+        same_kind = sorted(str(f) for f in allowed if f.kind == fact.kind)
+        if same_kind:
+            reason = f"contradicts the sources, which say {', '.join(same_kind[:3])}"
+        else:
+            reason = "not stated in the policies or products it rests on"
+        problems.append(FactProblem(fact=str(fact), reason=reason))
+    return problems
