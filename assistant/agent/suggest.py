@@ -42,6 +42,7 @@ from .policy_facts import check_facts, facts_in
 
 Direction = Literal["answer", "recommend", "clarify"]
 TIE = 0.03  # passages closer than this in cosine are both quoted
+COVER = 0.4  # an LLM answer keeps at least this share of the quoted sentences' words
 WILL_CHECK = (
     "Thanks for your question! I want to be sure I give you the right answer, so I'm "
     "checking this with our team and will get back to you shortly."
@@ -331,7 +332,9 @@ class AgentAssistant:
         ]
         # the numbers in the sentences that best answer the question: a draft stating none
         # of them ("how long?" answered without a duration) does not answer it
-        needed = frozenset(facts_in(quote_answer(question, hits))) if hits else frozenset()
+        quote = quote_answer(question, hits).partition("policy: ")[2] if hits else ""
+        needed = frozenset(facts_in(quote))
+        key_terms = frozenset(_terms(quote) - _terms(question))  # what the answer adds
         problems: list[str] = []
         passed: dict[str, str] = {}
         for _attempt in range(2):
@@ -358,7 +361,7 @@ class AgentAssistant:
             problems = []
             for k in want:
                 text = " ".join(str(raw.get(k, "")).split())
-                bad = self._problems(k, text, sources, items, state, needed)
+                bad = self._problems(k, text, sources, items, state, needed, key_terms)
                 if bad:
                     problems += bad
                 else:
@@ -368,7 +371,9 @@ class AgentAssistant:
         failed = "; ".join(problems[:3])
         return passed, [f"LLM drafts replaced by replies built from the sources: {failed}"]
 
-    def _problems(self, key, text, sources, items, state, needed=frozenset()) -> list[str]:
+    def _problems(
+        self, key, text, sources, items, state, needed=frozenset(), key_terms=frozenset()
+    ) -> list[str]:
         out = []
         if len(text) < 20:
             out.append(f"{key}: empty")
@@ -376,6 +381,8 @@ class AgentAssistant:
             out.append(
                 "answer: leaves out what the question asks (" + ", ".join(map(str, needed)) + ")"
             )
+        if key == "answer" and key_terms and len(_terms(text) & key_terms) < COVER * len(key_terms):
+            out.append("answer: leaves out most of what the policy says on it")
         if INSTRUCTION_TALK.search(text):
             out.append(f"{key}: talks about instructions")
         out += [f"{key}: {p.fact} ({p.reason})" for p in check_facts(text, sources)]
