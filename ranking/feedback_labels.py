@@ -22,6 +22,7 @@ MAX_WEIGHT = 5.0
 @dataclass
 class _Reply:
     query: str
+    history: list[str] = field(default_factory=list)  # engaged with earlier in the session
     shown: dict[str, int] = field(default_factory=dict)  # product id → position
     clicked: set[str] = field(default_factory=set)
     carted: set[str] = field(default_factory=set)
@@ -31,12 +32,17 @@ class _Reply:
 def labels_from_events(events: Iterable[Event], eta: float = 1.0) -> list[Judgment]:
     replies: dict[str, _Reply] = {}
     actions: list[Event] = []
-    for e in events:
+    engaged: dict[str, list[str]] = {}  # session → products opened or carted so far
+    for e in events:  # in the order they were logged
+        if e.kind in ("click", "cart_add") and e.product_id:
+            seen = engaged.setdefault(e.session, [])
+            seen[:] = [*[p for p in seen if p != e.product_id], e.product_id]
         if e.reply_id is None:
             continue
         if e.kind == "impression" and e.product_id and e.position:
             query = e.detail.get("ranking_query") or e.query
-            r = replies.setdefault(e.reply_id, _Reply(query=query))
+            history = list(engaged.get(e.session, []))[-10:]
+            r = replies.setdefault(e.reply_id, _Reply(query=query, history=history))
             r.shown[e.product_id] = e.position
         else:
             actions.append(e)
@@ -74,6 +80,7 @@ def labels_from_events(events: Iterable[Event], eta: float = 1.0) -> list[Judgme
                     weight=weight,
                     source="feedback",
                     query_id=f"feedback:{reply_id}",
+                    history=r.history,
                 )
             )
     return out

@@ -9,7 +9,8 @@ One JSON object per line:
   3 exactly what was asked for.
 - optional `query_id` (pairs with the same id belong to one query; default: the query
   text), `weight` (> 0, default 1: e.g. inverse propensity for feedback-derived pairs),
-  `source` ("judged", "synthetic", "feedback").
+  `source` ("judged", "synthetic", "feedback"), `history` (ids of products the shopper
+  had opened or carted earlier in the session: what personalisation learns from).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Judgment(BaseModel):
     query_id: str = ""
     weight: float = Field(1.0, gt=0)
     source: str = "judged"
+    history: list[str] = Field(default_factory=list)  # products the shopper engaged with before
 
     @field_validator("query", "product_id")
     @classmethod

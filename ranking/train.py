@@ -55,6 +55,7 @@ class Query(BaseModel):
     grades: dict[str, int]  # product id → grade; missing = 0
     weights: dict[str, float] = Field(default_factory=dict)
     source: str
+    history: list[str] = Field(default_factory=list)  # the shopper's earlier products
 
 
 def _stage(qid: str, cfg: TrainConfig) -> str:
@@ -87,6 +88,7 @@ def gather(
         queries.append(Query(qid=qid, text=q.text, grades=q.grades, source=source))
     for source, pairs in (("judged", judged), ("feedback", labels_from_events(events))):
         texts = {j.qid: j.query for j in pairs}
+        histories = {j.qid: j.history for j in pairs}
         weights: dict[str, dict[str, float]] = {}
         for j in pairs:
             weights.setdefault(j.qid, {})[j.product_id] = j.weight
@@ -98,6 +100,7 @@ def gather(
                     grades=grades,
                     weights=weights[qid],
                     source=source,
+                    history=histories[qid],
                 )
             )
     return queries
@@ -160,7 +163,12 @@ def fine_tune(base: str, data: dict[str, list[str]], cfg: TrainConfig, device: s
 
 def _features(q: Query, cands: list[Candidate], qvec, pvecs, row_of, stats) -> np.ndarray:
     vecs = np.stack([pvecs[row_of[c.product.id]] for c in cands])
-    return feature_matrix(q.text, cands, vecs @ qvec, stats)
+    sims = None
+    rows = [row_of[p] for p in q.history if p in row_of]
+    if rows:  # as at serving time: similarity to the mean of what the shopper engaged with
+        taste = pvecs[rows].mean(axis=0)
+        sims = vecs @ (taste / max(float(np.linalg.norm(taste)), 1e-9))
+    return feature_matrix(q.text, cands, vecs @ qvec, stats, sims)
 
 
 def train(
@@ -301,8 +309,9 @@ def train(
         },
         feature_importance={k: round(v / total, 4) for k, v in importance.items()},
         notes=[
-            "session_sim is learned only from feedback pairs with session history; "
-            "synthetic and judged pairs have none, so its weight is 0 until such data exists"
+            "session_sim is learned from feedback pairs whose shopper had engaged with "
+            "products earlier in the session; synthetic and judged pairs carry no history, "
+            "so its weight stays 0 until the event log holds such sessions"
         ],
     )
 

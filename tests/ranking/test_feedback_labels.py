@@ -51,3 +51,16 @@ def test_thumbs():
 def test_actions_without_impressions_are_ignored():
     events = [Event(kind="click", session="s", reply_id="gone", product_id="A")]
     assert labels_from_events(events) == []
+
+
+def test_labels_carry_what_the_shopper_engaged_with_before():
+    events = shown("r1", "jacket", ["A", "B"], session="s")
+    events += [Event(kind="click", session="s", reply_id="r1", product_id="B")]
+    events += shown("r2", "hoodie", ["H", "K"], session="s")
+    events += [Event(kind="cart_add", session="s", reply_id="r2", product_id="K")]
+    events += shown("r3", "watch", ["W"], session="other")
+    events += [Event(kind="click", session="other", reply_id="r3", product_id="W")]
+    labels = {(j.query_id, j.product_id): j for j in labels_from_events(events)}
+    assert labels[("feedback:r1", "B")].history == []  # nothing before the first reply
+    assert labels[("feedback:r2", "K")].history == ["B"]  # the earlier click, same session
+    assert labels[("feedback:r3", "W")].history == []  # another shopper's clicks never count
