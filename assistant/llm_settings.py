@@ -18,8 +18,9 @@ class LLMConfig(BaseModel):
     llm_max_tokens: int = Field(320, ge=16)
     llm_threads: int = Field(0, ge=0, description="CPU threads for llama.cpp; 0 = all cores")
     llm_context: int = Field(4096, ge=512)
-    llm_writes_replies: bool = Field(
-        True,
-        description="let the LLM write the reasons; false: reasons built from the catalog "
-        "(small CPU models rarely pass the checks and cost seconds: README, Measured)",
+    llm_writes_replies: bool | None = Field(
+        None,
+        description="let the LLM write the product reasons; false: reasons built from the "
+        "catalog; unset: on for a GPU or an LLM server, off for llama.cpp on a CPU, where "
+        "they cost seconds and rarely pass the checks (README, Measured)",
     )

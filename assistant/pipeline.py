@@ -59,9 +59,10 @@ class Assistant:
                 self.notes.append(f"LLM unavailable ({exc}); replies are built from the catalog")
         self.llm = llm  # shared by the agent console's drafting
         self.interpreter = Interpreter(self.vocab, llm, settings)
-        self.writer = ReplyWriter(
-            self.vocab, llm if settings.llm_writes_replies else None, settings
-        )
+        writes = settings.llm_writes_replies
+        if writes is None:  # measured: on a CPU the reasons cost ~10 s and mostly fail checks
+            writes = resolve_device(settings.device) == "cuda" or bool(settings.llm_url)
+        self.writer = ReplyWriter(self.vocab, llm if writes else None, settings)
         self.feedback = Feedback(settings)
         self._sessions: dict[str, DialogueState] = {}
         self._locks: dict[str, threading.Lock] = {}

@@ -17,7 +17,12 @@ from retrieval.ingest import ingest
 @pytest.fixture
 def settings(tiny_catalog, tiny_config):
     ingest(tiny_catalog, tiny_config, progress=False)
-    return Settings(**tiny_config.model_dump(), llm_model="smollm2-135m", llm_timeout_s=60)
+    return Settings(
+        **tiny_config.model_dump(),
+        llm_model="smollm2-135m",
+        llm_timeout_s=60,
+        llm_writes_replies=True,  # the writing path is under test even on a CPU
+    )
 
 
 def test_a_dialogue_without_an_llm(settings):
