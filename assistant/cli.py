@@ -510,8 +510,10 @@ def _paraphraser(settings: Settings):
         "required": ["queries"],
     }
     system = (
-        "Rewrite the shopping search the way a shopper would type it in a chat. Keep every "
-        "product word and attribute; add nothing else. Return JSON."
+        "Turn a shop search into two different chat messages a shopper might send, each a "
+        "short sentence with a reason or occasion, keeping every product word and attribute "
+        'exactly. Example: "blue hoodie" -> "I\'m looking for a blue hoodie for cool '
+        'evenings", "any blue hoodie that is comfy for lounging?". Return JSON.'
     )
 
     def rewrite(text: str) -> list[str]:

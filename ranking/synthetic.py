@@ -166,7 +166,18 @@ def paraphrase(
             low = c.casefold()
             values_kept = all(v.casefold() in low for _, v in q.spec.attributes)
             kind_kept = any(_singular(w)[:5] in low for w in kind_words(q.spec.kind))
-            if c and low != q.text and values_kept and kind_kept:
+            if q.spec.department and not re.search(
+                rf"\b{q.spec.department.casefold()}", low
+            ):  # "women's tanks" rewritten as "a tank" would be graded as women's
+                kind_kept = False
+            # a rewrite that only changes case or plurals adds nothing to train on
+            before = {_singular(w) for w in re.findall(r"[a-z]+", q.text.casefold())}
+            new_words = (
+                {_singular(w) for w in re.findall(r"[a-z]{3,}", low)}
+                - before
+                - {"the", "and", "for"}
+            )
+            if c and new_words and values_kept and kind_kept:
                 out.append(
                     SyntheticQuery(text=c, spec=q.spec, paraphrase_of=q.text, grades=q.grades)
                 )

@@ -87,11 +87,13 @@ def test_paraphrases_keep_only_faithful_rewrites():
         "women's wool jackets": [
             "women's wool jackets",  # a copy: nothing new
             "a cozy coat for winter",  # lost the wool and the jacket: labels would lie
-            "I need a warm wool jacket for my wife",  # faithful
+            "I need a warm wool jacket",  # lost "women's": a men's one would grade 3
+            "Women's Wool Jackets",  # only case changed: nothing new to learn
+            "any warm wool jacket for women going hiking?",  # faithful
         ]
     }
     out = paraphrase([q], lambda text: rewrites[text], per_query=2)
-    assert [p.text for p in out] == ["I need a warm wool jacket for my wife"]
+    assert [p.text for p in out] == ["any warm wool jacket for women going hiking?"]
     assert out[0].grades == q.grades and out[0].paraphrase_of == q.text
 
     def broken(text):
