@@ -26,6 +26,10 @@ ChromaUrl = Annotated[
     str | None, typer.Option("--chroma-url", help="Chroma server URL [env AISLE_CHROMA_URL]")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+LlmModel = Annotated[
+    str | None, typer.Option(help="qwen2.5-1.5b | qwen2.5-0.5b | smollm2-135m | GGUF file")
+]
+NoLlm = Annotated[bool, typer.Option("--no-llm", help="rules and catalog facts only, no LLM")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -263,16 +267,12 @@ def chat(
     ] = None,
     as_json: AsJson = False,
     index_dir: IndexDir = None,
-    llm_model: Annotated[
-        str | None, typer.Option(help="qwen2.5-1.5b | qwen2.5-0.5b | smollm2-135m | GGUF file")
-    ] = None,
+    llm_model: LlmModel = None,
     llm_backend: Annotated[
         str | None, typer.Option(help="auto | llamacpp | transformers | openai")
     ] = None,
     llm_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
-    no_llm: Annotated[
-        bool, typer.Option("--no-llm", help="rules and catalog facts only, no LLM")
-    ] = False,
+    no_llm: NoLlm = False,
 ) -> None:
     """Shop by conversation: interactive, or scripted turns with one JSON object per turn."""
     settings = Settings().with_overrides(
@@ -360,12 +360,8 @@ def suggest_reply(
     ],
     as_json: AsJson = False,
     index_dir: IndexDir = None,
-    llm_model: Annotated[
-        str | None, typer.Option(help="qwen2.5-1.5b | qwen2.5-0.5b | smollm2-135m | GGUF file")
-    ] = None,
-    no_llm: Annotated[
-        bool, typer.Option("--no-llm", help="replies built from the sources only, no LLM")
-    ] = False,
+    llm_model: LlmModel = None,
+    no_llm: NoLlm = False,
 ) -> None:
     """Suggested replies for a customer-service agent, grounded in catalog and policies."""
     settings = Settings().with_overrides(index_dir=index_dir, llm_model=llm_model)
@@ -393,11 +389,6 @@ def suggest_reply(
             typer.echo(f"   rests on: {c.title} ({c.product_id})")
 
 
-LlmModel = Annotated[
-    str | None, typer.Option(help="qwen2.5-1.5b | qwen2.5-0.5b | smollm2-135m | GGUF file")
-]
-
-
 @app.command()
 def serve(
     host: Annotated[
@@ -406,9 +397,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port [AISLE_SERVE_PORT]")] = None,
     index_dir: IndexDir = None,
     llm_model: LlmModel = None,
-    no_llm: Annotated[
-        bool, typer.Option("--no-llm", help="rules and catalog facts only, no LLM")
-    ] = False,
+    no_llm: NoLlm = False,
 ) -> None:
     """The shopper's chat page (Gradio), on the indexed catalog."""
     settings = Settings().with_overrides(

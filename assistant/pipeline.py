@@ -208,16 +208,7 @@ class Assistant:
         with self._session_lock(session):
             state = self._sessions.setdefault(session, DialogueState())
             state.engaged = [*[e for e in state.engaged if e != product.id], product.id]
-            state.cart.append(
-                CartItem(
-                    product_id=product.id,
-                    title=product.title,
-                    sku=v.sku,
-                    color=v.color,
-                    size=v.size,
-                    price=v.price or product.price,
-                )
-            )
+            state.cart.append(CartItem.of(product, v))
             cart = list(state.cart)
         self.feedback.record(session, "cart_add", reply_id, product.id, state)
         return f"Added the {product.title} ({variant_label(v)}) to your cart.", cart
@@ -317,17 +308,7 @@ class Assistant:
             )
         ]
         v = (preferred or match)[0]
-        state.cart.append(
-            CartItem(
-                product_id=p.id,
-                title=p.title,
-                sku=v.sku,
-                color=v.color,
-                size=v.size,
-                price=v.price or p.price,
-                quantity=want.quantity if want else 1,
-            )
-        )
+        state.cart.append(CartItem.of(p, v, want.quantity if want else 1))
         detail = ", ".join(x for x in (v.color, f"size {v.size}" if v.size else None) if x)
         return f"Added the {p.title}{f' ({detail})' if detail else ''} to your cart.", [item]
 

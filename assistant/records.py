@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ranking.rank import RankedItem
-from retrieval.schema import SearchFilters
+from retrieval.schema import Product, SearchFilters, Variant
 
 Intent = Literal[
     "search",
@@ -88,6 +88,18 @@ class CartItem(BaseModel):
     size: str | None = None
     price: float | None = None
     quantity: int = 1
+
+    @classmethod
+    def of(cls, product: Product, variant: Variant, quantity: int = 1) -> CartItem:
+        return cls(
+            product_id=product.id,
+            title=product.title,
+            sku=variant.sku,
+            color=variant.color,
+            size=variant.size,
+            price=variant.price or product.price,
+            quantity=quantity,
+        )
 
 
 class ShownItem(BaseModel):

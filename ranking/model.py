@@ -134,16 +134,7 @@ class FineTunedRanker:
     ) -> list[RankedItem]:
         scores = self.scores(query, candidates, history)
         order = np.argsort(-scores, kind="stable")
-        return [
-            RankedItem(
-                product=candidates[i].product,
-                score=float(scores[i]),
-                signals=candidates[i].signals,
-                matching_variants=candidates[i].matching_variants,
-                ranker=self.name,
-            )
-            for i in order
-        ]
+        return [RankedItem.of(candidates[i], float(scores[i]), self.name) for i in order]
 
 
 def ranker_dir(index_dir: Path) -> Path:

@@ -17,6 +17,16 @@ class RankedItem(BaseModel):
     matching_variants: list[Variant] = Field(default_factory=list)
     ranker: str = "retrieval-order"
 
+    @classmethod
+    def of(cls, candidate: Candidate, score: float, ranker: str) -> RankedItem:
+        return cls(
+            product=candidate.product,
+            score=score,
+            signals=candidate.signals,
+            matching_variants=candidate.matching_variants,
+            ranker=ranker,
+        )
+
 
 class Ranker(Protocol):
     name: str
@@ -34,13 +44,4 @@ class RetrievalOrderRanker:
     def rank(
         self, query: str, candidates: list[Candidate], history: list[Product] | tuple = ()
     ) -> list[RankedItem]:
-        return [
-            RankedItem(
-                product=c.product,
-                score=c.score,
-                signals=c.signals,
-                matching_variants=c.matching_variants,
-                ranker=self.name,
-            )
-            for c in candidates
-        ]
+        return [RankedItem.of(c, c.score, self.name) for c in candidates]

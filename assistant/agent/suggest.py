@@ -35,6 +35,7 @@ from ..llm import chat_json
 from ..llm_models import LLMUnavailableError
 from ..records import DialogueState
 from ..respond import INSTRUCTION_TALK, fact_lines, money, reason_for
+from ..rules import QUESTION
 from ..state import apply_turn, ranking_query
 from ..vocabulary import singular
 from .conversation import Message
@@ -94,10 +95,6 @@ ASKS_COST = re.compile(r"\b(how much|cost|costs|price|fee|fees|charge|pay)\b", r
 ASKS_TIME = re.compile(r"\b(how long|when|how soon|how many days|time)\b", re.I)
 HAS_MONEY = re.compile(r"\$\d")
 HAS_TIME = re.compile(r"\b\d+\s*(?:to \d+ )?(?:business )?(?:hours?|days?|weeks?|years?)\b")
-QUESTION = re.compile(
-    r"\?|^\s*(what|when|where|which|who|why|how|can|could|do|does|did|is|are|will|would)\b",
-    re.I,
-)
 
 
 def quote_answer(question: str, hits: list[PolicyHit]) -> str:
