@@ -6,10 +6,10 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from ranking.rank import RankedItem
+from retrieval.language.text import term, words
 
-from .feedback import variant_label
 from .records import DialogueState
-from .vocabulary import singular, words
+from .wording import item_price
 
 FACTS_PER_CARD = 3
 
@@ -19,45 +19,45 @@ class ProductCard(BaseModel):
     position: int  # 1-based, as the reply numbers it
     title: str
     price: float | None
+    currency: str = "USD"
     list_price: float | None = None  # shown struck through when the product is on sale
     photo: str | None = None  # file in the index folder
-    facts: list[str] = Field(default_factory=list)  # "colours: Blue, Black", "material: Wool"
+    facts: list[str] = Field(default_factory=list)  # "color: Blue, Black", "brand: Sony"
     reason: str = ""
     rating: float | None = None
     review_count: int = 0
+    available: bool = True  # False: marked out of stock, and it cannot be added to a cart
     variants: list[str] = Field(default_factory=list)  # labels of variants in stock
 
 
 def card_facts(item: RankedItem, state: DialogueState) -> list[str]:
-    """Facts the question is about first (the colours and sizes asked for, attributes sharing
-    words with the need), then the product's own distinguishing attributes."""
+    """Facts the question is about first (the values asked for, on the variants that have
+    them), then the product's own facets that share words with the need."""
     p, f = item.product, state.filters
     shown = item.matching_variants or p.purchasable_variants()
     facts: list[str] = []
-    colors = list(dict.fromkeys(v.color for v in shown if v.color))
-    if colors:
-        facts.append(("in " if f.colors else "colours: ") + ", ".join(colors[:4]))
-    if f.sizes:
-        sizes = list(dict.fromkeys(v.size for v in shown if v.size and v.available))
-        facts.append("sizes in stock: " + ", ".join(sizes[:6]))
-    wanted = {singular(w) for w in words(state.need)}
-    # "department: Women" on every card of a search for women's jackets tells nothing
-    said = {singular(w) for v in [*state.departments, *state.kinds] for w in words(v)}
+    asked = list(f.facets) + [k for q in f.quantities for k in q.keys]
+    for key in dict.fromkeys(asked):
+        values = list(dict.fromkeys(v for var in shown if (v := var.option(key)))) or p.values(key)
+        if values:
+            facts.append(f"{key.replace('_', ' ')}: {', '.join(values[:4])}")
+    wanted = {term(w) for w in words(state.need)}
+    said = {term(w) for c in state.categories for w in words(c)}
     keys = sorted(
         (
             k
-            for k, vs in p.attributes.items()
-            if vs
+            for k in p.facet_keys()
+            if k not in asked
+            and (vs := p.values(k))
             and vs != ["no"]
-            and k not in ("color", "size")
-            and not all({singular(w) for w in words(v)} <= said for v in vs)
+            and not all({term(w) for w in words(v)} <= said for v in vs)
         ),
-        key=lambda k: -len({singular(w) for v in p.attributes[k] for w in words(v)} & wanted),
+        key=lambda k: -len({term(w) for v in p.values(k) for w in words(v)} & wanted),
     )
     for key in keys:
         if len(facts) >= FACTS_PER_CARD:
             break
-        values = p.attributes[key]
+        values = p.values(key)
         facts.append(
             key.replace("_", " ")
             if values == ["yes"]
@@ -74,19 +74,24 @@ def cards_for(
     for n, item in enumerate(items, 1):
         p = item.product
         files = photos(p.id)
+        price = item_price(item)
         out.append(
             ProductCard(
                 product_id=p.id,
                 position=n,
                 title=p.title,
-                price=p.price,
-                list_price=p.list_price if (p.list_price or 0) > (p.price or 0) else None,
+                price=price,
+                currency=p.currency,
+                list_price=p.list_price if (p.list_price or 0) > (price or 0) else None,
                 photo=str(files[0]) if files else None,
                 facts=card_facts(item, state),
                 reason=reasons[n - 1] if n <= len(reasons) else "",
                 rating=p.rating,
                 review_count=p.review_count,
-                variants=[variant_label(v) for v in p.purchasable_variants() if v.available],
+                available=p.available,
+                variants=[
+                    v.label() for v in p.purchasable_variants() if v.available and p.available
+                ],
             )
         )
     return out

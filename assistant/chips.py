@@ -2,63 +2,57 @@
 
 from __future__ import annotations
 
+from retrieval.language.general import language
+from retrieval.language.money import format_amount
+from retrieval.schema import SearchFilters
+
 from .records import Chip, DialogueState
-from .state import compose_categories
-from .vocabulary import Vocabulary
+from .understanding.catalog import CatalogView
 
 
-def _price(lo: float | None, hi: float | None) -> str:
-    if lo is not None and hi is not None:
-        return f"${lo:g}–${hi:g}"
-    return f"under ${hi:g}" if hi is not None else f"over ${lo:g}"
+def price_label(filters: SearchFilters, currency: str) -> str:
+    return filters.price.describe(lambda x: format_amount(x, currency))
 
 
-def chips_of(state: DialogueState) -> list[Chip]:
+def chips_of(state: DialogueState, currency: str = "USD") -> list[Chip]:
     f = state.filters
-    out: list[Chip] = []
-    out += [Chip(key=f"department:{d}", label=f"{d}'s") for d in state.departments]
-    out += [Chip(key=f"kind:{k}", label=k) for k in state.kinds]
-    if f.price_min is not None or f.price_max is not None:
-        out.append(Chip(key="price:", label=_price(f.price_min, f.price_max)))
-    out += [Chip(key=f"color:{c}", label=c.casefold()) for c in f.colors]
-    out += [Chip(key=f"size:{s}", label=f"size {s}") for s in f.sizes]
-    for key, values in f.attributes.items():
-        out += [Chip(key=f"attribute:{key}={v}", label=v) for v in values]
-    out += [Chip(key=f"exclude_color:{c}", label=f"not {c.casefold()}") for c in f.exclude_colors]
-    out += [Chip(key=f"exclude_size:{s}", label=f"not size {s}") for s in f.exclude_sizes]
+    out: list[Chip] = [Chip(key=f"category:{c}", label=c) for c in state.categories]
+    if not f.price.is_open():
+        out.append(Chip(key="price:", label=price_label(f, currency)))
+
+    def shown(key: str, value: str) -> str:  # "blue", "not yellow"; brands as written
+        return value.casefold() if language().is_color_key(key) else value
+
+    for key, values in f.facets.items():
+        out += [Chip(key=f"facet:{key}={v}", label=shown(key, v)) for v in values]
+    out += [Chip(key=f"quantity:{i}", label=q.label) for i, q in enumerate(f.quantities)]
     out += [Chip(key=f"exclude_category:{c}", label=f"no {c}") for c in f.exclude_categories]
-    for key, values in f.exclude_attributes.items():
-        out += [Chip(key=f"exclude_attribute:{key}={v}", label=f"no {v}") for v in values]
+    for key, values in f.exclude_facets.items():
+        out += [Chip(key=f"exclude_facet:{key}={v}", label=f"not {shown(key, v)}") for v in values]
     return out
 
 
-def without(state: DialogueState, key: str, vocab: Vocabulary) -> DialogueState:
+def without(state: DialogueState, key: str, view: CatalogView) -> DialogueState:
     """The state with one chip removed; unknown keys raise ValueError naming the chip."""
     if key not in {c.key for c in chips_of(state)}:
         raise ValueError(f"no constraint {key!r} in this conversation")
     slot, _, value = key.partition(":")
     new = state.model_copy(deep=True)
     f = new.filters
-    if slot == "department":
-        new.departments = [d for d in new.departments if d != value]
-    elif slot == "kind":
-        new.kinds = [k for k in new.kinds if k != value]
+    if slot == "category":
+        new.categories = [c for c in new.categories if c != value]
     elif slot == "price":
         f.price_min = f.price_max = None
-    elif slot in ("color", "size", "exclude_color", "exclude_size", "exclude_category"):
-        name = {
-            "color": "colors",
-            "size": "sizes",
-            "exclude_color": "exclude_colors",
-            "exclude_size": "exclude_sizes",
-            "exclude_category": "exclude_categories",
-        }[slot]
-        setattr(f, name, [v for v in getattr(f, name) if v != value])
-    else:  # attribute / exclude_attribute: "material=wool"
-        table = f.attributes if slot == "attribute" else f.exclude_attributes
+        f.price_min_strict = f.price_max_strict = False
+    elif slot == "quantity":
+        f.quantities = [q for i, q in enumerate(f.quantities) if str(i) != value]
+    elif slot == "exclude_category":
+        f.exclude_categories = [c for c in f.exclude_categories if c != value]
+    else:  # facet / exclude_facet: "material=wool"
+        table = f.facets if slot == "facet" else f.exclude_facets
         name, _, v = value.partition("=")
         table[name] = [x for x in table.get(name, []) if x != v]
         if not table[name]:
             del table[name]
-    f.categories = compose_categories(new.departments, new.kinds, vocab)
+    f.categories = view.compose(new.categories)
     return new

@@ -11,16 +11,12 @@ from pydantic import BaseModel
 
 from ranking.events import Event, EventLog, EventLogUnavailableError, pseudonym
 from ranking.rank import RankedItem
-from retrieval.schema import Product, Variant
+from retrieval.schema import Product
 
 from .config import Settings
 from .records import DialogueState
 
 log = logging.getLogger(__name__)
-
-
-def variant_label(v: Variant) -> str:
-    return " / ".join(x for x in (v.color, v.size) if x) or (v.sku or "standard")
 
 
 class ProductView(BaseModel):

@@ -1,5 +1,6 @@
-"""Product facts for the LLM, and the checker that every fact a reply states — price,
-colour, size, material, rating — is one the catalog holds for the product it is about."""
+"""The fact checker: every fact a reply states — a price in any currency, a colour, a size,
+a quantity, a value of any of the catalog's facets (material, brand, flavour, dietary …), a
+rating — must be one the catalog holds for the product it is about."""
 
 from __future__ import annotations
 
@@ -9,60 +10,19 @@ from pydantic import BaseModel
 
 from ranking.rank import RankedItem
 from retrieval.color import basic_color
-from retrieval.schema import Product, SearchFilters, normalise
+from retrieval.facets import value_matches, variant_quantities
+from retrieval.language.general import language
+from retrieval.language.money import find_money
+from retrieval.language.quantities import find_quantities
+from retrieval.language.text import fold, normalise, words
+from retrieval.lexicon import Lexicon
+from retrieval.schema import Product, SearchFilters
 
-from .vocabulary import Vocabulary, words
+from .understanding.words import phrase_terms
 
-MONEY = re.compile(
-    r"\$\s*(\d+(?:,\d{3})*(?:\.\d{1,2})?)|(\d+(?:\.\d{1,2})?)\s*(?:dollars|usd)\b", re.I
-)
 RATING = re.compile(r"(\d(?:\.\d+)?)\s*(?:/\s*5|out of 5|stars?)", re.I)
-SIZE_CLAIM = re.compile(r"\bsizes?\s+((?:[A-Z0-9]{1,3}(?:,\s*|\s+(?:and|or)\s+|\s*/\s*)?)+)")
-
-
-# Materials an LLM may name even when this catalog never does (general knowledge).
-COMMON_MATERIALS = frozenset(
-    "wool merino cotton leather suede silk linen polyester nylon spandex elastane lycra fleece "
-    "cashmere denim down feather gore-tex rubber canvas bamboo hemp acrylic rayon viscose "
-    "neoprene mesh".split()
-)
-
-
-class ProductFacts(BaseModel):
-    position: int
-    id: str
-    title: str
-    price: float | None
-    regular_price: float | None
-    category: str
-    colors: list[str]
-    sizes: list[str]
-    attributes: dict[str, list[str]]
-    rating: float | None
-    review_count: int
-    highlights: list[str]  # description bullet points and first sentence
-
-
-def facts_of(item: RankedItem, position: int) -> ProductFacts:
-    p = item.product
-    colors = [v.color for v in item.matching_variants if v.color] or p.colors
-    sizes = [v.size for v in item.matching_variants if v.size] or p.sizes
-    bullets = [b.strip() for b in p.description.split("•")[1:] if b.strip()]
-    first = re.split(r"(?<=[.!?])\s", p.description.split("•")[0].strip(), maxsplit=1)[0]
-    return ProductFacts(
-        position=position,
-        id=p.id,
-        title=p.title,
-        price=p.price,
-        regular_price=p.list_price,
-        category=p.category,
-        colors=list(dict.fromkeys(colors)),
-        sizes=list(dict.fromkeys(sizes)),
-        attributes={k: v for k, v in p.attributes.items() if v not in (["no"],)},
-        rating=p.rating,
-        review_count=p.review_count,
-        highlights=[h[:160] for h in [first, *bullets] if h][:6],
-    )
+SIZE_CLAIM = re.compile(r"\bsizes?\s+((?:[A-Z0-9]{1,4}(?:,\s*|\s+(?:and|or)\s+|\s*/\s*)?)+)")
+EPS = 1e-6
 
 
 class FactError(BaseModel):
@@ -71,78 +31,113 @@ class FactError(BaseModel):
     reason: str
 
 
+def _text(p: Product) -> str:
+    return fold(
+        " ".join([p.title, p.description, *(v for vs in p.attributes.values() for v in vs)])
+    )
+
+
 def check_reply(
-    text: str, items: list[RankedItem], filters: SearchFilters, vocab: Vocabulary
+    text: str, items: list[RankedItem], filters: SearchFilters, lexicon: Lexicon
 ) -> list[FactError]:
     """Unsupported facts in `text`. Each line is checked against the products it names
     (by title or position); a line that names none, against all of them."""
     errors: list[FactError] = []
     products = [i.product for i in items]
-    for line in [ln for ln in re.split(r"\n|(?<=[.!?])\s+(?=[A-Z0-9])", text) if ln.strip()]:
+    lang = language()
+    color_keys = lexicon.color_keys()
+    excluded = {normalise(v) for vs in filters.exclude_facets.values() for v in vs}
+    excluded |= {b for v in excluded if (b := basic_color(v))}
+    for line in [ln for ln in re.split(r"\n|(?<=[.!?])\s+(?=[A-Z0-9\[])", text) if ln.strip()]:
         named = _named_products(line, products)
         scope = named or products
         about = ", ".join(p.title for p in named) if named else "the reply"
-        allowed_prices = {
-            round(x, 2) for p in scope for x in (p.price, p.list_price) if x is not None
-        }
-        allowed_prices |= {
-            round(x, 2) for x in (filters.price_min, filters.price_max) if x is not None
-        }
-        allowed_prices |= {
-            round(v.price, 2) for p in scope for v in p.variants if v.price is not None
-        }
-        for m in MONEY.finditer(line):
-            value = float((m.group(1) or m.group(2)).replace(",", ""))
-            if round(value, 2) not in allowed_prices:
-                errors.append(
-                    FactError(claim=m.group(0), about=about, reason="price not in the catalog")
-                )
-        allowed_colors = {normalise(c) for p in scope for c in p.colors}
-        allowed_colors |= {normalise(c) for c in filters.colors}
-        allowed_colors |= {basic_color(c) for c in allowed_colors} - {None}
-        excluded = {normalise(c) for c in filters.exclude_colors}
-        excluded |= {basic_color(c) for c in excluded} - {None}
+
+        def err(claim: str, reason: str, about: str = about) -> None:
+            errors.append(FactError(claim=claim, about=about, reason=reason))
+
+        body = fold(line)
         toks = words(line)
-        for i, tok in enumerate(toks):
-            color = vocab.color(tok)
-            if not color or normalise(color) in allowed_colors or tok in allowed_colors:
-                continue
-            negated = {"not", "no", "except", "without", "but"} & set(toks[max(0, i - 3) : i])
-            if not (negated and (tok in excluded or normalise(color) in excluded)):
-                errors.append(FactError(claim=tok, about=about, reason="colour not offered"))
-        departments = {p.category.split("/")[0].casefold() for p in scope if p.category}
-        for tok in toks:
-            dept = vocab.department(tok)
-            if dept and departments & set(vocab.departments) and dept not in departments:
-                errors.append(FactError(claim=tok, about=about, reason="not in that department"))
-        materials = {normalise(x) for p in scope for x in p.attributes.get("material", [])}
-        descriptions = " ".join(p.description.casefold() for p in scope)
-        excluded_materials = {
-            normalise(x) for vs in filters.exclude_attributes.values() for x in vs
+        negated = {i + 1 + k for i, t in enumerate(toks) if t in lang.negators for k in range(3)}
+
+        # prices, in the product's own currency
+        allowed = {round(x, 2) for p in scope for x in (p.price, p.list_price) if x is not None}
+        allowed |= {round(x, 2) for x in (filters.price_min, filters.price_max) if x is not None}
+        allowed |= {round(v.price, 2) for p in scope for v in p.variants if v.price is not None}
+        currencies = {p.currency for p in scope}
+        for m in find_money(line):
+            if m.currency and currencies and m.currency not in currencies:
+                err(m.text, f"price in {m.currency}; the shop sells in {', '.join(currencies)}")
+            elif round(m.amount, 2) not in allowed:
+                err(m.text, "price not in the catalog")
+
+        # colours: a colour facet's values, else the product's own words
+        allowed_colors = {normalise(v) for p in scope for k in color_keys for v in p.values(k)}
+        allowed_colors |= {b for v in allowed_colors if (b := basic_color(v))}
+        allowed_colors |= {
+            normalise(v) for k, vs in filters.facets.items() if lang.is_color_key(k) for v in vs
         }
-        for tok in toks:
-            named = [v for k, v in vocab.attribute(tok) if k == "material"]
-            if tok in COMMON_MATERIALS and tok not in named:
-                named.append(tok)
-            for value in named:
-                if (
-                    value not in materials
-                    and value not in descriptions
-                    and value not in excluded_materials
+        texts = " ".join(_text(p) for p in scope)
+        for i, tok in enumerate(toks):
+            basic = lang.color_of.get(tok)
+            if not basic or tok in allowed_colors or basic in allowed_colors:
+                continue
+            if i in negated and (tok in excluded or basic in excluded):
+                continue
+            if re.search(rf"\b{re.escape(tok)}\b", texts):
+                continue  # "dark chocolate", "red wine": the product's own words
+            err(tok, "colour not offered")
+
+        # values of the catalog's facets, and materials named from general knowledge
+        for f in lexicon.facets.values():
+            if not f.constrains or f.dimension or f.color or len(f.values) < 2:
+                continue
+            for value in f.values:
+                vt = phrase_terms(value)
+                said = phrase_terms(line)
+                if len(value) <= 3 or not any(
+                    tuple(said[i : i + len(vt)]) == vt for i in range(len(said))
                 ):
-                    errors.append(FactError(claim=tok, about=about, reason="material not listed"))
+                    continue
+                own = [v for p in scope for v in p.values(f.key)]
+                if any(value_matches(f.key, v, value) for v in own) or normalise(value) in excluded:
+                    continue
+                if fold(value) in texts:
+                    continue
+                err(value, f"{f.key.replace('_', ' ')} not listed")
+        for i, tok in enumerate(toks):
+            if (
+                tok in lang.materials
+                and i not in negated
+                and tok not in excluded
+                and not re.search(rf"\b{re.escape(tok)}", texts)
+            ):
+                err(tok, "material not listed")
+
+        # sizes, quantities, ratings
         for m in SIZE_CLAIM.finditer(line):
-            for size in re.findall(r"[A-Z0-9]{1,3}", m.group(1)):
-                if not any(size in p.sizes for p in scope):
-                    errors.append(
-                        FactError(claim=f"size {size}", about=about, reason="size not offered")
-                    )
+            for size in re.findall(r"[A-Z0-9]{1,4}", m.group(1)):
+                offered = {normalise(v) for p in scope for k in p.facet_keys() for v in p.values(k)}
+                if normalise(size) not in offered and f"size {normalise(size)}" not in offered:
+                    err(f"size {size}", "size not offered")
+        for q in find_quantities(line):
+            if q.dimension == "percent" and re.search(r"\d\s*%\s*(?:off|discount)", body):
+                continue
+            rows = [
+                r for p in scope for v in p.purchasable_variants() for r in variant_quantities(p, v)
+            ]
+            if (
+                not any(
+                    d == q.dimension and abs(val - q.value) <= EPS * max(1, q.value)
+                    for d, _, val in rows
+                )
+                and fold(q.label()) not in texts
+            ):
+                err(q.label(), "quantity not listed")
         for m in RATING.finditer(line):
             value = float(m.group(1))
             if not any(p.rating is not None and abs(p.rating - value) < 0.05 for p in scope):
-                errors.append(
-                    FactError(claim=m.group(0), about=about, reason="rating not in the catalog")
-                )
+                err(m.group(0), "rating not in the catalog")
     return errors
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from ranking.rank import RankedItem
-from retrieval.schema import Product, SearchFilters, Variant
+from retrieval.schema import Product, QuantityFilter, SearchFilters, Variant
 
 Intent = Literal[
     "search",
@@ -20,8 +20,9 @@ Intent = Literal[
     "out_of_scope",
 ]
 INTENTS: tuple[str, ...] = Intent.__args__  # type: ignore[attr-defined]
-# Slots whose values can be removed by name ("any colour is fine").
-REMOVABLE = ("price", "color", "size", "category", "material", "all")
+# Slot names a turn can drop by name ("any colour is fine", "forget the brand"), besides the
+# catalog's own facet names ("material", "brand", "screen size").
+REMOVABLE = ("price", "category", "all")
 
 
 class ConstraintSet(BaseModel):
@@ -29,30 +30,38 @@ class ConstraintSet(BaseModel):
 
     price_min: float | None = None
     price_max: float | None = None
-    categories: list[str] = Field(default_factory=list)
-    colors: list[str] = Field(default_factory=list)
-    sizes: list[str] = Field(default_factory=list)
-    exclude_colors: list[str] = Field(default_factory=list)
+    price_min_strict: bool = False
+    price_max_strict: bool = False
+    categories: list[str] = Field(default_factory=list)  # category segments named
     exclude_categories: list[str] = Field(default_factory=list)
-    exclude_attributes: dict[str, list[str]] = Field(default_factory=dict)
+    facets: dict[str, list[str]] = Field(default_factory=dict)  # catalog key → values
+    exclude_facets: dict[str, list[str]] = Field(default_factory=dict)
+    quantities: list[QuantityFilter] = Field(default_factory=list)
 
     def slots(self) -> set[tuple[str, str]]:
         """(slot, value) pairs, the unit the NLU evaluation counts."""
         out: set[tuple[str, str]] = set()
-        for name, value in self:
-            if isinstance(value, float):
-                out.add((name, f"{value:g}"))
-            elif isinstance(value, list):
-                out |= {(name, v.casefold()) for v in value}
-            elif isinstance(value, dict):
-                out |= {(f"{name}.{k}", v.casefold()) for k, vs in value.items() for v in vs}
+        for bound in ("price_min", "price_max"):
+            value = getattr(self, bound)
+            if value is not None:
+                out.add((bound, f"{value:g}"))
+                if getattr(self, f"{bound}_strict"):
+                    out.add((f"{bound}_strict", "true"))
+        for name in ("categories", "exclude_categories"):
+            out |= {(name, v.casefold()) for v in getattr(self, name)}
+        for name in ("facets", "exclude_facets"):
+            for key, values in getattr(self, name).items():
+                out |= {(f"{name}.{key.casefold()}", v.casefold()) for v in values}
+        out |= {(f"quantities.{q.dimension}", q.label.casefold()) for q in self.quantities}
         return out
+
+    def is_empty(self) -> bool:
+        return not self.slots()
 
 
 class CartRequest(BaseModel):
     reference: int | None = None  # 1-based position among the items shown
-    size: str | None = None
-    color: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)  # catalog key → value ("size": "M")
     quantity: int = Field(1, ge=1, le=20)
 
 
@@ -60,23 +69,27 @@ class TurnInterpretation(BaseModel):
     intent: Intent
     need: str = ""  # what to look for, in the shopper's words, minus the hard constraints
     constraints: ConstraintSet = Field(default_factory=ConstraintSet)
-    remove: list[str] = Field(default_factory=list)  # names from REMOVABLE
+    remove: list[str] = Field(default_factory=list)  # REMOVABLE or a catalog facet name
     references: list[int] = Field(default_factory=list)  # 1-based positions of shown items
     relative_price: Literal["cheaper", "pricier"] | None = None
     new_topic: bool = False
     question: str = ""  # for ask_item: what is asked about the item
     cart: CartRequest | None = None
+    colors: list[str] = Field(default_factory=list)  # basic colours to look for in photos
+    unsold: list[str] = Field(default_factory=list)  # kinds asked for that the shop lacks
+    not_understood: list[str] = Field(default_factory=list)  # words neither reader knew
+    notes: list[str] = Field(default_factory=list)  # e.g. "prices here are in EUR"
     source: str = "rules"  # rules | llm | llm+rules
     certain: bool = False  # the rules accounted for every word: no LLM needed
 
     def slots(self) -> set[tuple[str, str]]:
         out = self.constraints.slots()
-        out |= {("remove", r) for r in self.remove}
+        out |= {("remove", r.casefold()) for r in self.remove}
         out |= {("references", str(r)) for r in self.references}
         if self.relative_price:
             out.add(("relative_price", self.relative_price))
-        if self.cart and self.cart.size:
-            out.add(("cart.size", self.cart.size.casefold()))
+        if self.cart:
+            out |= {(f"cart.{k.casefold()}", v.casefold()) for k, v in self.cart.options.items()}
         return out
 
 
@@ -84,9 +97,9 @@ class CartItem(BaseModel):
     product_id: str
     title: str
     sku: str | None = None
-    color: str | None = None
-    size: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
     price: float | None = None
+    currency: str = "USD"
     quantity: int = 1
 
     @classmethod
@@ -95,11 +108,15 @@ class CartItem(BaseModel):
             product_id=product.id,
             title=product.title,
             sku=variant.sku,
-            color=variant.color,
-            size=variant.size,
-            price=variant.price or product.price,
+            options=dict(variant.options),
+            price=product.variant_price(variant),
+            currency=product.currency,
             quantity=quantity,
         )
+
+    @property
+    def label(self) -> str:
+        return " / ".join(self.options.values())
 
 
 class ShownItem(BaseModel):
@@ -107,17 +124,18 @@ class ShownItem(BaseModel):
     title: str
     price: float | None
     category: str
+    available: bool = True
 
 
 class DialogueState(BaseModel):
     filters: SearchFilters = Field(default_factory=SearchFilters)  # categories composed below
-    departments: list[str] = Field(default_factory=list)  # "women"
-    kinds: list[str] = Field(default_factory=list)  # "jackets"
+    categories: list[str] = Field(default_factory=list)  # segments named: "women", "jackets"
     need: str = ""
     shown: list[ShownItem] = Field(default_factory=list)
     focus: list[int] = Field(default_factory=list)  # positions the last turn referred to
     cart: list[CartItem] = Field(default_factory=list)
-    asked: list[str] = Field(default_factory=list)  # clarifying questions already asked
+    asked: list[str] = Field(default_factory=list)  # facets a clarifying question asked about
+    asked_at: int = -1  # the turn that asked the last one
     engaged: list[str] = Field(default_factory=list)  # product ids opened or carted: taste
     turns: int = 0
 
@@ -139,5 +157,7 @@ class Reply(BaseModel):
     state: DialogueState
     interpretation: TurnInterpretation
     notes: list[str] = Field(default_factory=list)  # e.g. "LLM unavailable: replied from facts"
+    read_by_llm: bool = False  # the rules were unsure and the LLM read the turn
+    llm_invented: int = 0  # values the LLM gave that the shopper never said (dropped)
     grounded: bool = True  # every checked fact in `text` is in the catalog
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -4,41 +4,14 @@ starts a new topic, and references resolve against the items shown."""
 
 from __future__ import annotations
 
+from retrieval.language.text import normalise
 from retrieval.schema import SearchFilters
 
 from .records import DialogueState, TurnInterpretation
-from .vocabulary import Vocabulary
-
-CENT = 0.01  # "cheaper than $52" means at most $51.99
+from .understanding.catalog import CatalogView
 
 
-def split_categories(values: list[str], vocab: Vocabulary) -> tuple[list[str], list[str]]:
-    """(departments, kinds): "women" is a department; "jackets" a kind."""
-    departments = [v for v in values if v in vocab.departments]
-    return departments, [v for v in values if v not in departments]
-
-
-def _combination_exists(state: DialogueState, vocab: Vocabulary) -> bool:
-    return not (state.departments and state.kinds) or any(
-        c.split("/")[0] in state.departments and any(k in c.split("/")[1:] for k in state.kinds)
-        for c in vocab.categories
-    )
-
-
-def compose_categories(departments: list[str], kinds: list[str], vocab: Vocabulary) -> list[str]:
-    """Category filter values meaning department AND kind, as the catalog's own paths."""
-    if not (departments and kinds):
-        return departments or kinds
-    paths = [
-        c
-        for c in vocab.categories
-        if c.split("/")[0] in departments and any(k in c.split("/")[1:] for k in kinds)
-    ]
-    # none: keep a path that names both, so the empty result says which combination failed
-    return paths or [f"{departments[0]}/{kinds[0]}"]
-
-
-def apply_turn(state: DialogueState, turn: TurnInterpretation, vocab: Vocabulary) -> DialogueState:
+def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView) -> DialogueState:
     new = state.model_copy(deep=True)
     new.turns += 1
     if turn.intent in ("smalltalk", "out_of_scope"):
@@ -48,71 +21,81 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, vocab: Vocabulary
     if turn.intent in ("compare", "ask_item", "cart"):
         return new
 
+    c = turn.constraints
     f = new.filters.model_dump()
-    departments, kinds = new.departments, new.kinds
+    cats = list(new.categories)
     if turn.new_topic or "all" in turn.remove:
-        f = SearchFilters().model_dump()
-        departments, kinds, new.need = (departments if turn.new_topic else []), [], ""
-        new.focus = []
+        # a new kind keeps only the top-level categories it still combines with ("women")
+        cats = [
+            s
+            for s in cats
+            if turn.new_topic
+            and view.is_top(s)
+            and any(view.co_occur([s, k]) for k in c.categories)
+        ]
+        f, new.need, new.focus = SearchFilters().model_dump(), "", []
     for slot in turn.remove:
         if slot == "price":
-            f["price_min"] = f["price_max"] = None
-        elif slot == "color":
-            f["colors"], f["exclude_colors"] = [], []
-        elif slot == "size":
-            f["sizes"], f["exclude_sizes"] = [], []
+            f.update(price_min=None, price_max=None, price_min_strict=False, price_max_strict=False)
         elif slot == "category":
-            departments, kinds = [], []
-        elif slot == "material":
-            f["exclude_attributes"].pop("material", None)
+            cats = []
+        elif slot != "all":
+            for table in ("facets", "exclude_facets"):
+                f[table] = {k: v for k, v in f[table].items() if normalise(k) != normalise(slot)}
+            f["quantities"] = [
+                q for q in f["quantities"] if normalise(slot) not in map(normalise, q["keys"])
+            ]
 
-    c = turn.constraints
     if c.price_max is not None:
-        f["price_max"] = c.price_max
+        f.update(price_max=c.price_max, price_max_strict=c.price_max_strict)
         if f["price_min"] is not None and f["price_min"] > c.price_max:
             f["price_min"] = None
     if c.price_min is not None:
-        f["price_min"] = c.price_min
+        f.update(price_min=c.price_min, price_min_strict=c.price_min_strict)
         if f["price_max"] is not None and f["price_max"] < c.price_min:
             f["price_max"] = None
-    if c.colors:  # a colour named now replaces the one before and lifts its exclusion
-        f["colors"] = list(c.colors)
-        f["exclude_colors"] = [x for x in f["exclude_colors"] if x not in c.colors]
-    if c.exclude_colors:  # exclusions accumulate: "not yellow", later "no red either"
-        f["exclude_colors"] = list(dict.fromkeys(f["exclude_colors"] + c.exclude_colors))
-        f["colors"] = [x for x in f["colors"] if x not in c.exclude_colors]
-    if c.sizes:
-        f["sizes"] = list(c.sizes)
-    for key, values in c.exclude_attributes.items():
-        f["exclude_attributes"][key] = list(
-            dict.fromkeys(f["exclude_attributes"].get(key, []) + values)
-        )
+    for key, values in c.facets.items():  # a value named now replaces the one before
+        f["facets"][key] = list(values)
+        if key in f["exclude_facets"]:
+            f["exclude_facets"][key] = [x for x in f["exclude_facets"][key] if x not in values]
+            if not f["exclude_facets"][key]:
+                del f["exclude_facets"][key]
+    for key, values in c.exclude_facets.items():  # exclusions accumulate ("no red either")
+        f["exclude_facets"][key] = list(dict.fromkeys(f["exclude_facets"].get(key, []) + values))
+        if key in f["facets"]:
+            f["facets"][key] = [x for x in f["facets"][key] if x not in values]
+            if not f["facets"][key]:
+                del f["facets"][key]
+    for q in c.quantities:  # a quantity of the same kind replaces the one before
+        f["quantities"] = [
+            old
+            for old in f["quantities"]
+            if not (old["dimension"] == q.dimension and set(old["keys"]) == set(q.keys))
+        ] + [q.model_dump()]
     if c.exclude_categories:
         f["exclude_categories"] = list(
             dict.fromkeys(f["exclude_categories"] + c.exclude_categories)
         )
-    said_departments, said_kinds = split_categories(c.categories, vocab)
-    new.departments = said_departments or departments
-    new.kinds = said_kinds or kinds
-    if turn.new_topic and not said_departments and not _combination_exists(new, vocab):
-        new.departments = []  # "for women" earlier; now backpacks, which have no department
-    f["categories"] = compose_categories(new.departments, new.kinds, vocab)
+    if c.categories:  # top-level ones ("women") and kinds ("jackets") each replace their own
+        said_top = [s for s in c.categories if view.is_top(s)]
+        said_kind = [s for s in c.categories if not view.is_top(s)]
+        top = said_top or [s for s in cats if view.is_top(s)]
+        kind = said_kind or [s for s in cats if not view.is_top(s)]
+        cats = [*top, *kind]
+    new.categories = list(dict.fromkeys(cats))
+    f["categories"] = view.compose(new.categories)
 
     # relative prices and "like the first but …" resolve against what was shown
-    shown = state.shown
-    anchor = [shown[r - 1] for r in turn.references if 1 <= r <= len(shown)]
-    priced = [s.price for s in (anchor or shown) if s.price is not None]
+    anchor = [state.shown[r - 1] for r in turn.references if 1 <= r <= len(state.shown)]
+    priced = [s.price for s in (anchor or state.shown) if s.price is not None]
     if turn.relative_price == "cheaper" and priced:
-        f["price_max"] = round(min(priced) - CENT, 2)
-        if f["price_min"] is not None and f["price_min"] > f["price_max"]:
+        f.update(price_max=min(priced), price_max_strict=True)
+        if f["price_min"] is not None and f["price_min"] >= f["price_max"]:
             f["price_min"] = None
     elif turn.relative_price == "pricier" and priced:
-        f["price_min"] = round(max(priced) + CENT, 2)
-        f["price_max"] = (
-            None
-            if f["price_max"] is not None and f["price_max"] < f["price_min"]
-            else f["price_max"]
-        )
+        f.update(price_min=max(priced), price_min_strict=True)
+        if f["price_max"] is not None and f["price_max"] <= f["price_min"]:
+            f["price_max"] = None
     if turn.need and turn.intent == "search":
         new.need = turn.need
     elif turn.need:
@@ -124,8 +107,8 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, vocab: Vocabulary
 
 
 def ranking_query(state: DialogueState) -> str:
-    """What the ranker scores relevance against: the need with the departments, colours and
-    kinds the filters already enforce ("women's blue warm jackets")."""
-    parts = [f"{d}'s" for d in state.departments] + list(state.filters.colors)
-    parts += [state.need, *state.kinds]
-    return " ".join(p for p in parts if p).strip()
+    """What the ranker scores relevance against: the need with the categories and facet
+    values the filters already enforce ("women blue warm jackets")."""
+    values = [v for vs in state.filters.facets.values() for v in vs]
+    parts = [*values, state.need, *state.categories]
+    return " ".join(dict.fromkeys(p for p in parts if p)).strip()

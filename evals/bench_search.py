@@ -83,7 +83,9 @@ FILTERS = {
         categories=["Women/Tops/Jackets", "Women/Tops/Tees"], price_max=60
     ),
     "price+color+size+not (ours only)": SearchFilters(
-        price_max=80, colors=["blue"], sizes=["M"], exclude_colors=["yellow"]
+        price_max=80,
+        facets={"color": ["blue"], "size": ["M"]},
+        exclude_facets={"color": ["yellow"]},
     ),
 }
 

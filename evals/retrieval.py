@@ -1,10 +1,12 @@
-"""`aisle eval retrieval`: NDCG@10, Recall@10/50 and MRR on the judged query set, for
-each retrieval signal alone, hybrid retrieval, and hybrid + the trained ranker.
+"""`aisle eval retrieval`: NDCG@10, Recall@10/50 and MRR on a set's judged queries
+(evals/sets/), for each retrieval signal alone, hybrid retrieval, hybrid + the trained
+ranker, and the assistant as a shopper meets it: the query read as a chat turn (its
+constraints become filters), searched and ranked.
 
-Every row ranks the same catalog with no filters: the judged queries are plain text.
-Single-signal rows order the products by that signal's own rank; "image" is text→image
-(the photo-only signal). The ranker re-orders hybrid's top `depth` candidates, so its
-Recall@50 equals hybrid's. Latency of the ranker on 50 candidates is timed as well.
+Signal rows rank the whole catalog by that signal's own rank; "image" is text→image (the
+photo-only signal). The ranker re-orders hybrid's top `depth` candidates, so its Recall@50
+equals hybrid's. Unjudged products count as not relevant. Latency of the ranker on 50
+candidates is timed as well.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from retrieval.index import ProductIndex
 from retrieval.schema import SearchRequest
 from retrieval.search import HybridSearcher
 
-JUDGED = Path(__file__).parent / "retrieval"
+from .sets import EvalSet, load_set
+
 METRICS = ["ndcg@10", "recall@10", "recall@50", "mrr"]
 SIGNAL_ROWS = {"bm25": "lexical", "dense": "dense", "image (text→image)": "image_text"}
 
 
 class RetrievalReport(BaseModel):
+    set: str = "luma"
     split: str
     queries: int
     rows: dict[str, dict[str, float]]
@@ -35,16 +39,29 @@ class RetrievalReport(BaseModel):
     rank_latency_ms: dict[str, float] = {}
 
 
-def evaluate(index: ProductIndex, split: str, depth: int = 50, ranker_device: str = "cpu"):
+def evaluate(
+    index: ProductIndex,
+    split: str,
+    depth: int = 50,
+    ranker_device: str = "cpu",
+    eval_set: EvalSet | str = "luma",
+    assistant=None,
+):
+    """`assistant`: an `assistant.pipeline.Assistant` on the same index, for the row of
+    queries read as chat turns (left out when None)."""
     from ranx import Qrels, Run
     from ranx import evaluate as ranx_evaluate
 
+    es = load_set(eval_set) if isinstance(eval_set, str) else eval_set
     splits = ["dev", "test"] if split == "all" else [split]
     pairs = []
     for s in splits:
-        good, bad = load_judgments(JUDGED / f"judged-{s}.jsonl", index.ids)
+        good, bad = load_judgments(es.file(f"judged-{s}.jsonl"), index.ids)
         if bad:
-            raise ValueError(f"judged-{s}.jsonl: line {bad[0].line}: {bad[0].reason}")
+            raise ValueError(
+                f"{es.folder}/judged-{s}.jsonl: line {bad[0].line}: {bad[0].reason} "
+                f"(is this index built from {es.catalog}?)"
+            )
         pairs += good
     qrels_dict = by_query(pairs)
     texts = {j.qid: j.query for j in pairs}
@@ -77,6 +94,10 @@ def evaluate(index: ProductIndex, split: str, depth: int = 50, ranker_device: st
             tail = runs["hybrid"][qid]
             run |= {pid: s - n_products for pid, s in tail.items() if pid not in run}
             runs["hybrid + ranker"][qid] = run
+    if assistant is not None:
+        runs["assistant (turn read as filters)"] = {
+            qid: _assistant_run(assistant, text, n_products) for qid, text in texts.items()
+        }
     qrels = Qrels(
         {q: {p: g for p, g in grades.items() if g > 0} for q, grades in qrels_dict.items()}
     )
@@ -91,6 +112,7 @@ def evaluate(index: ProductIndex, split: str, depth: int = 50, ranker_device: st
         else {}
     )
     return RetrievalReport(
+        set=es.name,
         split=split,
         queries=len(texts),
         rows=rows,
@@ -99,11 +121,31 @@ def evaluate(index: ProductIndex, split: str, depth: int = 50, ranker_device: st
     )
 
 
+def _assistant_run(assistant, text: str, n: int) -> dict[str, float]:
+    """The query as a shopper's first turn: constraints become filters, then search and rank;
+    below what the filters allow, hybrid order continues (so recall is comparable)."""
+    from assistant.records import DialogueState
+    from assistant.state import apply_turn, ranking_query
+
+    turn = assistant.interpreter.interpret(text, DialogueState()).turn
+    state = apply_turn(DialogueState(), turn, assistant.view)
+    result = assistant.searcher.search(
+        SearchRequest(
+            text=state.need or text, filters=state.filters, k=50, colors=turn.colors or None
+        )
+    )
+    ranked = assistant.ranker.rank(ranking_query(state) or text, result.candidates)
+    run = {r.product.id: float(2 * n - i) for i, r in enumerate(ranked)}
+    rest = assistant.searcher.search(SearchRequest(text=text, k=n)).candidates
+    run |= {c.product.id: float(n - i) for i, c in enumerate(rest) if c.product.id not in run}
+    return run
+
+
 def print_report(report: RetrievalReport) -> None:
-    print(f"judged queries: {report.queries} ({report.split} split)")
-    print(f"{'':22}" + "".join(f"{m:>11}" for m in METRICS))
+    print(f"{report.set}: judged queries: {report.queries} ({report.split} split)")
+    print(f"{'':34}" + "".join(f"{m:>11}" for m in METRICS))
     for name, m in report.rows.items():
-        print(f"{name:22}" + "".join(f"{m[k]:>11.3f}" for k in METRICS))
+        print(f"{name:34}" + "".join(f"{m[k]:>11.3f}" for k in METRICS))
     if report.rank_latency_ms:
         lat = report.rank_latency_ms
         print(f"ranker on 50 candidates: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms")

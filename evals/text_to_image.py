@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.metrics import ndcg_score
 
 from retrieval.config import RetrievalConfig
-from retrieval.facets import color_matches
+from retrieval.facets import value_matches
 from retrieval.index import ProductIndex
 from retrieval.schema import SearchFilters, SearchRequest
 from retrieval.search import HybridSearcher
@@ -110,7 +110,10 @@ def main() -> None:
                     [
                         allowed[i]
                         and category in p.category
-                        and (color is None or any(color_matches(c, color) for c in p.colors))
+                        and (
+                            color is None
+                            or any(value_matches("color", c, color) for c in p.values("color"))
+                        )
                         for i, p in enumerate(products)
                     ]
                 )

@@ -6,12 +6,13 @@ what this shopper engaged with earlier in the session."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from retrieval.language.general import language
+from retrieval.language.text import term, words
 from retrieval.schema import Candidate, Product
 
 from .events import Event
@@ -36,20 +37,13 @@ FEATURES = (
     "session_sim",
     "has_photo",
 )
-STOP = set(
-    "a an the for with and or in on of to my me i some something that this is are be "
-    "any please want need looking like good nice new".split()
-)
 
 
 def terms(text: str) -> set[str]:
-    """Content words, crudely singular: enough to tell whether a product mentions them."""
-    out = set()
-    for w in re.findall(r"[a-z0-9]+", text.casefold()):
-        if w in STOP or len(w) < 2:
-            continue
-        out.add(w[:-1] if w.endswith("s") and len(w) > 3 and not w.endswith("ss") else w)
-    return out
+    """Content words as matching keys (the one tokeniser, retrieval/language/text.py),
+    filler left out: enough to tell whether a product mentions them."""
+    filler = language().filler
+    return {term(w) for w in words(text) if w not in filler and len(w) >= 2}
 
 
 class FeedbackStats(BaseModel):
@@ -84,8 +78,8 @@ class FeedbackStats(BaseModel):
 
 
 def _text_of(p: Product) -> set[str]:
-    values = [v for vs in p.attributes.values() for v in vs]
-    return terms(" ".join([p.title, p.category.replace("/", " "), *values, *p.colors]))
+    values = [v for k in p.facet_keys() for v in p.values(k)]
+    return terms(" ".join([p.title, p.category.replace("/", " "), *values]))
 
 
 def feature_matrix(

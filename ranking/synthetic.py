@@ -1,11 +1,13 @@
 """Training queries generated from the catalog itself, for a shop with no judged data:
-templates over each product's kind, department and attributes ("blue hoodie", "women's
-wool jacket", "pants for yoga"), optionally paraphrased by an LLM, and every product
-labelled by how many of the query's parts it matches.
+templates over each product's kind (its title's head noun, else its category), the
+audience its top category names, and its facet values — brands, materials, flavours,
+colours, pack sizes, whatever this catalog lists ("blue hoodie", "women's wool jacket",
+"sony camera", "16GB laptop", "vegan dark chocolate"), optionally paraphrased by an LLM, and
+every product labelled by how many of the query's parts it matches.
 
-Grades: 0 wrong kind or department; otherwise 1 + round(2 × share of the query's
-attributes the product has) — 3 when it has them all. A query naming no attribute grades
-every product of the right kind 2.
+Grades: 0 wrong kind or audience; otherwise 1 + round(2 × share of the query's facet values
+the product has) — 3 when it has them all. A query naming no value grades every product
+of the right kind 2.
 """
 
 from __future__ import annotations
@@ -16,32 +18,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from retrieval.color import basic_color
+from retrieval.facets import value_matches
+from retrieval.kinds import title_kind
+from retrieval.language.general import language
+from retrieval.language.text import term, words
+from retrieval.lexicon import Lexicon
 from retrieval.schema import Product
 
 from .judgments import Judgment
 
-# attribute keys whose values read naturally before a kind ("wool jacket", "yoga pants")
-BEFORE_KIND = (
-    "material",
-    "style_general",
-    "style_bottom",
-    "features_bags",
-    "pattern",
-    "style_bags",
-    "strap_bags",
-)
-FOR_ACTIVITY = ("activity",)
-FOR_WEATHER = ("climate",)
-SKIP_VALUES = {"yes", "no", "true", "false", "basic", "solid"}
+MAX_VALUE_CHARS = 25
 
 
 @dataclass(frozen=True)
 class Spec:
     """What a synthetic query asks for, and so how every product is graded."""
 
-    kind: str  # category leaf, e.g. "Jackets"
-    department: str | None = None  # category top, e.g. "Women"
-    attributes: tuple[tuple[str, str], ...] = ()  # (key, value); key "color" = basic colour
+    kind: str  # the kind's term: "jacket", "olive oil" …
+    department: str | None = None  # an audience top category ("women")
+    attributes: tuple[tuple[str, str], ...] = ()  # (facet key, value); colours as basic colours
 
 
 @dataclass
@@ -52,40 +47,59 @@ class SyntheticQuery:
     grades: dict[str, int] = field(default_factory=dict)
 
 
-def _leaf(p: Product) -> str:
-    return p.category.split("/")[-1] if p.category else ""
-
-
-def _top(p: Product) -> str:
-    return p.category.split("/")[0] if "/" in p.category else ""
-
-
-def _singular(word: str) -> str:
-    word = word.strip().casefold()
-    for end, new in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("s", "")):
-        if word.endswith(end) and len(word) > 3 and not word.endswith("ss"):
-            return word[: -len(end)] + new
-    return word
+def kind_of(p: Product) -> tuple[str, str] | None:
+    """(kind term, the word a shopper would say) of a product, from its title or category."""
+    if k := title_kind(p.title):
+        return k, k
+    leaf = p.category.split("/")[-1] if p.category else ""
+    parts = [w.strip() for w in re.split(r"&|,| and ", leaf) if w.strip()]
+    if not parts:
+        return None
+    return term(parts[0].split()[-1]), parts[0].casefold()
 
 
 def kind_words(leaf: str) -> list[str]:
-    """ "Hoodies & Sweatshirts" → ["hoodies", "sweatshirts"]; "Fitness Equipment" → ["fitness
-    equipment"]."""
+    """ "Hoodies & Sweatshirts" → ["hoodies", "sweatshirts"]."""
     return [w.strip().casefold() for w in re.split(r"&|,| and ", leaf) if w.strip()]
 
 
-def _colors(p: Product) -> set[str]:
-    return {c for name in p.colors if (c := basic_color(name))}
+def _audience(p: Product) -> str | None:
+    top = p.category.split("/")[0] if "/" in p.category else ""
+    groups = {term(w) for ws in language().audience.values() for w in ws}
+    return top if top and term(top.replace(" ", "")) in groups else None
+
+
+COMMON = 0.6  # a value most products share ("Solid" pattern) tells the ranker nothing
+COMMON_MIN = 10  # …judged only on a facet that many products list
+
+
+def _options(p: Product, lexicon: Lexicon, kind: str) -> list[tuple[str, str]]:
+    out = []
+    top = term((p.category.split("/")[0] if p.category else "").replace(" ", ""))
+    for key in p.facet_keys():
+        f = lexicon.facet(key)
+        if f is None or not f.constrains:
+            continue
+        for v in p.values(key):
+            common = f.products >= COMMON_MIN and f.values.get(v, 0) > COMMON * f.products
+            if common or term(v.replace(" ", "")) == top:
+                continue
+            if f.color:
+                if b := basic_color(v):
+                    out.append((f.key, b))
+                continue
+            if len(v) < MAX_VALUE_CHARS and term(v) != kind and not v.isdigit() and len(v) > 2:
+                out.append((f.key, v))
+    return list(dict.fromkeys(out))
 
 
 def has(p: Product, key: str, value: str) -> bool:
-    if key == "color":
-        return value in _colors(p)
-    return value.casefold() in {v.casefold() for v in p.attributes.get(key, [])}
+    return any(value_matches(key, v, value) for v in p.values(key))
 
 
 def grade(p: Product, spec: Spec) -> int:
-    if _leaf(p) != spec.kind or (spec.department and _top(p) != spec.department):
+    k = kind_of(p)
+    if k is None or k[0] != spec.kind or (spec.department and _audience(p) != spec.department):
         return 0
     if not spec.attributes:
         return 2
@@ -94,53 +108,45 @@ def grade(p: Product, spec: Spec) -> int:
 
 
 def _phrase(spec: Spec, kind_word: str, rng: random.Random) -> str:
-    before = [v.casefold() for k, v in spec.attributes if k in (*BEFORE_KIND, "color")]
-    after = []
-    for k, v in spec.attributes:
-        if k in FOR_ACTIVITY:
-            after.append(f"for {v.casefold()}")
-        elif k in FOR_WEATHER:
-            v = v.casefold()
-            after.append(f"for {v}" if "weather" in v else f"for {v} weather")
+    values = [v.casefold() for _, v in spec.attributes]
+    before, after = [], []
+    for v in values:
+        (before if rng.random() < 0.7 else after).append(v)
     dept = ""
     if spec.department:
-        dept = rng.choice([f"{spec.department.casefold()}'s ", f"{spec.department.casefold()} "])
+        d = spec.department.casefold()
+        dept = rng.choice([f"{d}'s ", f"{d} "])
         if rng.random() < 0.3:
-            dept, after = "", [*after, f"for {spec.department.casefold()}"]
-    return " ".join(x for x in [dept + " ".join([*before, kind_word]), *after] if x).strip()
+            dept = ""
+            after.append(f"for {d}")
+    tail = [v if v.startswith("for ") or rng.random() < 0.7 else f"with {v}" for v in after]
+    return " ".join([dept + " ".join([*before, kind_word]), *tail]).strip()
 
 
-def generate(products: list[Product], n_queries: int = 400, seed: int = 0) -> list[SyntheticQuery]:
+def generate(
+    products: list[Product], n_queries: int = 400, seed: int = 0, lexicon: Lexicon | None = None
+) -> list[SyntheticQuery]:
     """Template queries sampled from the products' own values; each graded over the whole
     catalog."""
     rng = random.Random(seed)
-    visible = [p for p in products if p.visible and p.category]
+    visible = [p for p in products if p.visible and kind_of(p)]
+    lexicon = lexicon or Lexicon.build(products)
     specs: dict[str, Spec] = {}
     tries = 0
     while len(specs) < n_queries and tries < n_queries * 20 and visible:
         tries += 1
         p = rng.choice(visible)
-        options = [("color", c) for c in sorted(_colors(p))]
-        options += [
-            (k, v)
-            for k, vs in p.attributes.items()
-            if k in (*BEFORE_KIND, *FOR_ACTIVITY, *FOR_WEATHER)
-            for v in vs
-            if v.casefold() not in SKIP_VALUES
-            and len(v) < 25
-            and _singular(v) not in {_singular(w) for w in kind_words(_leaf(p))}
-        ]
+        kind, word = kind_of(p)
+        options = _options(p, lexicon, kind)
         n_attr = rng.choice([0, 1, 1, 1, 2, 2])
         attrs = tuple(rng.sample(options, min(n_attr, len(options))))
         if len({k for k, _ in attrs}) < len(attrs):
             continue  # "wool polyester jacket" reads as nonsense
-        department = _top(p) if _top(p) in ("Men", "Women") and rng.random() < 0.5 else None
-        spec = Spec(kind=_leaf(p), department=department, attributes=attrs)
-        word = rng.choice(kind_words(spec.kind))
-        if rng.random() < 0.5:
-            word = " ".join(_singular(w) for w in word.split())
-        text = _phrase(spec, word, rng)
-        specs.setdefault(text, spec)
+        department = _audience(p) if rng.random() < 0.5 else None
+        spec = Spec(kind=kind, department=department, attributes=attrs)
+        if rng.random() < 0.5 and word == kind and not word.endswith("s"):
+            word = word + ("es" if word.endswith(("ch", "sh", "x")) else "s")
+        specs.setdefault(_phrase(spec, word, rng), spec)
     out = []
     for text, spec in specs.items():
         q = SyntheticQuery(text=text, spec=spec)
@@ -165,17 +171,15 @@ def paraphrase(
             c = " ".join(str(c).split())[:120]
             low = c.casefold()
             values_kept = all(v.casefold() in low for _, v in q.spec.attributes)
-            kind_kept = any(_singular(w)[:5] in low for w in kind_words(q.spec.kind))
+            kind_kept = q.spec.kind[:5] in low
             if q.spec.department and not re.search(
                 rf"\b{q.spec.department.casefold()}", low
             ):  # "women's tanks" rewritten as "a tank" would be graded as women's
                 kind_kept = False
             # a rewrite that only changes case or plurals adds nothing to train on
-            before = {_singular(w) for w in re.findall(r"[a-z]+", q.text.casefold())}
+            before = {term(w) for w in words(q.text)}
             new_words = (
-                {_singular(w) for w in re.findall(r"[a-z]{3,}", low)}
-                - before
-                - {"the", "and", "for"}
+                {term(w) for w in words(low) if len(w) >= 3} - before - {"the", "and", "for"}
             )
             if c and new_words and values_kept and kind_kept:
                 out.append(

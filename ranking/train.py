@@ -76,9 +76,10 @@ def gather(
     judged: list[Judgment],
     events: list[Event],
     rewrite: Callable[[str], list[str]] | None,
+    lexicon=None,
 ) -> list[Query]:
     queries: list[Query] = []
-    generated = synthetic.generate(products, cfg.synthetic_queries, cfg.seed)
+    generated = synthetic.generate(products, cfg.synthetic_queries, cfg.seed, lexicon)
     if rewrite and cfg.paraphrases:
         generated += synthetic.paraphrase(generated, rewrite, cfg.paraphrases)
     for q in generated:
@@ -191,7 +192,9 @@ def train(
     events = events or []
     products = index.products(list(range(len(index.ids))))
     texts = {p.id: product_text(p) for p in products}
-    queries = [q for q in gather(products, cfg, judged or [], events, rewrite) if q.grades]
+    queries = [
+        q for q in gather(products, cfg, judged or [], events, rewrite, index.lexicon) if q.grades
+    ]
     t_queries = time.perf_counter() - t0  # includes the LLM's paraphrases, when asked for
     if not queries:
         raise ValueError("no training queries: the catalog has no categories to build them from")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+# The colours pixels are named by (the general language layer's basic colours, in the order
+# of the colour-distribution vector stored in the index).
 BASIC_COLORS: tuple[str, ...] = (
     "black",
     "white",
@@ -26,62 +28,16 @@ BASIC_COLORS: tuple[str, ...] = (
     "beige",
 )
 
-# Common shop colour names → the basic colour they are seen as (general English usage).
-COLOR_SYNONYMS: dict[str, str] = {
-    "grey": "gray",
-    "charcoal": "gray",
-    "silver": "gray",
-    "heather": "gray",
-    "slate": "gray",
-    "navy": "blue",
-    "teal": "blue",
-    "turquoise": "blue",
-    "aqua": "blue",
-    "cyan": "blue",
-    "indigo": "blue",
-    "denim": "blue",
-    "cobalt": "blue",
-    "royal": "blue",
-    "olive": "green",
-    "lime": "green",
-    "mint": "green",
-    "khaki": "beige",
-    "sage": "green",
-    "lavender": "purple",
-    "violet": "purple",
-    "lilac": "purple",
-    "plum": "purple",
-    "magenta": "pink",
-    "fuchsia": "pink",
-    "rose": "pink",
-    "coral": "orange",
-    "maroon": "red",
-    "burgundy": "red",
-    "crimson": "red",
-    "wine": "red",
-    "gold": "yellow",
-    "mustard": "yellow",
-    "cream": "beige",
-    "ivory": "white",
-    "tan": "beige",
-    "camel": "beige",
-    "sand": "beige",
-    "chocolate": "brown",
-    "bronze": "brown",
-    "ecru": "beige",
-    "offwhite": "white",
-    "off-white": "white",
-    "ebony": "black",
-}
-
 
 def basic_color(name: str) -> str | None:
-    """'Navy' → 'blue'; a name with no known basic colour → None."""
-    for word in name.casefold().replace("/", " ").split()[::-1]:  # "light blue" → blue
-        if word in BASIC_COLORS:
-            return word
-        if word in COLOR_SYNONYMS:
-            return COLOR_SYNONYMS[word]
+    """'Navy' → 'blue', 'Light Blue' → 'blue'; a name with no known basic colour → None.
+    Shade names come from the general language layer (retrieval/language/data)."""
+    from .language.general import language
+
+    shades = language().color_of
+    for word in name.casefold().replace("/", " ").replace("-", " ").split()[::-1]:
+        if word in shades:
+            return shades[word]
     return None
 
 

@@ -29,4 +29,9 @@ class RetrievalConfig(BaseModel):
         description="'efficientnet-lite0', 'none', or a CLIP model (local folder or hub id)",
     )
     device: str = Field("auto", description="'auto', 'cpu', 'cuda' …")
+    lexicon_file: Path | None = Field(
+        None,
+        description="the shop's own synonyms ([synonyms] in TOML); default at ingest: "
+        "<catalog>.lexicon.toml beside the catalog",
+    )
     batch_size: int = Field(64, ge=1)

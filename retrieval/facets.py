@@ -1,9 +1,15 @@
 """Hard filters, evaluated in process over a columnar view of the catalog.
 
-Chroma's `where` takes ~74 ms at 100k products (TESTING.md); a filter here is a few
-numpy operations over inverted lists and a variant table, so the search can filter first
-and rank only what is allowed. `product_matches` is the same rule in plain Python: the
+Chroma's `where` takes ~74 ms at 100k products (TESTING.md); a filter here is a few numpy
+operations over inverted lists and a variant table, so the search can filter first and
+rank only what is allowed. `product_matches` is the same rule in plain Python: the
 reference the vectorised version is tested against.
+
+The rule (see `SearchFilters`): a product passes when it is visible (and in stock, if
+asked), lies under one of the categories (its title's kind counts as a category below its
+own: retrieval/kinds.py), and one of its variants meets every facet value, exclusion,
+quantity and price bound at once. A variant's value for a facet is its own option value,
+or, for a facet it has no option for, its product's attribute values.
 """
 
 from __future__ import annotations
@@ -15,8 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .color import BASIC_COLORS, basic_color
-from .schema import Product, SearchFilters, Variant, normalise
+from .color import basic_color
+from .kinds import kind_paths
+from .language.general import language
+from .language.quantities import find_quantities, parse_quantity
+from .schema import Product, QuantityFilter, SearchFilters, Variant, normalise
+
+EPS = 1e-6  # "1 kg" and "1000 g" compare equal after the unit conversion
 
 
 def path_segments(path: str) -> list[str]:
@@ -35,161 +46,245 @@ def category_sub_paths(paths: Iterable[str]) -> list[str]:
     return sorted(runs)
 
 
-def color_matches(catalog_color: str | None, wanted: str) -> bool:
-    """'Navy' matches 'navy' and also the basic colour 'blue'."""
-    if catalog_color is None:
+def product_runs(product: Product) -> set[str]:
+    return set(category_sub_paths(kind_paths(product)))
+
+
+def value_matches(key: str, catalog_value: str | None, wanted: str) -> bool:
+    """Same value (case, accents, spaces ignored); on a colour facet a basic colour also
+    matches the catalog's shades ("blue" matches "Navy"), and "&" reads as "and"."""
+    if catalog_value is None:
         return False
-    if normalise(catalog_color) == normalise(wanted):
+    a, b = normalise(catalog_value), normalise(wanted)
+    if a == b or a.replace("&", "and") == b.replace("&", "and"):
         return True
-    return normalise(wanted) in BASIC_COLORS and basic_color(catalog_color) == normalise(wanted)
+    return (
+        language().is_color_key(key)
+        and b in language().colors.basic
+        and basic_color(catalog_value) == b
+    )
 
 
-def variant_matches(variant: Variant, filters: SearchFilters) -> bool:
-    if filters.colors and not any(color_matches(variant.color, c) for c in filters.colors):
+def variant_values(product: Product, variant: Variant, key: str) -> list[str]:
+    """The variant's value for a facet: its option, else the product's attribute values."""
+    own = variant.option(key)
+    if own is not None:
+        return [own]
+    want = normalise(key)
+    return [v for k, vs in product.attributes.items() if normalise(k) == want for v in vs]
+
+
+def _value_quantities(key: str, value: str) -> list[tuple[str, str, float]]:
+    q = parse_quantity(value)
+    if q is None:
+        return []
+    out = [(q.dimension, normalise(key), q.value)]
+    if q.count:
+        out.append(("count", normalise(key), float(q.count)))
+    return out
+
+
+def variant_quantities(product: Product, variant: Variant) -> list[tuple[str, str, float]]:
+    """(dimension, facet key, value in base units) of one variant: from its options, from its
+    product's attributes for facets it has no option for, and, for a dimension no facet
+    states, from quantities in the title ('Sprite Stasis Ball 55 cm'); key '' then."""
+    out: list[tuple[str, str, float]] = []
+    own = {normalise(k) for k in variant.options}
+    for k, v in variant.options.items():
+        out += _value_quantities(k, v)
+    for k, vs in product.attributes.items():
+        if normalise(k) not in own:
+            for v in vs:
+                out += _value_quantities(k, v)
+    stated = {d for d, _, _ in out}
+    for q in find_quantities(product.title):
+        if q.dimension not in stated:
+            out.append((q.dimension, "", q.value))
+            if q.count:
+                out.append(("count", "", float(q.count)))
+    return out
+
+
+def quantity_ok(q: QuantityFilter, rows: list[tuple[str, str, float]]) -> bool:
+    keys = {normalise(k) for k in q.keys}
+    r = q.range
+    return any(d == q.dimension and (not keys or k in keys) and _in_range(r, v) for d, k, v in rows)
+
+
+def _in_range(r, v: float) -> bool:
+    lo = None if r.min is None else r.min * (1 + EPS if r.min_strict else 1 - EPS)
+    hi = None if r.max is None else r.max * (1 - EPS if r.max_strict else 1 + EPS)
+    if lo is not None and (v <= lo if r.min_strict else v < lo):
         return False
-    if any(color_matches(variant.color, c) for c in filters.exclude_colors):
+    return not (hi is not None and (v >= hi if r.max_strict else v > hi))
+
+
+def variant_matches(product: Product, variant: Variant, filters: SearchFilters) -> bool:
+    price = filters.price
+    if not price.is_open() and not price.contains(product.variant_price(variant)):
         return False
-    size = normalise(variant.size) if variant.size else None
-    if filters.sizes and size not in {normalise(s) for s in filters.sizes}:
+    if filters.available_only and not variant.available:
         return False
-    if size is not None and size in {normalise(s) for s in filters.exclude_sizes}:
-        return False
-    return not (filters.available_only and not variant.available)
+    for key, wanted in filters.facets.items():
+        values = variant_values(product, variant, key)
+        if not any(value_matches(key, v, w) for v in values for w in wanted):
+            return False
+    for key, banned in filters.exclude_facets.items():
+        values = variant_values(product, variant, key)
+        if any(value_matches(key, v, b) for v in values for b in banned):
+            return False
+    if filters.quantities:
+        rows = variant_quantities(product, variant)
+        if not all(quantity_ok(q, rows) for q in filters.quantities):
+            return False
+    return True
 
 
 def product_matches(product: Product, filters: SearchFilters) -> bool:
     """The filter rule, one product at a time (the reference for `FacetIndex.mask`)."""
     if not product.visible or (filters.available_only and not product.available):
         return False
-    price = product.price
-    if filters.price_min is not None and (price is None or price < filters.price_min):
-        return False
-    if filters.price_max is not None and (price is None or price > filters.price_max):
-        return False
-    runs = set(category_sub_paths(product.categories))
+    runs = product_runs(product)
     if filters.categories and not any(
         "/".join(path_segments(c)) in runs for c in filters.categories
     ):
         return False
     if any("/".join(path_segments(c)) in runs for c in filters.exclude_categories):
         return False
-    attrs = {normalise(k): {normalise(v) for v in vs} for k, vs in product.attributes.items()}
-    for key, values in filters.attributes.items():
-        if not attrs.get(normalise(key), set()) & {normalise(v) for v in values}:
-            return False
-    for key, values in filters.exclude_attributes.items():
-        if attrs.get(normalise(key), set()) & {normalise(v) for v in values}:
-            return False
-    return any(variant_matches(v, filters) for v in product.purchasable_variants())
+    return any(variant_matches(product, v, filters) for v in product.purchasable_variants())
+
+
+def matching_variants(product: Product, filters: SearchFilters) -> list[Variant]:
+    return [v for v in product.purchasable_variants() if variant_matches(product, v, filters)]
 
 
 class FacetIndex:
     """Columns, inverted lists and a variant table for `n` products in row order."""
 
-    def __init__(
-        self,
-        price: np.ndarray,
-        available: np.ndarray,
-        visible: np.ndarray,
-        postings: dict[str, np.ndarray],
-        variant_row: np.ndarray,
-        variant_color: np.ndarray,  # index into colors, -1 for none
-        variant_size: np.ndarray,  # index into sizes, -1 for none
-        variant_available: np.ndarray,
-        colors: list[str],
-        sizes: list[str],
-        attribute_keys: dict[str, str],  # normalised key → display key
-    ):
-        self.price, self.available, self.visible = price, available, visible
-        self.postings = postings
-        self.variant_row, self.variant_color = variant_row, variant_color
-        self.variant_size, self.variant_available = variant_size, variant_available
-        self.colors, self.sizes, self.attribute_keys = colors, sizes, attribute_keys
-        self.n = len(price)
+    def __init__(self, arrays: dict[str, np.ndarray], meta: dict):
+        self.a, self.meta = arrays, meta
+        self.n = len(arrays["visible"])
+        offsets, flat = arrays["offsets"], arrays["postings"]
+        self.postings = {
+            key: flat[offsets[i] : offsets[i + 1]] for i, key in enumerate(meta["posting_keys"])
+        }
+        self.option_keys: list[str] = meta["option_keys"]  # normalised
+        self.option_values: dict[str, list[str]] = meta["option_values"]
+        self.attribute_values: dict[str, list[str]] = meta["attribute_values"]  # normalised key
+        self.attribute_keys: dict[str, str] = meta["attribute_keys"]  # normalised → display
+        self.dimensions: list[str] = meta["dimensions"]
+        self.quantity_keys: list[str] = meta["quantity_keys"]
 
     # ---- building and saving ------------------------------------------------------------
     @classmethod
     def build(cls, products: list[Product]) -> FacetIndex:
-        colors: dict[str, int] = {}
-        sizes: dict[str, int] = {}
         lists: dict[str, list[int]] = defaultdict(list)
-        keys: dict[str, str] = {}
-        v_row, v_color, v_size, v_avail = [], [], [], []
+        display: dict[str, str] = {}
+        attr_values: dict[str, dict[str, str]] = defaultdict(dict)
+        opt_values: dict[str, dict[str, int]] = defaultdict(dict)
+        opt_rows: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        dims: dict[str, int] = {}
+        qkeys: dict[str, int] = {"": 0}
+        v_row, v_price, v_avail = [], [], []
+        q_var, q_dim, q_key, q_val = [], [], [], []
         for row, product in enumerate(products):
-            for run in category_sub_paths(product.categories):
+            for run in category_sub_paths(kind_paths(product)):
                 lists[f"category:{run}"].append(row)
             for key, values in product.attributes.items():
-                keys.setdefault(normalise(key), key)
-                for value in {normalise(v) for v in values}:
-                    lists[f"attr:{normalise(key)}:{value}"].append(row)
+                k = normalise(key)
+                display.setdefault(k, key)
+                for value in {normalise(v): v for v in values}.values():
+                    attr_values[k].setdefault(normalise(value), value)
+                    lists[f"attr:{k}:{normalise(value)}"].append(row)
             for variant in product.purchasable_variants():
+                vi = len(v_row)
                 v_row.append(row)
-                v_color.append(
-                    colors.setdefault(variant.color, len(colors)) if variant.color else -1
-                )
-                v_size.append(sizes.setdefault(variant.size, len(sizes)) if variant.size else -1)
-                v_avail.append(variant.available)
-        return cls(
-            price=np.array([np.nan if p.price is None else p.price for p in products], np.float64),
-            available=np.array([p.available for p in products], dtype=bool),
-            visible=np.array([p.visible for p in products], dtype=bool),
-            postings={k: np.asarray(v, dtype=np.int32) for k, v in lists.items()},
-            variant_row=np.asarray(v_row, dtype=np.int32),
-            variant_color=np.asarray(v_color, dtype=np.int32),
-            variant_size=np.asarray(v_size, dtype=np.int32),
-            variant_available=np.asarray(v_avail, dtype=bool),
-            colors=list(colors),
-            sizes=list(sizes),
-            attribute_keys=keys,
-        )
+                price = product.variant_price(variant)
+                v_price.append(np.nan if price is None else price)
+                v_avail.append(variant.available and product.available)
+                for key, value in variant.options.items():
+                    k = normalise(key)
+                    display.setdefault(k, key)
+                    ids = opt_values[k]
+                    opt_rows[k].append((vi, ids.setdefault(value, len(ids))))
+                for d, k, value in variant_quantities(product, variant):
+                    q_var.append(vi)
+                    q_dim.append(dims.setdefault(d, len(dims)))
+                    q_key.append(qkeys.setdefault(k, len(qkeys)))
+                    q_val.append(value)
+        n_var = len(v_row)
+        option_keys = sorted(opt_values)
+        options = np.full((len(option_keys), n_var), -1, dtype=np.int32)
+        for i, k in enumerate(option_keys):
+            for vi, vid in opt_rows[k]:
+                options[i, vi] = vid
+        names = sorted(lists)
+        arrays = {
+            "visible": np.array([p.visible for p in products], dtype=bool),
+            "available": np.array([p.available for p in products], dtype=bool),
+            "price": np.array([np.nan if p.price is None else p.price for p in products]),
+            "variant_row": np.asarray(v_row, dtype=np.int32),
+            "variant_price": np.asarray(v_price, dtype=np.float64),
+            "variant_available": np.asarray(v_avail, dtype=bool),
+            "options": options,
+            "q_var": np.asarray(q_var, dtype=np.int32),
+            "q_dim": np.asarray(q_dim, dtype=np.int16),
+            "q_key": np.asarray(q_key, dtype=np.int32),
+            "q_val": np.asarray(q_val, dtype=np.float64),
+            "postings": np.concatenate([np.asarray(lists[k], np.int32) for k in names])
+            if names
+            else np.zeros(0, np.int32),
+            "offsets": np.cumsum([0] + [len(lists[k]) for k in names]),
+        }
+        meta = {
+            "posting_keys": names,
+            "option_keys": option_keys,
+            "option_values": {k: list(opt_values[k]) for k in option_keys},
+            "attribute_values": {k: list(v.values()) for k, v in attr_values.items()},
+            "attribute_keys": display,
+            "dimensions": list(dims),
+            "quantity_keys": list(qkeys),
+        }
+        return cls(arrays, meta)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        names = sorted(self.postings)
-        offsets = np.cumsum([0] + [len(self.postings[k]) for k in names])
-        np.savez(
-            folder / "facets.npz",
-            price=self.price,
-            available=self.available,
-            visible=self.visible,
-            variant_row=self.variant_row,
-            variant_color=self.variant_color,
-            variant_size=self.variant_size,
-            variant_available=self.variant_available,
-            postings=np.concatenate([self.postings[k] for k in names])
-            if names
-            else np.zeros(0, np.int32),
-            offsets=offsets,
-        )
-        meta = {
-            "posting_keys": names,
-            "colors": self.colors,
-            "sizes": self.sizes,
-            "attribute_keys": self.attribute_keys,
-        }
-        (folder / "facets.json").write_text(json.dumps(meta, ensure_ascii=False))
+        np.savez(folder / "facets.npz", **self.a)
+        (folder / "facets.json").write_text(json.dumps(self.meta, ensure_ascii=False))
 
     @classmethod
     def load(cls, folder: Path) -> FacetIndex:
         meta = json.loads((folder / "facets.json").read_text())
-        arrays = np.load(folder / "facets.npz")
-        flat, offsets = arrays["postings"], arrays["offsets"]
-        postings = {
-            key: flat[offsets[i] : offsets[i + 1]] for i, key in enumerate(meta["posting_keys"])
-        }
-        return cls(
-            price=arrays["price"],
-            available=arrays["available"],
-            visible=arrays["visible"],
-            postings=postings,
-            variant_row=arrays["variant_row"],
-            variant_color=arrays["variant_color"],
-            variant_size=arrays["variant_size"],
-            variant_available=arrays["variant_available"],
-            colors=meta["colors"],
-            sizes=meta["sizes"],
-            attribute_keys=meta["attribute_keys"],
-        )
+        if "option_keys" not in meta:
+            raise ValueError(
+                f"{folder} was written by an older Aisle: run `aisle ingest` again to rebuild it"
+            )
+        with np.load(folder / "facets.npz") as data:
+            arrays = {k: data[k] for k in data.files}
+        return cls(arrays, meta)
+
+    # ---- what the catalog holds ---------------------------------------------------------
+    @property
+    def variant_row(self) -> np.ndarray:
+        return self.a["variant_row"]
+
+    def keys(self) -> list[str]:
+        """Display names of every facet (attributes and variant options)."""
+        return list(dict.fromkeys(self.attribute_keys.values()))
+
+    def values_of(self, key: str) -> list[str]:
+        k = normalise(key)
+        vals = list(self.option_values.get(k, [])) + list(self.attribute_values.get(k, []))
+        return list({normalise(v): v for v in vals}.values())
+
+    def has_key(self, key: str) -> np.ndarray:
+        """Products that list any value for this facet."""
+        k = normalise(key)
+        out = self._union(f"attr:{k}:{normalise(v)}" for v in self.attribute_values.get(k, []))
+        if k in self.option_keys:
+            has = self.a["options"][self.option_keys.index(k)] >= 0
+            out[self.variant_row[has]] = True
+        return out
 
     # ---- evaluating ---------------------------------------------------------------------
     def _union(self, keys: Iterable[str]) -> np.ndarray:
@@ -200,26 +295,49 @@ class FacetIndex:
                 out[rows] = True
         return out
 
-    def _vocab_lut(self, vocab: list[str], wanted: list[str], colour: bool) -> np.ndarray:
-        """Boolean lookup over vocab ids, with a trailing False slot for 'none' (-1)."""
-        lut = np.zeros(len(vocab) + 1, dtype=bool)
-        for i, value in enumerate(vocab):
-            if colour:
-                lut[i] = any(color_matches(value, w) for w in wanted)
-            else:
-                lut[i] = normalise(value) in {normalise(w) for w in wanted}
-        return lut
+    def _facet(self, key: str, wanted: list[str]) -> np.ndarray:
+        """Per variant: its value for the facet is one of `wanted`."""
+        k = normalise(key)
+        values = self.attribute_values.get(k, [])
+        hits = [v for v in values if any(value_matches(key, v, w) for w in wanted)]
+        by_product = self._union(f"attr:{k}:{normalise(v)}" for v in hits)[self.variant_row]
+        if k not in self.option_keys:
+            return by_product
+        opt = self.a["options"][self.option_keys.index(k)]
+        vocab = self.option_values[k]
+        lut = np.array(
+            [any(value_matches(key, v, w) for w in wanted) for v in vocab] + [False], dtype=bool
+        )
+        return np.where(opt >= 0, lut[opt], by_product)
+
+    def _quantity(self, q: QuantityFilter) -> np.ndarray:
+        ok = np.zeros(len(self.variant_row), dtype=bool)
+        if q.dimension not in self.dimensions:
+            return ok
+        rows = self.a["q_dim"] == self.dimensions.index(q.dimension)
+        if q.keys:
+            ids = [
+                self.quantity_keys.index(normalise(k))
+                for k in q.keys
+                if normalise(k) in self.quantity_keys
+            ]
+            rows &= np.isin(self.a["q_key"], ids)
+        vals, r = self.a["q_val"], q.range
+        with np.errstate(invalid="ignore"):
+            if r.min is not None:
+                lo = r.min * (1 + EPS if r.min_strict else 1 - EPS)
+                rows &= vals > lo if r.min_strict else vals >= lo
+            if r.max is not None:
+                hi = r.max * (1 - EPS if r.max_strict else 1 + EPS)
+                rows &= vals < hi if r.max_strict else vals <= hi
+        ok[self.a["q_var"][rows]] = True
+        return ok
 
     def mask(self, filters: SearchFilters) -> np.ndarray:
         """Rows of the products that pass every filter."""
-        m = self.visible.copy()
+        m = self.a["visible"].copy()
         if filters.available_only:
-            m &= self.available
-        with np.errstate(invalid="ignore"):
-            if filters.price_min is not None:
-                m &= self.price >= filters.price_min
-            if filters.price_max is not None:
-                m &= self.price <= filters.price_max
+            m &= self.a["available"]
 
         def cat_keys(values: list[str]) -> list[str]:
             return [f"category:{'/'.join(path_segments(v))}" for v in values]
@@ -228,44 +346,41 @@ class FacetIndex:
             m &= self._union(cat_keys(filters.categories))
         if filters.exclude_categories:
             m &= ~self._union(cat_keys(filters.exclude_categories))
-        for key, values in filters.attributes.items():
-            m &= self._union(f"attr:{normalise(key)}:{normalise(v)}" for v in values)
-        for key, values in filters.exclude_attributes.items():
-            m &= ~self._union(f"attr:{normalise(key)}:{normalise(v)}" for v in values)
-
-        if (
-            filters.colors
-            or filters.sizes
-            or filters.exclude_colors
-            or filters.exclude_sizes
-            or filters.available_only
-        ):
+        price = filters.price
+        needs_variants = (
+            filters.has_variant_constraints() or filters.available_only or not price.is_open()
+        )
+        if needs_variants:
             ok = np.ones(len(self.variant_row), dtype=bool)
-            if filters.colors:
-                ok &= self._vocab_lut(self.colors, filters.colors, True)[self.variant_color]
-            if filters.exclude_colors:
-                ok &= ~self._vocab_lut(self.colors, filters.exclude_colors, True)[
-                    self.variant_color
-                ]
-            if filters.sizes:
-                ok &= self._vocab_lut(self.sizes, filters.sizes, False)[self.variant_size]
-            if filters.exclude_sizes:
-                ok &= ~self._vocab_lut(self.sizes, filters.exclude_sizes, False)[self.variant_size]
+            vp = self.a["variant_price"]
+            with np.errstate(invalid="ignore"):
+                if price.min is not None:
+                    ok &= vp > price.min if price.min_strict else vp >= price.min
+                if price.max is not None:
+                    ok &= vp < price.max if price.max_strict else vp <= price.max
             if filters.available_only:
-                ok &= self.variant_available
-            has_variant = np.zeros(self.n, dtype=bool)
-            has_variant[self.variant_row[ok]] = True
-            m &= has_variant
+                ok &= self.a["variant_available"]
+            for key, wanted in filters.facets.items():
+                ok &= self._facet(key, wanted)
+            for key, banned in filters.exclude_facets.items():
+                ok &= ~self._facet(key, banned)
+            for q in filters.quantities:
+                ok &= self._quantity(q)
+            has = np.zeros(self.n, dtype=bool)
+            has[self.variant_row[ok]] = True
+            m &= has
         return m
+
+    def count(self, filters: SearchFilters) -> int:
+        return int(self.mask(filters).sum())
 
     def explain_empty(self, filters: SearchFilters) -> str:
         """Which constraint emptied the result, in words a shopper understands."""
         parts = filters.describe()
         alone = [(label, int(self.mask(f).sum())) for label, f in parts]
-        for label, count in alone:
+        for (label, single), (_, count) in zip(parts, alone, strict=True):
             if count == 0:
-                return f"no product matches {label}" + self._vocab_hint(label)
-        # every constraint matches something alone: find the one that empties the rest
+                return f"no product matches {label}" + self._hint(single)
         combined = SearchFilters()
         for i, (label, single) in enumerate(parts):
             merged = _merge(combined, single)
@@ -276,47 +391,11 @@ class FacetIndex:
             combined = merged
         return "no product matches these filters"
 
-    def _vocab_hint(self, label: str) -> str:
-        key = label.split("=")[0].rstrip("!")
-        if key == "color":
-            return f" (colours in the catalog: {', '.join(sorted(self.colors)[:20])})"
-        if key == "size":
-            return f" (sizes in the catalog: {', '.join(sorted(self.sizes)[:25])})"
+    def _hint(self, single: SearchFilters) -> str:
+        keys = list(single.facets) + list(single.exclude_facets)
+        if keys and (values := self.values_of(keys[0])):
+            return f" ({keys[0]} in the catalog: {', '.join(sorted(values)[:20])})"
         return ""
-
-    def vocabulary(self) -> dict[str, list[str]]:
-        """The catalog's own words for each facet (what the dialogue engine may use).
-        Merchandising collections ("Collections/Eco Friendly", "Promotions/Sale": top-level
-        categories whose every product is also listed elsewhere) are kept apart from the
-        categories that say what a product is."""
-        runs = [k.split(":", 1)[1] for k in self.postings if k.startswith("category:")]
-        inner = {seg for run in runs for seg in run.split("/")[1:]}
-        tops = {run for run in runs if "/" not in run and run not in inner}
-        rows = {t: set(self.postings[f"category:{t}"].tolist()) for t in tops}
-        collections = {
-            t
-            for t in tops
-            if rows[t] and rows[t] <= set().union(*(rows[o] for o in tops if o != t))
-        }
-
-        real = tops - collections
-        anchored = [r for r in runs if r.split("/")[0] in real]
-
-        def in_collection(run: str) -> bool:
-            """Only ever found under a collection: no path from a real top ends with it."""
-            return not any(x == run or x.endswith("/" + run) for x in anchored)
-
-        vocab: dict[str, list[str]] = {
-            "category": sorted(r for r in runs if not in_collection(r)),
-            "collection": sorted(r for r in runs if in_collection(r)),
-            "color": sorted(self.colors),
-            "size": self.sizes,
-        }
-        for key in self.postings:
-            if key.startswith("attr:"):
-                _, attr, value = key.split(":", 2)
-                vocab.setdefault(self.attribute_keys.get(attr, attr), []).append(value)
-        return vocab
 
 
 def _merge(a: SearchFilters, b: SearchFilters) -> SearchFilters:

@@ -1,66 +1,126 @@
-"""`--filter key=value` strings → `SearchFilters`.
+"""Filter strings (`aisle search --filter`, eval expectations) → `SearchFilters`.
 
-`price_max=80`, `price_min=20`, `category=men/tops`, `color=blue,black`, `size=M`,
-`color!=yellow` (exclusion), `material!=leather`, `available=true`; any other key is an
-attribute of the catalog (`material=wool`, `activity=hiking`)."""
+    price<60  price<=60  price>20  price>=20   price_max=60 (≤)  price_min=20 (≥)
+    category=men/tops   category!=gear          available=true
+    brand=Apple,Sony    color!=yellow           dietary=vegan   (any facet of the catalog)
+    RAM>=16GB   screen size=15 inch   pack_size<=500 g          (a facet's quantity)
+    quantity>=2 TB                              (a quantity of any facet of that unit)
+
+Facet names are matched case-insensitively against the catalog's; an unknown name is an
+error that lists them, so a typo never silently filters nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
-from .schema import SearchFilters, normalise
+from .language.general import language
+from .language.money import find_money, parse_amount
+from .language.quantities import parse_quantity
+from .schema import QuantityFilter, Range, SearchFilters, normalise
 
-_ALIASES = {
-    "colour": "color",
-    "colors": "color",
-    "colours": "color",
-    "sizes": "size",
-    "categories": "category",
-    "max_price": "price_max",
-    "min_price": "price_min",
-}
-_LIST_FIELDS = {"category": "categories", "color": "colors", "size": "sizes"}
+FILTER = re.compile(r"^\s*([^<>=!]+?)\s*(!=|<=|>=|=|<|>)\s*(.+?)\s*$")
+PRICE_KEYS = {"price", "price_max", "price_min", "max_price", "min_price"}
+QUANTITY_KEYS = {"quantity", "qty", "amount"}
 
 
 class FilterSyntaxError(ValueError):
     pass
 
 
-def parse_filters(
-    items: Iterable[str], attribute_keys: Iterable[str] | None = None
-) -> SearchFilters:
-    """`attribute_keys`: the catalog's attribute names; an unknown key is an error that
-    lists them, so a typo never silently filters nothing."""
-    known = {normalise(k): k for k in attribute_keys} if attribute_keys is not None else None
+def _number(item: str, raw: str) -> float:
+    found = find_money(raw)
+    try:
+        return found[0].amount if found else parse_amount(raw)
+    except ValueError:
+        raise FilterSyntaxError(f"filter {item!r}: {raw!r} is not a number") from None
+
+
+def _range(op: str, value: float) -> Range:
+    return {
+        "<": Range(max=value, max_strict=True),
+        "<=": Range(max=value),
+        ">": Range(min=value, min_strict=True),
+        ">=": Range(min=value),
+        "=": Range(min=value, max=value),
+    }[op]
+
+
+def parse_filters(items: Iterable[str], facet_keys: Iterable[str] | None = None) -> SearchFilters:
+    """`facet_keys`: the catalog's facet names (None: any name is accepted as given)."""
+    known = {normalise(k): k for k in facet_keys} if facet_keys is not None else None
+    colour_key = next((k for n, k in (known or {}).items() if language().is_color_key(n)), None)
     data: dict = {}
     for item in items:
-        exclude = "!=" in item
-        key, sep, raw = item.partition("!=" if exclude else "=")
-        key = _ALIASES.get(normalise(key), normalise(key)).replace(" ", "_")
+        m = FILTER.match(item)
+        if not m:
+            raise FilterSyntaxError(f"filter {item!r}: expected key=value, key!=value or key<value")
+        key, op, raw = normalise(m.group(1)), m.group(2), m.group(3)
         values = [v.strip() for v in raw.split(",") if v.strip()]
-        if not sep or not key or not values:
-            raise FilterSyntaxError(f"filter {item!r}: expected key=value or key!=value")
-        if key in ("price_min", "price_max"):
-            if exclude or len(values) != 1:
-                raise FilterSyntaxError(f"filter {item!r}: {key} takes one number")
-            try:
-                data[key] = float(values[0].lstrip("$"))
-            except ValueError:
-                raise FilterSyntaxError(f"filter {item!r}: {values[0]!r} is not a number") from None
+        if not values:
+            raise FilterSyntaxError(f"filter {item!r}: no value")
+        if key in PRICE_KEYS:
+            values = [raw]  # "1.299,00 €": a comma inside one amount
+            if op == "!=":
+                raise FilterSyntaxError(f"filter {item!r}: price takes one number and <, <=, >, >=")
+            if key in ("price_max", "max_price"):
+                op = "<="
+            elif key in ("price_min", "min_price"):
+                op = ">="
+            r = _range(op, _number(item, values[0]))
+            if r.max is not None:
+                data["price_max"], data["price_max_strict"] = r.max, r.max_strict
+            if r.min is not None:
+                data["price_min"], data["price_min_strict"] = r.min, r.min_strict
         elif key in ("available", "in_stock"):
             data["available_only"] = normalise(values[0]) in ("true", "yes", "1")
-        elif key in _LIST_FIELDS:
-            name = ("exclude_" if exclude else "") + _LIST_FIELDS[key]
+        elif key in ("category", "categories"):
+            if op not in ("=", "!="):
+                raise FilterSyntaxError(f"filter {item!r}: category takes = or !=")
+            name = "exclude_categories" if op == "!=" else "categories"
             data.setdefault(name, []).extend(values)
-        else:
-            if known is not None and key not in known:
-                raise FilterSyntaxError(
-                    f"filter {item!r}: unknown key {key!r}; use price_min, price_max, category, "
-                    f"color, size, available, or an attribute: {', '.join(sorted(known.values()))}"
+        elif (q := parse_quantity(raw)) is not None and (
+            op not in ("=", "!=")
+            or (key in QUANTITY_KEYS or (known is None or key in known) and _numeric_value(raw, q))
+        ):
+            if op == "!=":
+                raise FilterSyntaxError(f"filter {item!r}: a quantity takes =, <, <=, > or >=")
+            keys = [] if key in QUANTITY_KEYS else [_facet_key(item, key, known, colour_key)]
+            data.setdefault("quantities", []).append(
+                QuantityFilter(
+                    dimension=q.dimension,
+                    keys=keys,
+                    range=_range(op, q.value),
+                    unit=q.unit,
+                    label=f"{op} {q.label()}",
                 )
-            name = "exclude_attributes" if exclude else "attributes"
-            data.setdefault(name, {}).setdefault(known[key] if known else key, []).extend(values)
+            )
+        else:
+            if op not in ("=", "!="):
+                raise FilterSyntaxError(f"filter {item!r}: {key} is not a number with a unit")
+            name = "exclude_facets" if op == "!=" else "facets"
+            facet = _facet_key(item, key, known, colour_key)
+            data.setdefault(name, {}).setdefault(facet, []).extend(values)
     try:
         return SearchFilters(**data)
     except ValueError as exc:
         raise FilterSyntaxError(str(exc)) from None
+
+
+def _numeric_value(raw: str, q) -> bool:
+    """The whole value is the quantity ("15 inch"), not a name that holds one."""
+    return len(raw.strip()) - (q.end - q.start) <= 1
+
+
+def _facet_key(item: str, key: str, known: dict[str, str] | None, colour_key: str | None) -> str:
+    if known is None:
+        return key
+    if key in known:
+        return known[key]
+    if colour_key and language().is_color_key(key):
+        return colour_key  # "colour=blue" in a shop whose facet is "Color"
+    names = ", ".join(sorted(known.values())) or "none"
+    raise FilterSyntaxError(
+        f"filter {item!r}: unknown key {key!r}; use price, category, available, or a facet of "
+        f"this catalog: {names}"
+    )

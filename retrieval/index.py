@@ -5,6 +5,7 @@ INDEX_DIR/
   manifest.json      models used, dimensions, counts
   products.sqlite    id → row, content hash, the product record (JSON)
   facets.npz/.json   filter columns (`FacetIndex`)
+  lexicon.json       the catalog's own words (`Lexicon`)
   lexical/           BM25 (`LexicalIndex`)
   vectors/           row-aligned copies of the vectors, for exact search over a filtered subset
   chroma/            the embedded Chroma store (absent when a Chroma server is used)
@@ -28,6 +29,7 @@ from pydantic import BaseModel
 from .config import RetrievalConfig
 from .facets import FacetIndex
 from .lexical import LexicalIndex
+from .lexicon import Lexicon
 from .schema import Product
 from .vector_store import VectorStore
 
@@ -47,6 +49,7 @@ class Manifest(BaseModel):
     text_space_dim: int = 0
     products: int = 0
     photos: int = 0
+    currency: str = "USD"
 
 
 class VectorArrays(BaseModel, arbitrary_types_allowed=True):
@@ -164,6 +167,18 @@ class ProductIndex:
         return VectorArrays.load(self.dir / "vectors")
 
     @functools.cached_property
+    def lexicon(self) -> Lexicon:
+        """The catalog's words (built from the products for an index written before the
+        lexicon existed)."""
+        self._require()
+        return Lexicon.load(self.dir) or Lexicon.build(self.all_products())
+
+    def all_products(self) -> list[Product]:
+        with self._db() as db:
+            rows = db.execute("SELECT record FROM products ORDER BY row").fetchall()
+        return [Product.model_validate_json(r[0]) for r in rows]
+
+    @functools.cached_property
     def ids(self) -> list[str]:
         self._require()
         with self._db() as db:
@@ -226,11 +241,13 @@ class ProductIndex:
         facets: FacetIndex,
         lexical: LexicalIndex,
         vectors: VectorArrays,
+        lexicon: Lexicon,
     ) -> None:
         """Replace the folder's files with a new generation (rows = order of `products`)."""
         vectors.save(self.dir / "vectors")
         lexical.save(self.dir / "lexical")
         facets.save(self.dir)
+        lexicon.save(self.dir)
         with self._db() as db:
             db.execute("DELETE FROM products")
             db.executemany(
@@ -244,7 +261,16 @@ class ProductIndex:
             self.dir / "manifest.json", lambda p: Path(p).write_text(manifest.model_dump_json())
         )
         self.titles.cache_clear()
-        for name in ("manifest", "facets", "lexical", "vectors", "ids", "row_of", "_photos_by_row"):
+        for name in (
+            "manifest",
+            "facets",
+            "lexical",
+            "vectors",
+            "ids",
+            "row_of",
+            "_photos_by_row",
+            "lexicon",
+        ):
             self.__dict__.pop(name, None)
 
     def summary(self) -> dict[str, Any]:

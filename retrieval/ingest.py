@@ -21,6 +21,7 @@ from .facets import FacetIndex
 from .image_embedder import ImageEncoder, make_image_encoder, open_image
 from .index import IMAGE_TEXT, PHOTOS, TEXT, Manifest, ProductIndex, VectorArrays
 from .lexical import LexicalIndex
+from .lexicon import Lexicon, read_shop_synonyms
 from .loaders import load_catalog
 from .models import resolve_device
 from .schema import Product, RowError
@@ -64,12 +65,19 @@ def ingest(
     progress: bool = True,
     index: ProductIndex | None = None,
     text_embedder: TextEmbedder | None = None,
+    mapping: Path | None = None,
+    lexicon_file: Path | None = None,
 ) -> IngestReport:
-    """`text_embedder` replaces the configured one (the benchmark reuses vectors with it)."""
+    """`text_embedder` replaces the configured one (the benchmark reuses vectors with it).
+    `mapping`: how to read the catalog's columns (default: `<catalog>.mapping.toml` beside
+    it); `lexicon_file`: the shop's own synonyms (default: `<catalog>.lexicon.toml`)."""
     started = time.perf_counter()
     catalog = Path(catalog)
     index = index or ProductIndex(config)
-    products, errors = load_catalog(catalog)
+    products, errors = load_catalog(catalog, mapping)
+    if lexicon_file is None and catalog.with_suffix(".lexicon.toml").is_file():
+        lexicon_file = catalog.with_suffix(".lexicon.toml")
+    synonyms = read_shop_synonyms(lexicon_file)
     index.store.client  # noqa: B018 - fail now, naming the store, rather than after embedding
     report = IngestReport(
         catalog=str(catalog),
@@ -85,7 +93,12 @@ def ingest(
     text_embedder = text_embedder or TextEmbedder(
         config.text_model, device=device, batch_size=config.batch_size
     )
-    encoder = make_image_encoder(config.image_model, text_embedder, device=device)
+    # no photo to encode: the image model is never loaded (most product feeds have none)
+    encoder = (
+        make_image_encoder(config.image_model, text_embedder, device=device)
+        if photo_paths
+        else None
+    )
 
     old = index.stored_hashes()
     old_manifest = index.manifest if index.exists() else None
@@ -146,7 +159,9 @@ def ingest(
         products=len(products),
         photos=len(vectors.photo_digests),
     )
-    index.write(products, hashes, manifest, facets, lexical, vectors)
+    lexicon = Lexicon.build(products, synonyms)
+    manifest.currency = lexicon.currency
+    index.write(products, hashes, manifest, facets, lexical, vectors, lexicon)
     report.store_seconds = time.perf_counter() - t0
     report.indexed = len(products)
     report.seconds = time.perf_counter() - started
@@ -247,12 +262,13 @@ def _encode_photos(
         bar.update(len(todo[start : start + batch_size]))
     bar.close()
     report.photos_encoded = len(new)
-    width = (len(visual[0]), len(text[0])) if visual else (0, 0)
+    # a catalog without photos still has image columns of the encoder's width (zero rows)
+    widths = (len(visual[0]), len(text[0])) if visual else (0, 0)
     return _Photos(
         digests=digests,
-        visual=np.asarray(visual, np.float32).reshape(-1, width[0]),
-        text=np.asarray(text, np.float32).reshape(-1, width[1]),
-        color=np.asarray(color, np.float32).reshape(-1, len(BASIC_COLORS)),
+        visual=np.asarray(visual, np.float32).reshape(len(visual), widths[0]),
+        text=np.asarray(text, np.float32).reshape(len(text), widths[1]),
+        color=np.asarray(color, np.float32).reshape(len(color), len(BASIC_COLORS)),
         new=new,
     )
 

@@ -1,9 +1,11 @@
 """Read a catalog file (JSONL or CSV) into `Product` records.
 
 A row that cannot be read becomes a `RowError` with its line number; the other rows are
-kept. Field names are mapped from common spellings (`name`/`title`, `sku`/`id`, …) and
-from the Magento "Luma" export in `data/luma` (special prices, folded variants,
-hidden bundle components), so a shop's file needs no mapping step.
+kept. Field names are mapped from common spellings (`name`/`title`, `sku`/`id`, special or
+sale prices, stock, hidden bundle components), so a shop's file usually needs no mapping
+step; an export shaped otherwise (a row per variant, packed facet cells) is read through a
+mapping file (`retrieval/mapping.py`). Any other field is an attribute of the product; any
+other field of a variant is one of its options ("color", "size", "screen size").
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .language.money import find_money, parse_amount
+from .mapping import find_mapping
 from .schema import Product, Review, RowError, Variant
 
 ID_KEYS = ("id", "product_id", "sku")
@@ -24,8 +28,17 @@ DESCRIPTION_KEYS = ("description", "body", "body_html", "short_description")
 CATEGORY_KEYS = ("category", "category_path", "product_type")
 IMAGE_KEYS = ("images", "image", "image_url", "image_path", "photo")
 RATING_KEYS = ("rating", "rating_avg", "average_rating")
-COLOR_KEYS = ("color", "colors", "colour", "colours")
-SIZE_KEYS = ("size", "sizes")
+STOCK_KEYS = ("stock", "stock_on_hand", "quantity_in_stock", "inventory", "qty")
+VARIANT_FIELDS = {
+    "sku",
+    "price",
+    "images",
+    "image",
+    "available",
+    "in_stock",
+    "options",
+    *STOCK_KEYS,
+}
 # Columns that are read into fields; every other column of a CSV becomes an attribute.
 KNOWN_KEYS = {
     *ID_KEYS,
@@ -34,8 +47,7 @@ KNOWN_KEYS = {
     *CATEGORY_KEYS,
     *IMAGE_KEYS,
     *RATING_KEYS,
-    *COLOR_KEYS,
-    *SIZE_KEYS,
+    *STOCK_KEYS,
     "categories",
     "price",
     "special_price",
@@ -59,6 +71,7 @@ KNOWN_KEYS = {
     "components",
     "price_note",
     "url",
+    "_lines",
 }
 LIST_SEPARATOR = "|"  # inside a CSV cell: "Blue|Black"
 
@@ -67,8 +80,9 @@ class CatalogFormatError(ValueError):
     """The file as a whole cannot be read (unknown format, unreadable, no header)."""
 
 
-def load_catalog(path: Path) -> tuple[list[Product], list[RowError]]:
-    """Read every row of a `.jsonl`/`.json`/`.csv` catalog."""
+def load_catalog(path: Path, mapping: Path | None = None) -> tuple[list[Product], list[RowError]]:
+    """Read every row of a `.jsonl`/`.json`/`.csv` catalog, through `mapping` (or the
+    `<catalog>.mapping.toml` beside it) when there is one."""
     path = Path(path)
     if not path.is_file():
         raise CatalogFormatError(f"catalog file not found: {path}")
@@ -81,6 +95,8 @@ def load_catalog(path: Path) -> tuple[list[Product], list[RowError]]:
         raise CatalogFormatError(
             f"{path.name}: unknown catalog format {suffix!r}; use JSONL or CSV"
         )
+    if (found := find_mapping(path, mapping)) is not None:
+        rows = found.rows(rows)
 
     products: list[Product] = []
     errors: list[RowError] = []
@@ -142,7 +158,8 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any] 
             if None in row:  # more cells than header columns
                 yield start, RowError(line=start, reason="more cells than header columns")
                 continue
-            yield start, {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
+            cells = {k.strip(): v.strip() for k, v in row.items() if k and v is not None}
+            yield start, {k: v for k, v in cells.items() if v}
 
 
 def map_row(row: dict[str, Any]) -> Product:
@@ -162,18 +179,21 @@ def map_row(row: dict[str, Any]) -> Product:
 
     attributes = _attributes(row)
     variant_options = {str(k): _strings(v) for k, v in (row.get("variant_options") or {}).items()}
-    for name, keys in (("color", COLOR_KEYS), ("size", SIZE_KEYS)):
-        value = _first(row, keys)
-        if value is not None and name not in variant_options:
-            variant_options[name] = _strings(value)
-    variants = [Variant(**_variant_fields(v)) for v in row.get("variants") or []]
+    raw_variants = row.get("variants") or []
+    if not isinstance(raw_variants, list):
+        raise ValueError("variants: expected a list of objects")
+    variants = [Variant(**_variant_fields(v)) for v in raw_variants]
+    if price is None and (prices := [v.price for v in variants if v.price is not None]):
+        price = min(prices)  # a product listed by its variants costs from the cheapest
+    available = _availability(row)
+    if variants and not any(v.available for v in variants):
+        available = False
 
     categories = _strings(row.get("categories"))
     description = "\n".join(
         str(row[k]).strip() for k in DESCRIPTION_KEYS if row.get(k) and str(row[k]).strip()
     )
     visible = row.get("visible", row.get("visible_individually", True))
-    available = row.get("available", row.get("in_stock", True))
     return Product(
         id=str(product_id),
         title=str(title),
@@ -182,7 +202,7 @@ def map_row(row: dict[str, Any]) -> Product:
         categories=categories,
         price=price,
         list_price=list_price,
-        currency=str(row.get("currency") or "USD"),
+        currency=_currency(row),
         attributes=attributes,
         variant_options={k: v for k, v in variant_options.items() if v},
         variants=variants,
@@ -190,7 +210,7 @@ def map_row(row: dict[str, Any]) -> Product:
         rating=_number(_first(row, RATING_KEYS), "rating"),
         review_count=int(_number(row.get("review_count"), "review_count") or 0),
         reviews=[Review(**r) for r in row.get("reviews") or [] if isinstance(r, dict)],
-        available=_boolean(available, "available"),
+        available=available,
         visible=_boolean(visible, "visible"),
     )
 
@@ -208,16 +228,40 @@ def _first(row: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 
 def _number(value: Any, field: str) -> float | None:
+    """A number cell: 12, "12.50", "$12.50", "12,50 €", "1,299.00"."""
     if value in (None, ""):
         return None
     if isinstance(value, bool):
         raise ValueError(f"{field}: expected a number, got {value!r}")
     if isinstance(value, str):
-        value = value.strip().lstrip("$€£").replace(",", "")
+        found = find_money(value)
+        try:
+            return found[0].amount if found else parse_amount(value)
+        except ValueError:
+            raise ValueError(f"{field}: expected a number, got {value!r}") from None
     try:
         return float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{field}: expected a number, got {value!r}") from None
+
+
+def _currency(row: dict[str, Any]) -> str:
+    """The `currency` field, else the one the price cell was written in ("€2.49"), else USD."""
+    if row.get("currency"):
+        return str(row["currency"]).strip().upper()
+    for key in ("price", "special_price", "sale_price"):
+        found = find_money(row[key]) if isinstance(row.get(key), str) else []
+        if found and found[0].currency:
+            return found[0].currency
+    return "USD"
+
+
+def _availability(row: dict[str, Any]) -> bool:
+    """`available`/`in_stock` (true/false), else a stock count (available when above 0)."""
+    if "available" in row or "in_stock" in row:
+        return _boolean(row.get("available", row.get("in_stock")), "available")
+    stock = _first(row, STOCK_KEYS)
+    return True if stock is None else (_number(stock, "stock") or 0) > 0
 
 
 def _boolean(value: Any, field: str) -> bool:
@@ -274,11 +318,25 @@ def _is_scalar_or_scalars(value: Any) -> bool:
 
 
 def _variant_fields(raw: Any) -> dict[str, Any]:
+    """A variant object: sku, price, stock and images; every other field is an option
+    ({"color": "Blue", "size": "M"}), as is everything in its `options` object."""
     if not isinstance(raw, dict):
         raise ValueError("variants: each variant must be an object")
-    fields = {k: raw[k] for k in ("sku", "color", "size", "price", "images") if k in raw}
-    if "available" in raw or "in_stock" in raw:
-        fields["available"] = _boolean(raw.get("available", raw.get("in_stock")), "available")
+    fields: dict[str, Any] = {}
+    if raw.get("sku") not in (None, ""):
+        fields["sku"] = str(raw["sku"])
+    fields["price"] = _number(raw.get("price"), "variants.price")
+    fields["images"] = _strings(raw.get("images", raw.get("image")))
+    fields["available"] = _availability(raw)
+    options = raw.get("options") or {}
+    if not isinstance(options, dict):
+        raise ValueError("variants.options: expected an object of name → value")
+    extra = {k: v for k, v in raw.items() if k not in VARIANT_FIELDS}
+    fields["options"] = {
+        str(k): str(v).strip()
+        for k, v in {**extra, **options}.items()
+        if isinstance(v, str | int | float) and not isinstance(v, bool) and str(v).strip()
+    }
     return fields
 
 

@@ -3,29 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .language.text import normalise
 
-def normalise(value: str) -> str:
-    """Comparison key for vocabulary values: case- and space-insensitive."""
-    return " ".join(value.split()).casefold()
+__all__ = ["normalise"]  # re-exported: the one normaliser, from the language layer
+
+MAX_GENERATED_VARIANTS = 500  # option combinations expanded for a product listing no variants
 
 
 class Variant(BaseModel):
-    """A purchasable option of a product (a colour/size combination)."""
+    """A purchasable option of a product: its option values ({"color": "Blue", "size": "M"},
+    {"screen size": "13 inch", "RAM": "8GB"}), SKU, price and stock."""
 
     model_config = ConfigDict(extra="forbid")
 
     sku: str | None = None
-    color: str | None = None
-    size: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
     price: float | None = Field(None, ge=0)
     available: bool = True
     images: list[str] = Field(default_factory=list)
+
+    def option(self, key: str) -> str | None:
+        want = normalise(key)
+        return next((v for k, v in self.options.items() if normalise(k) == want), None)
+
+    def label(self) -> str:
+        """ "Blue / M", "13 inch / 8GB", or the SKU when it has no options."""
+        return " / ".join(v for v in self.options.values() if v) or (self.sku or "standard")
 
 
 class Review(BaseModel):
@@ -81,35 +91,54 @@ class Product(BaseModel):
             self.category = self.categories[0]
         return self
 
-    def _option_values(self, name: str) -> list[str]:
-        values = list(self.variant_options.get(name, []))
-        values += [getattr(v, name) for v in self.variants if getattr(v, name)]
-        values += self.attributes.get(name, [])
+    def values(self, key: str) -> list[str]:
+        """Every value the product lists for a facet, options and attributes alike
+        (display case, de-duplicated)."""
+        want = normalise(key)
+        found: list[str] = []
+        for k, vs in self.variant_options.items():
+            if normalise(k) == want:
+                found += vs
+        found += [v for var in self.variants if (v := var.option(key))]
+        for k, vs in self.attributes.items():
+            if normalise(k) == want:
+                found += vs
         seen: dict[str, str] = {}
-        for value in values:
+        for value in found:
             seen.setdefault(normalise(value), value)
         return list(seen.values())
 
-    @property
-    def colors(self) -> list[str]:
-        return self._option_values("color")
-
-    @property
-    def sizes(self) -> list[str]:
-        return self._option_values("size")
+    def facet_keys(self) -> list[str]:
+        keys = [*self.variant_options, *(k for v in self.variants for k in v.options)]
+        keys += list(self.attributes)
+        seen: dict[str, str] = {}
+        for k in keys:
+            seen.setdefault(normalise(k), k)
+        return list(seen.values())
 
     def purchasable_variants(self) -> list[Variant]:
         """The variants a filter is checked against; a product without variants gets one
-        per colour × size it lists (or a single blank one)."""
+        per combination of the options it lists (or a single blank one)."""
         if self.variants:
             return self.variants
-        colors = self.colors or [None]
-        sizes = self.sizes or [None]
+        keys = [k for k, vs in self.variant_options.items() if vs]
+        combos = itertools.islice(
+            itertools.product(*(self.variant_options[k] for k in keys)), MAX_GENERATED_VARIANTS
+        )
         return [
-            Variant(color=c, size=s, price=self.price, available=self.available)
-            for c in colors
-            for s in sizes
+            Variant(
+                options=dict(zip(keys, combo, strict=True)),
+                price=self.price,
+                available=self.available,
+            )
+            for combo in combos
         ]
+
+    def variant_price(self, variant: Variant) -> float | None:
+        return variant.price if variant.price is not None else self.price
+
+    def is_available(self, variant: Variant | None = None) -> bool:
+        return self.available and (variant is None or variant.available)
 
     def content_hash(self, image_digests: dict[str, str] | None = None) -> str:
         """Changes when anything that goes into the index changes, photos' bytes included."""
@@ -127,25 +156,68 @@ class RowError(BaseModel):
     product_id: str | None = None
 
 
+class Range(BaseModel):
+    """Bounds on a number. strict: the bound itself is excluded ("under $60": 60.00 fails)."""
+
+    min: float | None = None
+    max: float | None = None
+    min_strict: bool = False
+    max_strict: bool = False
+
+    def contains(self, x: float | None) -> bool:
+        if x is None or (isinstance(x, float) and math.isnan(x)):
+            return self.min is None and self.max is None
+        if self.min is not None and (x <= self.min if self.min_strict else x < self.min):
+            return False
+        return not (self.max is not None and (x >= self.max if self.max_strict else x > self.max))
+
+    def is_open(self) -> bool:
+        return self.min is None and self.max is None
+
+    def describe(self, write) -> str:
+        """ "under $60", "$20–$40", "at least 16 GB" with `write(number) -> str`."""
+        lo, hi = self.min, self.max
+        if lo is not None and hi is not None:
+            return f"{write(lo)}–{write(hi)}" if lo != hi else write(lo)
+        if hi is not None:
+            return f"under {write(hi)}" if self.max_strict else f"{write(hi)} or less"
+        if lo is not None:
+            return f"over {write(lo)}" if self.min_strict else f"at least {write(lo)}"
+        return "any"
+
+
+class QuantityFilter(BaseModel):
+    """A numeric facet with units: "at least 16 GB", "under 2 kg", "55 inch". Values are in
+    the dimension's base unit (retrieval/language/quantities.py)."""
+
+    dimension: str  # "mass", "volume", "length", "data", "count" …
+    keys: list[str] = Field(default_factory=list)  # facets it is about; empty: any of the
+    # dimension (and, for a product with no such facet, a quantity its title states)
+    range: Range
+    unit: str = ""  # as the shopper wrote it, for labels
+    label: str = ""  # "at least 16 GB"
+
+
 class SearchFilters(BaseModel):
     """Hard constraints. A product that breaks one is never returned.
 
-    Colour, size and per-variant price are checked on one variant together: "blue in M"
-    needs a variant that is blue *and* M. Exclusions drop a product only when none of its
-    variants escapes them ("not yellow" keeps a jacket that also comes in blue)."""
+    Facet values, price, quantities and stock are checked on one variant together: "blue in
+    M" needs a variant that is blue *and* M, and "a 15 inch laptop under $1,500" a variant
+    that is both. A variant takes its product's attributes for the facets it has no option
+    for. Exclusions drop a product only when none of its variants escapes them ("not
+    yellow" keeps a jacket that also comes in blue)."""
 
     model_config = ConfigDict(extra="forbid")
 
     price_min: float | None = Field(None, ge=0)
     price_max: float | None = Field(None, ge=0)
+    price_min_strict: bool = False  # "over $20": 20.00 excluded
+    price_max_strict: bool = False  # "under $60": 60.00 excluded
     categories: list[str] = Field(default_factory=list)  # any of these paths (sub-path match)
-    colors: list[str] = Field(default_factory=list)  # any of these
-    sizes: list[str] = Field(default_factory=list)
-    attributes: dict[str, list[str]] = Field(default_factory=dict)  # per key: any of the values
-    exclude_colors: list[str] = Field(default_factory=list)
-    exclude_sizes: list[str] = Field(default_factory=list)
     exclude_categories: list[str] = Field(default_factory=list)
-    exclude_attributes: dict[str, list[str]] = Field(default_factory=dict)
+    facets: dict[str, list[str]] = Field(default_factory=dict)  # per key: any of the values
+    exclude_facets: dict[str, list[str]] = Field(default_factory=dict)
+    quantities: list[QuantityFilter] = Field(default_factory=list)
     available_only: bool = False
 
     @model_validator(mode="after")
@@ -158,26 +230,58 @@ class SearchFilters(BaseModel):
             raise ValueError(f"price_min {self.price_min} is above price_max {self.price_max}")
         return self
 
+    @property
+    def price(self) -> Range:
+        return Range(
+            min=self.price_min,
+            max=self.price_max,
+            min_strict=self.price_min_strict,
+            max_strict=self.price_max_strict,
+        )
+
     def is_empty(self) -> bool:
         return self == SearchFilters()
+
+    def has_variant_constraints(self) -> bool:
+        return bool(self.facets or self.exclude_facets or self.quantities)
 
     def describe(self) -> list[tuple[str, SearchFilters]]:
         """Each constraint alone, with a label, for explaining an empty result."""
         parts: list[tuple[str, SearchFilters]] = []
-        for name, value in self:
-            if name == "available_only" and value:
-                parts.append(("available only", SearchFilters(available_only=True)))
-            elif isinstance(value, dict):
-                for key, values in value.items():
-                    op = "!=" if name.startswith("exclude") else "="
-                    label = f"{key}{op}{','.join(values)}"
-                    parts.append((label, SearchFilters(**{name: {key: values}})))
-            elif isinstance(value, list) and value:
-                key = name.removeprefix("exclude_").rstrip("s").replace("categorie", "category")
-                op = "!=" if name.startswith("exclude") else "="
-                parts.append((f"{key}{op}{','.join(value)}", SearchFilters(**{name: value})))
-            elif isinstance(value, float | int) and not isinstance(value, bool):
-                parts.append((f"{name}={value:g}", SearchFilters(**{name: value})))
+        if self.available_only:
+            parts.append(("available only", SearchFilters(available_only=True)))
+        if not self.price.is_open():
+            parts.append(
+                (
+                    "price " + self.price.describe(lambda x: f"{x:g}"),
+                    SearchFilters(
+                        price_min=self.price_min,
+                        price_max=self.price_max,
+                        price_min_strict=self.price_min_strict,
+                        price_max_strict=self.price_max_strict,
+                    ),
+                )
+            )
+        if self.categories:
+            parts.append(
+                (f"category={','.join(self.categories)}", SearchFilters(categories=self.categories))
+            )
+        if self.exclude_categories:
+            parts.append(
+                (
+                    f"category!={','.join(self.exclude_categories)}",
+                    SearchFilters(exclude_categories=self.exclude_categories),
+                )
+            )
+        for key, values in self.facets.items():
+            parts.append((f"{key}={','.join(values)}", SearchFilters(facets={key: values})))
+        for key, values in self.exclude_facets.items():
+            parts.append(
+                (f"{key}!={','.join(values)}", SearchFilters(exclude_facets={key: values}))
+            )
+        for q in self.quantities:
+            name = ",".join(q.keys) or q.dimension
+            parts.append((f"{name} {q.label}".strip(), SearchFilters(quantities=[q])))
         return parts
 
 
@@ -193,6 +297,8 @@ class SearchRequest(BaseModel):
     text: str = ""
     image_path: str | None = None
     filters: SearchFilters = Field(default_factory=SearchFilters)
+    # basic colours to look for in the photos; None: read from `text`
+    colors: list[str] | None = None
     k: int = Field(10, ge=1, le=1000)
 
 

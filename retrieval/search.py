@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import time
 from pathlib import Path
 
@@ -19,15 +18,15 @@ import numpy as np
 from pydantic import BaseModel
 
 from .color import BASIC_COLORS, basic_color
-from .facets import product_matches, variant_matches
+from .facets import matching_variants, product_matches
 from .fusion import Ranking, fuse, top_rows
 from .image_embedder import make_image_encoder, open_image
 from .index import IMAGE_TEXT, PHOTOS, TEXT, ProductIndex
+from .language.general import language
+from .language.text import words
 from .models import resolve_device
 from .schema import Candidate, SearchFilters, SearchRequest, SearchResult, SignalScore
 from .text_embedder import TextEmbedder
-
-NEGATION = re.compile(r"\b(?:not|no|non|except|without|but not|anything but)\s+(\w+)", re.I)
 
 
 class FusionWeights(BaseModel):
@@ -59,12 +58,15 @@ class HybridSearcher:
         self.index = index
         self.weights = weights or FusionWeights()
         self.tuning = tuning or SearchTuning()
-        device = resolve_device(index.config.device)
-        manifest = index.manifest
-        self.text_embedder = TextEmbedder(manifest.text_model, device=device)
-        self.image_encoder = make_image_encoder(manifest.image_model, self.text_embedder, device)
+        self.device = resolve_device(index.config.device)
+        self.text_embedder = TextEmbedder(index.manifest.text_model, device=self.device)
         self.exact_fallbacks = 0  # ANN answers that the post-filter left too thin
         self._query_cache: dict[str, np.ndarray] = {}
+
+    @functools.cached_property
+    def image_encoder(self):
+        """Loaded on first use: an index without photos never needs it for text queries."""
+        return make_image_encoder(self.index.manifest.image_model, self.text_embedder, self.device)
 
     # ---- the search ----------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResult:
@@ -98,9 +100,14 @@ class HybridSearcher:
             lap("embed_ms")
             rankings["dense"] = self._dense(TEXT, self.index.vectors.text, query_vec, allowed)
             lap("dense_ms")
-            if self.image_encoder is not None:
+            if self.index.manifest.photos and self.image_encoder is not None:
                 rankings["image_text"] = self._image_text(text, query_vec, allowed)
-                if colors := self.query_colors(text, request.filters):
+                colors = (
+                    request.colors
+                    if request.colors is not None
+                    else self.query_colors(text, request.filters)
+                )
+                if colors:
                     rankings["color"] = self._color(colors, allowed)
                 lap("image_text_ms")
         if request.image_path:
@@ -164,11 +171,18 @@ class HybridSearcher:
 
     @staticmethod
     def query_colors(text: str, filters: SearchFilters) -> list[str]:
-        """Basic colours the shopper asked for, negated ones ("not yellow") left out."""
-        negated = {basic_color(w) for w in NEGATION.findall(text)}
-        negated |= {basic_color(c) for c in filters.exclude_colors}
-        named = [basic_color(w) for w in re.findall(r"[\w-]+", text)]
-        named += [basic_color(c) for c in filters.colors]
+        """Basic colours a plain query names, negated ones ("not yellow") left out; the turn
+        reader passes its own (`SearchRequest.colors`), knowing "red wine" is no colour."""
+        lang = language()
+        toks = words(text)
+        negated = {basic_color(toks[i + 1]) for i, t in enumerate(toks[:-1]) if t in lang.negators}
+        named = [basic_color(w) for w in toks]
+        for key, values in filters.exclude_facets.items():
+            if lang.is_color_key(key):
+                negated |= {basic_color(v) for v in values}
+        for key, values in filters.facets.items():
+            if lang.is_color_key(key):
+                named += [basic_color(v) for v in values]
         return [c for c in dict.fromkeys(named) if c and c not in negated]
 
     def _color(self, colors: list[str], allowed: np.ndarray) -> Ranking:
@@ -215,8 +229,8 @@ class HybridSearcher:
             if not product_matches(product, filters):
                 continue
             variants = (
-                [v for v in product.purchasable_variants() if variant_matches(v, filters)]
-                if _has_variant_constraints(filters)
+                matching_variants(product, filters)
+                if filters.has_variant_constraints() or not filters.price.is_open()
                 else []
             )
             out.append(
@@ -228,7 +242,3 @@ class HybridSearcher:
                 )
             )
         return out
-
-
-def _has_variant_constraints(filters: SearchFilters) -> bool:
-    return bool(filters.colors or filters.sizes or filters.exclude_colors or filters.exclude_sizes)

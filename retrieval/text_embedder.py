@@ -13,16 +13,19 @@ _FLAG_VALUES = {"yes", "no"}
 
 
 def product_text(product: Product, max_description_chars: int = 1000) -> str:
-    """What a product is found by: the words a shopper would use, most telling first."""
+    """What a product is found by: the words a shopper would use, most telling first
+    (title, category, every facet with its values, then the description)."""
     lines = [product.title]
     if product.category:
         lines.append(product.category.replace("/", " > "))
-    if product.colors:
-        lines.append("Colours: " + ", ".join(product.colors))
-    for key, values in product.attributes.items():
-        words = [v for v in values if v.casefold() not in _FLAG_VALUES]
-        if words:
-            lines.append(f"{key.replace('_', ' ')}: {', '.join(words)}")
+    facets: dict[str, list[str]] = {}
+    for key in product.facet_keys():
+        values = [v for v in product.values(key) if v.casefold() not in _FLAG_VALUES]
+        # size codes ("XS", "M", "32") carry no words a shopper searches by
+        if values and any(len(v) > 3 for v in values):
+            facets[key] = values
+    for key, values in facets.items():
+        lines.append(f"{key.replace('_', ' ')}: {', '.join(values)}")
     flags = [k.replace("_", " ") for k, v in product.attributes.items() if v == ["yes"]]
     if flags:
         lines.append(", ".join(flags))

@@ -131,7 +131,7 @@ def product_metadata(product: Product) -> dict[str, Any]:
         "available": product.available,
         "visible": product.visible,
         "category": product.category,
-        "department": top,
+        "top_category": top,
     }
 
 
@@ -140,9 +140,11 @@ def chroma_where(filters: SearchFilters) -> dict[str, Any] | None:
     scalar metadata can express (the benchmark's baseline)."""
     clauses: list[dict[str, Any]] = [{"visible": True}]
     if filters.price_min is not None:
-        clauses.append({"price": {"$gte": filters.price_min}})
+        op = "$gt" if filters.price_min_strict else "$gte"
+        clauses.append({"price": {op: filters.price_min}})
     if filters.price_max is not None:
-        clauses += [{"price": {"$lte": filters.price_max}}, {"price": {"$gte": 0.0}}]
+        op = "$lt" if filters.price_max_strict else "$lte"
+        clauses += [{"price": {op: filters.price_max}}, {"price": {"$gte": 0.0}}]
     if filters.available_only:
         clauses.append({"available": True})
     if filters.categories:

@@ -14,6 +14,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 LUMA = REPO / "data" / "luma"
+VENDURE = REPO / "data" / "vendure"
+GROCERY = REPO / "data" / "grocery"
+# The three catalog shapes every feature is tested on: apparel with photos and variants,
+# electronics/home/sports with brands, option groups and two-level categories, and a
+# grocery shop with no photos, flat categories, pack sizes and euro prices.
+CATALOGS = {
+    "luma": LUMA / "products.jsonl",
+    "vendure": VENDURE / "products.csv",
+    "grocery": GROCERY / "products.csv",
+}
 
 WORDS = [
     "jacket",

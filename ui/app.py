@@ -142,7 +142,13 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                                 )
                                 with gr.Row():
                                     more = gr.Button("Details", size="sm")
-                                    add = gr.Button("Add to cart", size="sm", variant="primary")
+                                    # nothing out of stock goes into a cart
+                                    add = gr.Button(
+                                        "Add to cart" if card.available else "Out of stock",
+                                        size="sm",
+                                        variant="primary",
+                                        interactive=card.available,
+                                    )
                                 more.click(
                                     open_card(card.product_id),
                                     [session, last_reply],
@@ -195,7 +201,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 cart: render.cart_html(reply.state.cart),
             }
             if reply.reasons:  # a new set of products: new cards, nothing stale left open
-                product_cards = assistant.cards(reply)
+                product_cards = assistant.actions.cards(reply)
                 out |= {
                     cards: product_cards,
                     last_reply: reply.reply_id,
@@ -262,7 +268,9 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
 
         def open_card(product_id: str):
             def handler(session_id: str, reply_id: str):
-                view = assistant.open_product(session_id or "anonymous", product_id, reply_id)
+                view = assistant.actions.open_product(
+                    session_id or "anonymous", product_id, reply_id
+                )
                 return (
                     gr.update(visible=True),
                     render.detail_html(view),
@@ -279,7 +287,9 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             def handler(session_id: str, reply_id: str, option: str | None, hist, ids):
                 session_id = session_id or uuid.uuid4().hex
                 try:
-                    said, items = assistant.add_variant(session_id, product_id, option, reply_id)
+                    said, items = assistant.actions.add_variant(
+                        session_id, product_id, option, reply_id
+                    )
                 except ValueError as exc:
                     return gr.skip(), gr.skip(), gr.skip(), f"Couldn't add that: {exc}"
                 hist = [*hist, {"role": "assistant", "content": said}]
@@ -294,14 +304,14 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
 
         def compare(ids: list[str]):
             try:
-                return render.compare_html(assistant.compare(ids or []))
+                return render.compare_html(assistant.actions.compare(ids or []))
             except ValueError as exc:
                 return f'<p class="muted">{exc}</p>'
 
         def rate(event: gr.LikeData, session_id: str, ids: list):
             at = event.index if isinstance(event.index, int) else event.index[0]
             if session_id and 0 <= at < len(ids) and ids[at]:
-                assistant.rate_reply(session_id, ids[at], bool(event.liked))
+                assistant.actions.rate_reply(session_id, ids[at], bool(event.liked))
 
         def restart(session_id: str) -> dict:
             if session_id:

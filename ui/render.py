@@ -9,6 +9,7 @@ from urllib.parse import quote
 from assistant.cards import ProductCard
 from assistant.feedback import ProductView
 from assistant.records import CartItem
+from retrieval.language.money import format_money
 
 
 def file_url(path: str) -> str:
@@ -16,8 +17,8 @@ def file_url(path: str) -> str:
     return "/gradio_api/file=" + quote(path)
 
 
-def money(value: float | None) -> str:
-    return "" if value is None else f"${value:,.2f}"
+def money(value: float | None, currency: str = "USD") -> str:
+    return "" if value is None else format_money(value, currency)
 
 
 def stars(rating: float | None, count: int) -> str:
@@ -37,14 +38,18 @@ def card_html(card: ProductCard) -> str:
         if card.photo
         else '<div class="no-photo">no photo</div>'
     )
-    was = f' <s class="muted">{money(card.list_price)}</s>' if card.list_price else ""
+    was = (
+        f' <s class="muted">{money(card.list_price, card.currency)}</s>' if card.list_price else ""
+    )
+    stock = "" if card.available else ' <span class="stock">out of stock</span>'
     facts = "".join(f"<li>{escape(f)}</li>" for f in card.facts)
     reason = f'<p class="reason">{escape(card.reason)}</p>' if card.reason else ""
     return (
         f'<div class="card" data-product="{escape(card.product_id)}">'
         f'<div class="photo">{photo}<span class="pos">{card.position}</span></div>'
         f'<div class="body"><div class="title">{escape(card.title)}</div>'
-        f'<div class="price">{money(card.price) or "price on request"}{was}</div>'
+        f'<div class="price">{money(card.price, card.currency) or "price on request"}{was}'
+        f"{stock}</div>"
         f'<div class="rating">{stars(card.rating, card.review_count)}</div>'
         f'<ul class="facts">{facts}</ul>{reason}</div></div>'
     )
@@ -57,9 +62,9 @@ def detail_html(view: ProductView) -> str:
         f"<li>{escape(b.strip())}</li>" for b in p.description.split("•")[1:] if b.strip()
     )
     attrs = "".join(
-        f"<tr><th>{escape(k.replace('_', ' '))}</th><td>{escape(', '.join(v))}</td></tr>"
-        for k, v in p.attributes.items()
-        if v
+        f"<tr><th>{escape(k.replace('_', ' '))}</th><td>{escape(', '.join(p.values(k)))}</td></tr>"
+        for k in p.facet_keys()
+        if p.values(k)
     )
     reviews = "".join(
         f'<div class="review"><b>{escape(r.title or "Review")}</b> '
@@ -69,7 +74,8 @@ def detail_html(view: ProductView) -> str:
     )
     return (
         f'<div class="detail"><h3>{escape(p.title)}</h3>'
-        f'<div class="price">{money(p.price)}</div>'
+        f'<div class="price">{money(p.price, p.currency)}'
+        f"{'' if p.available else ' <span class=stock>out of stock</span>'}</div>"
         f"<div>{stars(p.rating, p.review_count)}</div>"
         f"<p>{text}</p><ul>{bullets}</ul>"
         f'<table class="attrs">{attrs}</table>'
@@ -92,12 +98,12 @@ def cart_html(cart: list[CartItem]) -> str:
         return '<p class="muted">Your cart is empty.</p>'
     rows = "".join(
         f"<tr><td>{escape(i.title)}<br><span class='muted'>"
-        f"{escape(' / '.join(x for x in (i.color, i.size) if x))}</span></td>"
-        f"<td>{i.quantity}</td><td>{money(i.price)}</td></tr>"
+        f"{escape(i.label)}</span></td>"
+        f"<td>{i.quantity}</td><td>{money(i.price, i.currency)}</td></tr>"
         for i in cart
     )
     total = sum((i.price or 0) * i.quantity for i in cart)
     return (
         f'<table class="cart">{rows}<tr class="total"><td>Total</td><td></td>'
-        f"<td>{money(total)}</td></tr></table>"
+        f"<td>{money(total, cart[0].currency)}</td></tr></table>"
     )

@@ -10,23 +10,26 @@ import re
 
 from pydantic import BaseModel
 
-WORD_NUMBERS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "fourteen": 14, "fifteen": 15, "twenty": 20, "thirty": 30, "forty-five": 45,
-    "sixty": 60, "ninety": 90,
-}  # fmt: skip
+from retrieval.language.general import language
+from retrieval.language.money import find_money, format_money
+
 UNITS = {
     "hour": "hour", "hours": "hour", "day": "day", "days": "day", "week": "week",
     "weeks": "week", "month": "month", "months": "month", "year": "year", "years": "year",
 }  # fmt: skip
-_NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(WORD_NUMBERS, key=len, reverse=True)) + ")"
+# spelled numbers from the general language layer, and "a"/"an" ("a 30-day window" is 30,
+# "within a day" is no number a draft could contradict)
+WORD_NUMBERS = {**{w: int(n) for w, n in language().numbers.items()}, "a": 1, "an": 1}
+_NUM = (
+    r"(\d+(?:\.\d+)?|"
+    + "|".join(re.escape(w) for w in sorted(WORD_NUMBERS, key=len, reverse=True))
+    + ")"
+)
 DURATION = re.compile(
     _NUM + r"(?:\s*(?:to|-|–|or)\s*" + _NUM + r")?[\s-]+(business[\s-]+|working[\s-]+)?"
     r"(hours?|days?|weeks?|months?|years?)\b",
     re.I,
 )
-MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d{1,2})?)")
 PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent\b)", re.I)
 CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?(am|pm)\b", re.I)
 
@@ -34,10 +37,11 @@ CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?(am|pm)\b", re.I)
 class Fact(BaseModel, frozen=True):
     kind: str  # "day", "business day", "year", "money", "percent", "clock"
     value: float
+    currency: str | None = None  # money: as written ("$", "€"); None when bare
 
     def __str__(self) -> str:
         if self.kind == "money":
-            return f"${self.value:,.2f}"
+            return format_money(self.value, self.currency or "USD")
         if self.kind == "percent":
             return f"{self.value:g}%"
         if self.kind == "clock":
@@ -72,8 +76,8 @@ def facts_in(text: str) -> set[Fact]:
                 if token.casefold() in ("a", "an"):
                     continue
                 out.add(Fact(kind=kind, value=n))
-    for m in MONEY.finditer(text):
-        out.add(Fact(kind="money", value=float(m.group(1).replace(",", ""))))
+    for m in find_money(text):
+        out.add(Fact(kind="money", value=m.amount, currency=m.currency))
     for m in PERCENT.finditer(text):
         out.add(Fact(kind="percent", value=float(m.group(1))))
     for m in CLOCK.finditer(text):

@@ -24,20 +24,22 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from ranking.rank import RankedItem
+from retrieval.language.money import find_money
+from retrieval.language.text import term
 from retrieval.policies import PolicyHit, PolicyIndex, PolicyPassage
 from retrieval.schema import SearchRequest
 from retrieval.text_embedder import TextEmbedder
 
 from ..cards import ProductCard, cards_for
 from ..grounding import check_reply
-from ..interpret import Interpreter
 from ..llm import chat_json
 from ..llm_models import LLMUnavailableError
 from ..records import DialogueState
-from ..respond import INSTRUCTION_TALK, fact_lines, money, reason_for
-from ..rules import QUESTION
+from ..respond import INSTRUCTION_TALK
 from ..state import apply_turn, ranking_query
-from ..vocabulary import singular
+from ..understanding import Interpreter
+from ..understanding.intent import QUESTION
+from ..wording import fact_lines, item_price, money, reason_for
 from .conversation import Message
 from .policy_facts import check_facts, facts_in
 
@@ -59,9 +61,6 @@ SHOPPING = re.compile(
 )
 ORDER_NUMBER = re.compile(
     r"#\s?\d{3,}|\border\s*(?:number|no\.?|#)?\s*:?\s*[A-Z]*\d{4,}|\b\d{6,}\b", re.I
-)
-SIZE_WORDS = re.compile(
-    r"\b(xxs|xs|s|m|l|xl|xxl|small|medium|large|size \w+|\d{2}\s?(?:w|waist))\b", re.I
 )
 
 DRAFT_SYSTEM = """You draft replies that a customer-service agent of an online shop will \
@@ -93,7 +92,6 @@ def _terms(text: str) -> set[str]:
 
 ASKS_COST = re.compile(r"\b(how much|cost|costs|price|fee|fees|charge|pay)\b", re.I)
 ASKS_TIME = re.compile(r"\b(how long|when|how soon|how many days|time)\b", re.I)
-HAS_MONEY = re.compile(r"\$\d")
 HAS_TIME = re.compile(r"\b\d+\s*(?:to \d+ )?(?:business )?(?:hours?|days?|weeks?|years?)\b")
 
 
@@ -109,7 +107,7 @@ def quote_answer(question: str, hits: list[PolicyHit]) -> str:
     want = _terms(question)
 
     def score(s: str) -> int:
-        bonus = 2 * bool(ASKS_COST.search(question) and HAS_MONEY.search(s))
+        bonus = 2 * bool(ASKS_COST.search(question) and find_money(s))
         bonus += 2 * bool(ASKS_TIME.search(question) and HAS_TIME.search(s))
         return len(_terms(s) & want) + bonus
 
@@ -128,7 +126,8 @@ def recommend_template(items: list[RankedItem], state: DialogueState) -> str:
     for item in items:
         p = item.product
         lines.append(
-            f"- {p.title} ({money(p.price)}): {reason_for(item, state.need, state.filters)}."
+            f"- {p.title} ({money(item_price(item), p.currency)}): "
+            f"{reason_for(item, state.need, state.filters)}."
         )
     lines.append("Would you like more details on any of them?")
     return "\n".join(lines)
@@ -138,7 +137,7 @@ class AgentAssistant:
     def __init__(self, assistant, policy_min_cosine: float | None = None):
         """`assistant`: the shopper's `Assistant` (index, search, ranker, LLM are shared)."""
         self.a = assistant
-        self.reader = Interpreter(assistant.vocab, None, assistant.settings)  # rules only
+        self.reader = Interpreter(assistant.words, assistant.view, None, assistant.settings)
         self.policies = PolicyIndex(assistant.settings)
         self.min_cosine = (
             policy_min_cosine
@@ -160,7 +159,7 @@ class AgentAssistant:
         state = DialogueState()
         for m in messages:
             if m.role == "customer":
-                state = apply_turn(state, self.reader.interpret(m.text, state).turn, self.a.vocab)
+                state = apply_turn(state, self.reader.interpret(m.text, state).turn, self.a.view)
         return state
 
     def discussed(self, messages: list[Message]) -> list[RankedItem]:
@@ -192,7 +191,7 @@ class AgentAssistant:
         hits = self.policy_hits(self._policy_question(latest, named))
         answerable = [h for h in hits if h.cosine >= self.min_cosine]
         shopping = not ORDER_TOPIC.search(latest) or SHOPPING.search(latest)
-        items = self._products(state, named) if shopping else []
+        items = self._products(state, named, latest) if shopping else []
         notes: list[str] = (
             []
             if self.policies.exists()
@@ -266,14 +265,26 @@ class AgentAssistant:
         the care passage on jackets would win on the word "jacket" alone."""
         for item in named:
             text = re.sub(re.escape(item.product.title), " ", text, flags=re.I)
-        kinds = self.a.vocab.kind_terms
-        kept = [w for w in text.split() if singular(re.sub(r"\W", "", w.casefold())) not in kinds]
+        table = self.a.words.table
+        kept = [
+            w
+            for w in text.split()
+            if not any(r.kind == "category" for r in table.get((term(re.sub(r"\W", "", w)),), []))
+        ]
         return " ".join(kept) or text
 
-    def _products(self, state: DialogueState, named: list[RankedItem]) -> list[RankedItem]:
-        """Recommendations only when the customer asked for a kind of product: leftover
-        words of a policy question ("ship canada") are no shopping need."""
-        if not state.kinds:
+    def _products(
+        self, state: DialogueState, named: list[RankedItem], latest: str = ""
+    ) -> list[RankedItem]:
+        """Recommendations when the customer asked for products: a kind, a brand, a flavour …
+        of this catalog, or words of it after a shopping cue ("any gluten-free snacks?").
+        The leftover words of a policy question ("ship canada") are no shopping need."""
+        f = state.filters
+        wants = bool(state.categories or f.facets or f.quantities) or bool(
+            SHOPPING.search(latest)
+            and any(self.a.words.is_catalog_word(term(w)) for w in state.need.split())
+        )
+        if not wants:
             return []
         k = 3
         result = self.a.searcher.search(
@@ -286,10 +297,25 @@ class AgentAssistant:
         latest = [m.text for m in messages if m.role == "customer"][-1]
         if ORDER_TOPIC.search(latest) and not ORDER_NUMBER.search(text):
             return "Could you send me your order number? Then I can look into this right away."
-        if items and state.kinds and not state.filters.sizes and not SIZE_WORDS.search(text):
-            return "Which size do you usually wear? Then I can check what's in stock for you."
+        if items and (key := self._open_option(items, state)):
+            return (
+                f"Which {key.replace('_', ' ')} would you like? Then I can check what's "
+                "in stock for you."
+            )
         if items and state.filters.price_max is None and state.filters.price_min is None:
             return "Do you have a budget in mind? I can narrow the options down for you."
+        return None
+
+    def _open_option(self, items: list[RankedItem], state: DialogueState) -> str | None:
+        """A variant option the recommended products come in several of (a size, a screen
+        size, a pack) that the customer has not chosen."""
+        chosen = {k.casefold() for k in state.filters.facets}
+        chosen |= {k.casefold() for q in state.filters.quantities for k in q.keys}
+        for item in items:
+            for key in dict.fromkeys(k for v in item.product.variants for k in v.options):
+                values = {v.option(key) for v in item.product.variants}
+                if len(values) > 1 and key.casefold() not in chosen:
+                    return key
         return None
 
     def _suggestion(self, direction, text, source, passages, items, state=None) -> Suggestion:
@@ -386,6 +412,6 @@ class AgentAssistant:
         if key == "recommend" and items:
             out += [
                 f"recommend: {e.claim} ({e.reason})"
-                for e in check_reply(text, items, state.filters, self.a.vocab)
+                for e in check_reply(text, items, state.filters, self.a.lexicon)
             ]
         return out

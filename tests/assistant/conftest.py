@@ -1,67 +1,56 @@
+"""The turn reader's fixtures: the three demo catalogs' own words (lexicon and facets built
+from the catalog files, no model needed), and a state after a search that showed five."""
+
+import functools
+
 import pytest
 
 from assistant.records import DialogueState, ShownItem
-from assistant.vocabulary import Vocabulary
+from assistant.understanding import CatalogView, CatalogWords
 from retrieval.facets import FacetIndex
-from retrieval.schema import Product, Variant
+from retrieval.lexicon import Lexicon
+from retrieval.loaders import load_catalog
+from retrieval.schema import SearchFilters
+from tests.conftest import CATALOGS
 
 
-def _p(pid, title, category, price, colors=(), sizes=(), **kw):
-    return Product(
-        id=pid,
-        title=title,
-        category=category,
-        price=price,
-        variants=[Variant(color=c, size=s) for c in colors or [None] for s in sizes or [None]],
-        **kw,
-    )
-
-
-SHOP = [
-    _p(
-        "MJ1",
-        "Trail Jacket",
-        "Men/Tops/Jackets",
-        60,
-        ["Blue", "Yellow"],
-        ["M", "L"],
-        attributes={"material": ["Nylon"]},
-        description="A light jacket.\n• Machine wash cold.",
-    ),
-    _p(
-        "WJ1",
-        "Rain Jacket",
-        "Women/Tops/Jackets",
-        75,
-        ["Red"],
-        ["S", "M"],
-        attributes={"material": ["Polyester"]},
-    ),
-    _p("MT1", "Gym Tank", "Men/Tops/Tanks", 20, ["Black"], ["M"]),
-    _p("WB1", "Sports Bra", "Women/Tops/Bras & Tanks", 30, ["Purple"], ["S"]),
-    _p("WH1", "Zip Hoodie", "Women/Tops/Hoodies & Sweatshirts", 50, ["Gray"], ["M"]),
-    _p("B1", "Hiking Backpack", "Gear/Bags", 40, ["Black"], attributes={"material": ["Leather"]}),
-    _p("S1", "Run Short", "Men/Bottoms/Shorts", 25, ["Blue"], ["32", "34"]),
-]
+@functools.cache
+def shop(name: str) -> tuple[CatalogWords, CatalogView]:
+    products, _ = load_catalog(CATALOGS[name])
+    lexicon = Lexicon.build(products)
+    return CatalogWords(lexicon), CatalogView(FacetIndex.build(products), lexicon)
 
 
 @pytest.fixture
-def vocab() -> Vocabulary:
-    return Vocabulary.from_index_vocabulary(FacetIndex.build(SHOP).vocabulary())
+def luma():
+    return shop("luma")
+
+
+@pytest.fixture
+def vendure():
+    return shop("vendure")
+
+
+@pytest.fixture
+def grocery():
+    return shop("grocery")
+
+
+@pytest.fixture(params=sorted(CATALOGS))
+def any_shop(request):
+    return request.param, shop(request.param)
 
 
 @pytest.fixture
 def shown_state() -> DialogueState:
     """A state after a jacket search that showed five items."""
-    from retrieval.schema import SearchFilters
-
     shown = [
         ShownItem(product_id=f"P{i}", title=f"Item {i}", price=price, category="Men/Tops/Jackets")
         for i, price in enumerate([60, 52, 75, 40, 90], 1)
     ]
     return DialogueState(
         filters=SearchFilters(categories=["jackets"], price_max=80.0),
-        kinds=["jackets"],
+        categories=["jackets"],
         need="warm jacket",
         shown=shown,
     )

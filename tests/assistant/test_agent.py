@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 from assistant.agent.conversation import ConversationFormatError, parse_conversation
 from assistant.agent.policy_facts import check_facts, facts_in
 from assistant.agent.suggest import WILL_CHECK, AgentAssistant
-from assistant.cli import app
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 from retrieval.ingest import ingest
 from retrieval.policies import PolicyIndex
 from retrieval.text_embedder import TextEmbedder
+from ui.cli import app
 
 RETURNS = """# Returns
 

@@ -6,12 +6,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.config import Settings
 from assistant.grounding import check_reply
 from assistant.pipeline import Assistant
 from retrieval.facets import product_matches
 from retrieval.ingest import ingest
+from ui.cli import app
 
 
 @pytest.fixture
@@ -29,13 +29,14 @@ def test_a_dialogue_without_an_llm(settings):
     bot = Assistant(settings, use_llm=False)
     r = bot.respond("a", "a jacket under $80, not yellow")
     assert r.intent == "search" and [i.product.id for i in r.products] == ["J1"]
-    assert r.state.filters.price_max == 80 and r.timings_ms["total_ms"] > 0
+    assert r.state.filters.price_max == 80 and r.state.filters.price_max_strict
+    assert r.timings_ms["total_ms"] > 0
     r = bot.respond("a", "any price is fine")
     assert {i.product.id for i in r.products} == {"J1", "J2"}  # J2 costs $95
     r = bot.respond("a", "compare the first two")
     assert r.intent == "compare" and "Comparing" in r.text
     r = bot.respond("a", "add the first one in size M to my cart")
-    assert r.intent == "cart" and [(c.product_id, c.size) for c in r.state.cart][0][1] == "M"
+    assert r.intent == "cart" and r.state.cart[0].options["size"] == "M"
     r = bot.respond("a", "what's the weather in Paris?")
     assert r.intent == "out_of_scope" and not r.products and "shopping" in r.text
 
@@ -44,7 +45,7 @@ def test_sessions_never_share_state(settings):
     bot = Assistant(settings, use_llm=False)
     bot.respond("alice", "red jacket")
     bot.respond("bob", "black bag")
-    assert bot.state("alice").filters.colors != bot.state("bob").filters.colors
+    assert bot.state("alice").filters.facets != bot.state("bob").filters.facets
     bot.respond("bob", "add it to my cart")
     assert bot.state("bob").cart and not bot.state("alice").cart
 
@@ -82,7 +83,7 @@ def test_the_packaged_tiny_llm_interprets_and_writes_within_the_facts(settings):
                 assert value in said
     r = bot.respond("x", "a warm jacket for the rain")
     assert r.products
-    assert check_reply(r.text, r.products, r.state.filters, bot.vocab) == []
+    assert check_reply(r.text, r.products, r.state.filters, bot.lexicon) == []
 
 
 INJECTIONS = [
@@ -98,7 +99,7 @@ def test_shopper_text_is_data_never_instructions(settings, message):
     bot = Assistant(settings)
     r = bot.respond("x", message)
     assert "$1 " not in r.text and "$5 " not in r.text and "admin" not in r.text.casefold()
-    assert check_reply(r.text, r.products, r.state.filters, bot.vocab) == []
+    assert check_reply(r.text, r.products, r.state.filters, bot.lexicon) == []
 
 
 def test_chat_script_json(settings, tmp_path, monkeypatch):
@@ -114,7 +115,7 @@ def test_chat_script_json(settings, tmp_path, monkeypatch):
     lines = [json.loads(x) for x in result.stdout.splitlines()]
     assert [set(x) >= {"reply", "products", "state", "timings_ms"} for x in lines] == [True, True]
     assert lines[1]["products"] == ["J2"]
-    assert [c.casefold() for c in lines[1]["state"]["filters"]["colors"]] == ["red"]
+    assert [c.casefold() for c in lines[1]["state"]["filters"]["facets"]["color"]] == ["red"]
     assert "turns.jsonl:2" in result.stderr
 
 
@@ -132,7 +133,7 @@ def test_chips_drop_one_constraint_and_search_again(settings):
     assert {"under $80", "not yellow", "jackets"} <= set(labels)
     r2 = bot.drop_constraint("c", labels["under $80"])
     assert r2.state.filters.price_max is None
-    assert [c.casefold() for c in r2.state.filters.exclude_colors] == ["yellow"]
+    assert [c.casefold() for c in r2.state.filters.exclude_facets["color"]] == ["yellow"]
     assert "under $80" not in {c.label for c in r2.chips}
     assert {i.product.id for i in r2.products} > {i.product.id for i in r.products}
     with pytest.raises(ValueError, match="no constraint"):
@@ -144,17 +145,17 @@ def test_feedback_reaches_the_event_log(settings):
 
     bot = Assistant(settings, use_llm=False)
     r = bot.respond("f", "a jacket")
-    cards = bot.cards(r)
+    cards = bot.actions.cards(r)
     assert [c.product_id for c in cards] == [i.product.id for i in r.products]
     assert all(c.reason for c in cards) and len(r.reasons) == len(r.products)
     first = r.products[0].product
-    view = bot.open_product("f", first.id, r.reply_id)
+    view = bot.actions.open_product("f", first.id, r.reply_id)
     assert view.product.id == first.id and view.variants
-    said, cart = bot.add_variant("f", first.id, view.variants[0], r.reply_id)
+    said, cart = bot.actions.add_variant("f", first.id, view.variants[0], r.reply_id)
     assert cart[0].product_id == first.id and first.title in said
     with pytest.raises(ValueError, match="no variant"):
-        bot.add_variant("f", first.id, "Chartreuse / XXXL")
-    bot.rate_reply("f", r.reply_id, up=False)
+        bot.actions.add_variant("f", first.id, "Chartreuse / XXXL")
+    bot.actions.rate_reply("f", r.reply_id, up=False)
     events = list(EventLog(settings.event_log_location()).events())
     kinds = [e.kind for e in events]
     assert kinds.count("impression") == len(r.products)

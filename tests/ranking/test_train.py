@@ -6,7 +6,6 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.cli import app
 from ranking.model import FineTunedRanker, load_ranker, ranker_dir
 from ranking.rank import RetrievalOrderRanker
 from ranking.synthetic import Spec, generate, grade
@@ -15,6 +14,7 @@ from retrieval.index import ProductIndex
 from retrieval.ingest import ingest
 from retrieval.schema import Product, SearchRequest
 from retrieval.search import HybridSearcher
+from ui.cli import app
 
 
 @pytest.fixture
@@ -31,11 +31,28 @@ def test_synthetic_queries_are_graded_by_what_they_ask():
         id="b", title="B", category="Women/Tops/Jackets", attributes={"material": ["Nylon"]}
     )
     bag = Product(id="c", title="C", category="Gear/Bags", attributes={"material": ["Wool"]})
-    spec = Spec(kind="Jackets", attributes=(("material", "Wool"),))
+    spec = Spec(kind="jacket", attributes=(("material", "Wool"),))
     assert [grade(p, spec) for p in (wool, nylon, bag)] == [3, 1, 0]
     queries = generate([wool, nylon, bag], n_queries=20, seed=1)
     assert queries and all(q.grades.keys() == {"a", "b", "c"} for q in queries)
     assert any("wool" in q.text and "jacket" in q.text for q in queries)
+
+
+@pytest.mark.parametrize("name", ["luma", "vendure", "grocery"])
+def test_synthetic_queries_come_from_each_catalogs_own_facets(name):
+    from retrieval.lexicon import Lexicon
+    from retrieval.loaders import load_catalog
+    from tests.conftest import CATALOGS
+
+    products, _ = load_catalog(CATALOGS[name])
+    queries = generate(products, 600, 0, Lexicon.build(products))
+    assert len(queries) >= 500  # not the handful a catalog without Luma's keys got
+    keys = {k for q in queries for k, _ in q.spec.attributes}
+    expected = {"luma": {"material", "color"}, "vendure": {"brand", "color"},
+                "grocery": {"brand", "dietary", "origin"}}[name]
+    assert expected <= keys
+    graded = [q for q in queries if q.spec.attributes]
+    assert all(max(q.grades.values()) >= 2 for q in graded)  # each asks for something real
 
 
 def test_no_model_means_retrieval_order(tmp_path):
@@ -80,7 +97,7 @@ def test_paraphrases_keep_only_faithful_rewrites():
 
     q = SyntheticQuery(
         text="women's wool jackets",
-        spec=Spec(kind="Jackets", department="Women", attributes=(("material", "Wool"),)),
+        spec=Spec(kind="jacket", department="Women", attributes=(("material", "Wool"),)),
         grades={"a": 3},
     )
     rewrites = {

@@ -55,16 +55,13 @@ def test_filters_hold_on_the_real_catalog(demo):
     _, searcher = demo
     f = SearchFilters(
         price_max=60,
-        colors=["blue"],
-        sizes=["M"],
-        exclude_colors=["yellow"],
+        facets={"color": ["blue"], "size": ["M"]},
+        exclude_facets={"color": ["yellow"]},
         categories=["jackets"],
     )
     result = searcher.search(SearchRequest(text="warm jacket for hiking", filters=f, k=20))
     assert result.candidates and all(product_matches(c.product, f) for c in result.candidates)
-    assert all(
-        ("Blue", "M") in {(v.color, v.size) for v in c.matching_variants} for c in result.candidates
-    )
+    assert all("Blue / M" in {v.label() for v in c.matching_variants} for c in result.candidates)
 
 
 def test_a_photo_of_a_product_returns_that_product_first(demo):

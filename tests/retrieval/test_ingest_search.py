@@ -89,18 +89,22 @@ def test_search_reports_signals_and_respects_filters(searcher):
     assert "J1" in ids and "J2" not in ids and result.total_matching == 4
 
     result = searcher.search(
-        SearchRequest(text="jacket", filters=SearchFilters(colors=["blue"], sizes=["M"]))
+        SearchRequest(
+            text="jacket", filters=SearchFilters(facets={"color": ["blue"], "size": ["M"]})
+        )
     )
     assert [c.product.id for c in result.candidates] == ["J1"]
-    assert [(v.color, v.size) for v in result.candidates[0].matching_variants] == [("Blue", "M")]
+    assert [v.label() for v in result.candidates[0].matching_variants] == ["Blue / M"]
 
 
 def test_an_empty_result_says_which_constraint_emptied_it(searcher):
     result = searcher.search(
-        SearchRequest(text="jacket", filters=SearchFilters(colors=["red"], price_max=50))
+        SearchRequest(
+            text="jacket", filters=SearchFilters(facets={"color": ["red"]}, price_max=50)
+        )
     )
     assert result.candidates == [] and result.total_matching == 0
-    assert "color=red" in result.empty_reason and "price_max=50" in result.empty_reason
+    assert "color=red" in result.empty_reason and "price 50 or less" in result.empty_reason
 
 
 def test_a_products_photo_finds_that_product_first(searcher, tiny_catalog):
@@ -114,7 +118,7 @@ def test_a_products_photo_finds_that_product_first(searcher, tiny_catalog):
 def test_colour_words_add_the_pixel_colour_signal_but_negations_do_not(searcher):
     assert searcher.query_colors("a red jacket", SearchFilters()) == ["red"]
     assert searcher.query_colors("jacket, not yellow", SearchFilters()) == []
-    assert searcher.query_colors("jacket", SearchFilters(colors=["Navy"])) == ["blue"]
+    assert searcher.query_colors("jacket", SearchFilters(facets={"color": ["Navy"]})) == ["blue"]
     result = searcher.search(SearchRequest(text="red"))
     by_id = {c.product.id: c for c in result.candidates}
     assert by_id["J2"].signals["color"].rank == 1  # the red photo
@@ -137,9 +141,12 @@ def test_no_returned_product_ever_violates_a_filter(
 ):
     f = SearchFilters(
         price_max=price_max,
-        colors=colors,
-        exclude_colors=exclude,
-        exclude_attributes={"material": material} if material else {},
+        price_max_strict=bool(colors),
+        facets={"color": colors} if colors else {},
+        exclude_facets={
+            **({"color": exclude} if exclude else {}),
+            **({"material": material} if material else {}),
+        },
     )
     result = searcher.search(SearchRequest(text=text, filters=f, k=10))
     assert all(product_matches(c.product, f) for c in result.candidates)

@@ -42,7 +42,7 @@ def test_csv_lists_attributes_and_line_numbers_across_multiline_cells(tmp_path):
     products, errors = load_catalog(path)
     assert [p.id for p in products] == ["p1", "p4"]
     p1 = products[0]
-    assert p1.colors == ["Blue", "Black"] and p1.sizes == ["S", "M"]
+    assert p1.values("color") == ["Blue", "Black"] and p1.values("size") == ["S", "M"]
     assert p1.attributes["material"] == ["Nylon"] and p1.images == ["p1.jpg", "p1b.jpg"]
     assert {e.line: e.reason.split(":")[0] for e in errors} == {
         4: "no title (expected one of",
@@ -59,7 +59,8 @@ def test_luma_rows_map_sale_prices_flags_and_hidden_components():
     hoodie = by_id["MH01"]
     assert hoodie.category == "Men/Tops/Hoodies & Sweatshirts"
     assert hoodie.attributes["eco_collection"] == ["yes"]
-    assert set(hoodie.colors) == {"Black", "Gray", "Orange"} and "XL" in hoodie.sizes
+    assert set(hoodie.values("color")) == {"Black", "Gray", "Orange"}
+    assert "XL" in hoodie.values("size") and hoodie.variants[0].options["size"] == "XS"
     assert hoodie.images[0] == "mh01-gray_main.jpg"
     assert sum(not p.visible for p in products) == 12
     on_sale = [p for p in products if p.list_price is not None]
@@ -72,3 +73,60 @@ def test_unknown_format_and_missing_file_are_named(tmp_path):
         load_catalog(tmp_path / "c.xml")
     with pytest.raises(CatalogFormatError, match="not found"):
         load_catalog(tmp_path / "nope.jsonl")
+
+
+def test_vendures_multi_row_export_loads_through_its_mapping_file():
+    from tests.conftest import VENDURE
+
+    products, errors = load_catalog(VENDURE / "products.csv")
+    assert not errors and len(products) == 54
+    by_id = {p.id: p for p in products}
+    laptop = by_id["laptop"]
+    assert laptop.category == "Electronics/Computers" and laptop.attributes == {"brand": ["Apple"]}
+    assert [v.label() for v in laptop.variants] == [
+        "13 inch / 8GB", "15 inch / 8GB", "13 inch / 16GB", "15 inch / 16GB"
+    ]
+    assert laptop.price == 1299 and [v.price for v in laptop.variants][-1] == 2299
+    assert by_id["modern-cafe-chair"].values("color") == ["mustard", "mint", "pearl"]
+    assert by_id["tulip-pot"].attributes["plant type"] == ["Outdoor", "Indoor"]
+
+
+def test_a_mapping_names_bad_variant_rows_and_orphans(tmp_path):
+    (tmp_path / "p.mapping.toml").write_text(
+        'continuation = "name"\n[columns]\nid = "slug"\ntitle = "name"\n'
+        '[variant_columns]\nprice = "price"\n'
+        '[options]\nnames = "groups"\nvalues = "values"\n'
+    )
+    (tmp_path / "p.csv").write_text(
+        "name,slug,groups,values,price\n"
+        ",orphan,,,1\n"
+        "Desk,desk,size|colour,big|oak,10\n"
+        ",,,small,8\n"
+        ",,,small|pine,9\n"
+    )
+    products, errors = load_catalog(tmp_path / "p.csv")
+    assert [v.label() for v in products[0].variants] == ["big / oak", "small / pine"]
+    assert {e.line: e.reason for e in errors} == {
+        2: "a variant row (empty 'name') with no product above",
+        4: "values: 1 values for 2 option groups (size, colour)",
+    }
+
+
+def test_grocery_prices_currency_and_stock_come_from_the_csv():
+    from tests.conftest import GROCERY
+
+    products, errors = load_catalog(GROCERY / "products.csv")
+    assert not errors and len(products) >= 120
+    assert {p.currency for p in products} == {"EUR"} and not any(p.images for p in products)
+    assert sum(not p.available for p in products) >= 3
+    oil = next(p for p in products if p.id == "oil-001")
+    assert oil.attributes["pack_size"] == ["750 ml"] and "vegan" in oil.attributes["dietary"]
+
+
+def test_currency_is_read_from_the_price_cell(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("id,title,price,stock\na,Tea,€2.49,0\nb,Jam,\"1.299,00 €\",4\n")
+    products, _ = load_catalog(path)
+    assert [(p.price, p.currency, p.available) for p in products] == [
+        (2.49, "EUR", False), (1299.0, "EUR", True)
+    ]

@@ -3,7 +3,7 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from retrieval.schema import Product, SearchFilters, Variant
+from retrieval.schema import Product, Range, SearchFilters, Variant
 
 
 def test_blank_id_and_negative_price_are_rejected():
@@ -15,25 +15,34 @@ def test_blank_id_and_negative_price_are_rejected():
         Product(id="a", title="x", price=math.inf)
 
 
-def test_colours_and_sizes_come_from_options_variants_and_attributes():
+def test_facet_values_come_from_options_variants_and_attributes():
     p = Product(
         id="a",
         title="t",
         variant_options={"color": ["Blue"]},
-        variants=[Variant(color="blue", size="M"), Variant(color="Red", size="L")],
-        attributes={"color": ["Black"]},
+        variants=[
+            Variant(options={"color": "blue", "size": "M"}),
+            Variant(options={"color": "Red", "size": "L"}),
+        ],
+        attributes={"Color": ["Black"]},
     )
-    assert p.colors == ["Blue", "Red", "Black"]  # "blue" folds into "Blue"
-    assert p.sizes == ["M", "L"]
+    assert p.values("color") == ["Blue", "Red", "Black"]  # "blue" folds into "Blue"
+    assert p.values("size") == ["M", "L"] and p.facet_keys() == ["color", "size"]
 
 
-def test_a_product_without_variants_gets_one_per_colour_and_size():
+def test_a_product_without_variants_gets_one_per_option_combination():
     p = Product(
         id="a", title="t", price=5, variant_options={"color": ["Blue", "Red"], "size": ["S"]}
     )
-    combos = {(v.color, v.size) for v in p.purchasable_variants()}
-    assert combos == {("Blue", "S"), ("Red", "S")}
-    assert Product(id="b", title="t").purchasable_variants()[0].color is None
+    combos = {v.label() for v in p.purchasable_variants()}
+    assert combos == {"Blue / S", "Red / S"}
+    assert Product(id="b", title="t").purchasable_variants()[0].options == {}
+
+
+def test_a_range_is_strict_or_inclusive():
+    under = Range(max=60, max_strict=True)
+    assert not under.contains(60) and under.contains(59.99)
+    assert Range(max=60).contains(60) and not Range(min=20, min_strict=True).contains(20)
 
 
 def test_content_hash_follows_content_and_photo_bytes():

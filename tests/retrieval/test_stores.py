@@ -79,8 +79,8 @@ def test_ann_path_agrees_with_exact_search(tiny_catalog, tiny_config):
     exact = HybridSearcher(index, tuning=SearchTuning(exact_below=10**9))
     for text, f in [
         ("jacket", SearchFilters()),
-        ("bag", SearchFilters(colors=["black"])),
-        ("warm", SearchFilters(exclude_colors=["yellow"], price_max=99)),
+        ("bag", SearchFilters(facets={"color": ["black"]})),
+        ("warm", SearchFilters(exclude_facets={"color": ["yellow"]}, price_max=99)),
     ]:
         a = ann.search(SearchRequest(text=text, filters=f))
         e = exact.search(SearchRequest(text=text, filters=f))

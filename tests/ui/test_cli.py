@@ -4,14 +4,14 @@ import sys
 
 from typer.testing import CliRunner
 
-from assistant.cli import app
+from ui.cli import app
 
 runner = CliRunner()
 
 
 def test_help_does_not_import_heavy_libraries():
     code = (
-        "import sys; from assistant.cli import app; "
+        "import sys; from ui.cli import app; "
         "heavy = {'torch', 'chromadb', 'sentence_transformers', 'transformers', 'bm25s'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
@@ -43,7 +43,7 @@ def test_ingest_then_search_json(tiny_catalog, tiny_config, monkeypatch):
     )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["filters"] == {"price_max": 80.0, "exclude_colors": ["yellow"]}
+    assert payload["filters"] == {"price_max": 80.0, "exclude_facets": {"color": ["yellow"]}}
     ids = [r["id"] for r in payload["results"]]
     assert "J1" in ids and "H1" not in ids  # H1 comes only in yellow
     assert all(r["price"] <= 80 for r in payload["results"])

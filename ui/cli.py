@@ -1,4 +1,6 @@
-"""The `aisle` command. Heavy imports happen inside the commands, so `--help` is instant."""
+"""The `aisle` command: the composition root that wires retrieval, ranking, the assistant,
+the pages and the eval suite (it lives in `ui/` so that `assistant/` never imports what
+stands above it). Heavy imports happen inside the commands, so `--help` is instant."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .config import Settings
+from assistant.config import Settings
 
 app = typer.Typer(
     help="Aisle: a conversational shopping assistant that runs on your own catalog.",
@@ -62,6 +64,22 @@ def ingest(
     images: Annotated[
         Path | None, typer.Option("--images", help="folder the image paths are relative to")
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="how to read the catalog's columns (TOML); default: "
+            "<catalog>.mapping.toml beside it",
+        ),
+    ] = None,
+    lexicon: Annotated[
+        Path | None,
+        typer.Option(
+            "--lexicon",
+            help="the shop's own synonyms (TOML [synonyms]); default: "
+            "<catalog>.lexicon.toml beside it",
+        ),
+    ] = None,
     index_dir: IndexDir = None,
     chroma_url: ChromaUrl = None,
     text_model: Annotated[
@@ -84,9 +102,17 @@ def ingest(
         return
     if images is not None and not images.is_dir():
         raise _fail(f"--images {images}: not a folder")
+    for name, path in (("--mapping", mapping), ("--lexicon", lexicon)):
+        if path is not None and not path.is_file():
+            raise _fail(f"{name} {path}: file not found")
     try:
         report = run_ingest(
-            catalog, settings, images_dir=images, progress=not quiet and not as_json
+            catalog,
+            settings,
+            images_dir=images,
+            progress=not quiet and not as_json,
+            mapping=mapping,
+            lexicon_file=lexicon or settings.lexicon_file,
         )
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
@@ -188,7 +214,7 @@ def search(
 
     try:
         index = ProductIndex(settings)
-        parsed = parse_filters(filters or [], index.facets.attribute_keys)
+        parsed = parse_filters(filters or [], index.facets.keys())
         searcher = HybridSearcher(index)
         ranker, why = load_ranker(index.dir, resolve_device(settings.device))
         depth = k if ranker.name == "retrieval-order" else max(k, settings.rerank_depth)
@@ -225,8 +251,9 @@ def _search_json(text, filters, result, items, ranker: str) -> dict:
                 "title": c.product.title,
                 "price": c.product.price,
                 "currency": c.product.currency,
+                "available": c.product.available,
                 "category": c.product.category,
-                "colors": c.product.colors,
+                "facets": {k: c.product.values(k) for k in c.product.facet_keys()},
                 "score": round(c.score, 6),
                 "signals": {k: v.model_dump() for k, v in c.signals.items()},
                 "matching_variants": [
@@ -278,7 +305,7 @@ def chat(
     settings = Settings().with_overrides(
         index_dir=index_dir, llm_model=llm_model, llm_backend=llm_backend, llm_url=llm_url
     )
-    from .pipeline import Assistant
+    from assistant.pipeline import Assistant
 
     try:
         assistant = Assistant(settings, use_llm=not no_llm)
@@ -365,9 +392,9 @@ def suggest_reply(
 ) -> None:
     """Suggested replies for a customer-service agent, grounded in catalog and policies."""
     settings = Settings().with_overrides(index_dir=index_dir, llm_model=llm_model)
-    from .agent.conversation import ConversationFormatError, load_conversation
-    from .agent.suggest import AgentAssistant
-    from .pipeline import Assistant
+    from assistant.agent.conversation import ConversationFormatError, load_conversation
+    from assistant.agent.suggest import AgentAssistant
+    from assistant.pipeline import Assistant
 
     try:
         messages = load_conversation(conversation)
@@ -403,7 +430,7 @@ def serve(
     settings = Settings().with_overrides(
         index_dir=index_dir, serve_host=host, serve_port=port, llm_model=llm_model
     )
-    from ui.serve import launch
+    from .serve import launch
 
     try:
         server = launch(settings, use_llm=not no_llm)
@@ -486,8 +513,8 @@ def _paraphraser(settings: Settings):
     """The chat LLM rewriting a template query the way shoppers type."""
     from langchain_core.messages import HumanMessage, SystemMessage
 
-    from .llm import chat_json, make_chat_model
-    from .llm_models import LLMUnavailableError
+    from assistant.llm import chat_json, make_chat_model
+    from assistant.llm_models import LLMUnavailableError
 
     try:
         llm = make_chat_model(settings, settings.device)
@@ -514,76 +541,104 @@ def _paraphraser(settings: Settings):
 
 @app.command("eval")
 def eval_(
-    suites: Annotated[list[str] | None, typer.Argument(help="nlu | retrieval | agent")] = None,
+    suites: Annotated[
+        list[str] | None, typer.Argument(help="dialogues | nlu | retrieval | agent")
+    ] = None,
+    eval_set: Annotated[
+        str,
+        typer.Option(
+            "--set",
+            help="an eval set in evals/sets (luma, vendure, grocery) "
+            "or a folder of your own; its index must hold that set's catalog",
+        ),
+    ] = "luma",
     split: Annotated[str, typer.Option(help="dev | test | all")] = "dev",
     models: Annotated[
         str, typer.Option(help="comma-separated: rules, qwen2.5-0.5b, qwen2.5-1.5b, smollm2-135m")
-    ] = "rules,qwen2.5-0.5b,qwen2.5-1.5b",
+    ] = "rules",
     llm_every_turn: Annotated[
         bool, typer.Option(help="also run each LLM on every turn, not only uncertain ones")
     ] = False,
     out: Annotated[Path | None, typer.Option(help="JSON results file")] = None,
     index_dir: IndexDir = None,
 ) -> None:
-    """Offline evaluations. `nlu`: intent accuracy and per-slot precision/recall.
-    `retrieval`: NDCG@10, Recall@10/50, MRR per signal, hybrid, and hybrid + ranker."""
+    """Offline evaluations on a set written for a catalog. `dialogues`: scripted dialogues —
+    turns with zero products that break a stated constraint, intent accuracy and slot F1.
+    `nlu`: the same reading scores on every turn the set has (no product checks).
+    `retrieval`: NDCG@10, Recall@10/50, MRR per signal, hybrid, hybrid + ranker, and the
+    query read as a chat turn. `agent`: suggested replies (the demo shop's policies)."""
     settings = Settings().with_overrides(index_dir=index_dir)
-    chosen = suites or ["nlu"]
-    unknown = set(chosen) - {"nlu", "retrieval", "agent"}
+    chosen = suites or ["dialogues"]
+    unknown = set(chosen) - {"nlu", "dialogues", "retrieval", "agent"}
     if unknown:
         raise _fail(
-            f"unknown suite(s): {', '.join(sorted(unknown))}; available: nlu, retrieval, agent"
+            f"unknown suite(s): {', '.join(sorted(unknown))}; "
+            "available: dialogues, nlu, retrieval, agent"
         )
     if split not in ("dev", "test", "all"):
         raise _fail(f"--split {split!r}: use dev, test or all")
+    from evals.sets import load_set
+
+    try:
+        es = load_set(eval_set)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    results = settings.index_dir.parent / "evals"
     if "retrieval" in chosen:
+        from assistant.pipeline import Assistant
         from evals.retrieval import evaluate as eval_retrieval
         from evals.retrieval import print_report
         from evals.retrieval import save as save_retrieval
         from retrieval.index import ProductIndex
 
         try:
-            report = eval_retrieval(ProductIndex(settings), split)
+            index = ProductIndex(settings)
+            report = eval_retrieval(
+                index, split, eval_set=es, assistant=Assistant(settings, use_llm=False)
+            )
         except _user_errors() as exc:
             raise _fail(str(exc)) from None
         print_report(report)
-        target = out or settings.index_dir.parent / "evals" / f"retrieval-{split}.json"
+        target = out or results / f"retrieval-{es.name}-{split}.json"
         save_retrieval(report, target)
         print(f"\nwritten to {target}")
     if "agent" in chosen:
         from evals import agent as agent_eval
 
         agent_reports = []
-        for model in [m.strip() for m in models.split(",") if m.strip()]:
+        for model in names:
             name = None if model in ("rules", "facts") else model
             try:
                 agent_reports.append(agent_eval.evaluate(settings, split, name))
             except _user_errors() as exc:
                 typer.secho(f"{model}: {exc}", fg=typer.colors.RED, err=True)
         agent_eval.print_reports(agent_reports)
-        target = out or settings.index_dir.parent / "evals" / f"agent-{split}.json"
+        target = out or results / f"agent-{split}.json"
         agent_eval.save(agent_reports, target)
         print(f"\nwritten to {target}")
-    if "nlu" not in chosen:
-        return
-    from evals.nlu import evaluate, print_reports, save
+    for suite in ("dialogues", "nlu"):
+        if suite not in chosen:
+            continue
+        from evals import dialogues as dialogue_eval
 
-    reports = []
-    for model in [m.strip() for m in models.split(",") if m.strip()]:
-        name = None if model == "rules" else model
-        try:
-            reports.append(evaluate(settings, split, name))
-            if name and llm_every_turn:
-                reports.append(evaluate(settings, split, name, force_llm=True))
-        except _user_errors() as exc:
-            typer.secho(f"{model}: {exc}", fg=typer.colors.RED, err=True)
-    print_reports(reports)
-    target = out or settings.index_dir.parent / "evals" / f"nlu-{split}.json"
-    save(reports, target)
-    print(f"\nwritten to {target}")
+        files = ("dialogues.jsonl",) if suite == "dialogues" else ("dialogues.jsonl", "nlu.jsonl")
+        reports = []
+        for model in names:
+            name = None if model == "rules" else model
+            try:
+                reports.append(dialogue_eval.evaluate(settings, es, split, name, files=files))
+                if name and llm_every_turn:
+                    reports.append(dialogue_eval.evaluate(settings, es, split, name, True, files))
+            except _user_errors() as exc:
+                typer.secho(f"{model}: {exc}", fg=typer.colors.RED, err=True)
+        dialogue_eval.print_reports(reports)
+        target = out or results / f"{suite}-{es.name}-{split}.json"
+        dialogue_eval.save(reports, target)
+        print(f"\nwritten to {target}")
 
 
-def main() -> None:  # pragma: no cover - `python -m assistant.cli`
+def main() -> None:  # pragma: no cover - `python -m ui.cli`
     app(prog_name="aisle")
 
 

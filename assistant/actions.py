@@ -1,0 +1,169 @@
+"""What a shopper does with the products shown, apart from searching: open one, add one of
+its variants to the cart, compare, rate a reply; and the chat turns that act on shown items
+(compare, a question about an item, "add it to my cart"). Nothing that is out of stock goes
+into a cart."""
+
+from __future__ import annotations
+
+from ranking.rank import RankedItem
+from retrieval.facets import value_matches, variant_matches, variant_values
+
+from .cards import ProductCard, cards_for
+from .feedback import ProductView
+from .item_answers import answer_about, compare_reply, compare_rows
+from .records import CartItem, DialogueState, Reply, TurnInterpretation
+
+GREETING = "Hi! Tell me what you're looking for and I'll suggest a few products from this shop."
+REDIRECT = (
+    "Sorry, I can only help with shopping in this store. "
+    "Tell me what you're looking for and I'll find a few products."
+)
+
+
+class ShopperActions:
+    def __init__(self, assistant):
+        """`assistant`: the `Assistant` whose sessions, index and event log these act on."""
+        self.a = assistant
+
+    # ---- from the page ---------------------------------------------------------------
+    def add_variant(
+        self, session: str, product_id: str, sku_or_option: str | None, reply_id: str = ""
+    ) -> tuple[str, list[CartItem]]:
+        """Add a product in one of its existing, available variants (by SKU or label) to the
+        session's cart. Returns the confirmation and the cart."""
+        product = self.a.index.product(product_id)
+        if product is None:
+            raise ValueError(f"no product {product_id!r} in this catalog")
+        if not product.available:
+            raise ValueError(f"Sorry, the {product.title} is out of stock.")
+        variants = product.purchasable_variants()
+        chosen = [v for v in variants if sku_or_option in (v.sku, v.label())]
+        if not chosen and sku_or_option is None and len(variants) == 1:
+            chosen = variants
+        if not chosen:
+            raise ValueError(
+                f"{product.title} has no variant {sku_or_option!r}; "
+                f"choose one of: {', '.join(v.label() for v in variants if v.available)}"
+            )
+        v = chosen[0]
+        if not v.available:
+            raise ValueError(f"Sorry, the {product.title} ({v.label()}) is out of stock.")
+        with self.a.session_lock(session):
+            state = self.a.sessions.setdefault(session, DialogueState())
+            state.engaged = [*[e for e in state.engaged if e != product.id], product.id]
+            state.cart.append(CartItem.of(product, v))
+            cart = list(state.cart)
+        self.a.feedback.record(session, "cart_add", reply_id, product.id, state)
+        return f"Added the {product.title} ({v.label()}) to your cart.", cart
+
+    def open_product(self, session: str, product_id: str, reply_id: str = "") -> ProductView:
+        product = self.a.index.product(product_id)
+        if product is None:
+            raise ValueError(f"no product {product_id!r} in this catalog")
+        with self.a.session_lock(session):
+            state = self.a.sessions.setdefault(session, DialogueState())
+            state.engaged = [*[e for e in state.engaged if e != product.id], product.id]
+        self.a.feedback.record(session, "click", reply_id, product.id, self.a.state(session))
+        return ProductView(
+            product=product,
+            photos=[str(p) for p in self.a.index.photo_files(product.id)],
+            variants=[
+                v.label()
+                for v in product.purchasable_variants()
+                if v.available and product.available
+            ],
+        )
+
+    def compare(self, product_ids: list[str]) -> list[tuple[str, list[str]]]:
+        products = [p for pid in product_ids if (p := self.a.index.product(pid))]
+        if not 2 <= len(products) <= 4:
+            raise ValueError("choose two to four products to compare")
+        return [("product", [p.title for p in products]), *compare_rows(products)]
+
+    def cards(self, reply: Reply) -> list[ProductCard]:
+        return cards_for(reply.products, reply.reasons, reply.state, self.a.index.photo_files)
+
+    def rate_reply(self, session: str, reply_id: str, up: bool) -> None:
+        self.a.feedback.record(session, "thumbs_up" if up else "thumbs_down", reply_id, None)
+
+    # ---- chat turns that act on shown items ------------------------------------------
+    def shown(self, state: DialogueState, refs: list[int]) -> list[RankedItem]:
+        out = []
+        for r in refs:
+            if 1 <= r <= len(state.shown) and (
+                p := self.a.index.product(state.shown[r - 1].product_id)
+            ):
+                out.append(RankedItem(product=p, score=0.0, ranker="shown"))
+        return out
+
+    def answer(
+        self, turn: TurnInterpretation, state: DialogueState
+    ) -> tuple[str, list[RankedItem]]:
+        if turn.intent == "smalltalk":
+            return GREETING, []
+        if turn.intent == "out_of_scope":
+            return REDIRECT, []
+        refs = turn.references or state.focus or ([1] if state.shown else [])
+        items = self.shown(state, refs)
+        if not items:
+            return "Which product do you mean? Search for something first and I'll list a few.", []
+        if turn.intent == "compare":
+            return compare_reply([i.product for i in items]), items
+        if turn.intent == "ask_item":
+            return answer_about(items[0].product, turn.question, self.a.lexicon), items[:1]
+        return self._cart_from_chat(turn, state, items[0])
+
+    def _cart_from_chat(self, turn, state: DialogueState, item: RankedItem):
+        p, want = item.product, turn.cart
+        if not p.available:
+            return f"Sorry, the {p.title} is out of stock, so I can't add it to your cart.", [item]
+        asked = dict(want.options) if want else {}
+        variants = p.purchasable_variants()
+        match = [
+            v
+            for v in variants
+            if all(
+                any(value_matches(k, x, val) for x in variant_values(p, v, k))
+                for k, val in asked.items()
+            )
+        ]
+        if not match:
+            options = ", ".join(sorted({v.label() for v in variants}))
+            return (
+                f"The {p.title} doesn't come in {' / '.join(asked.values())}. "
+                f"It comes in: {options}.",
+                [item],
+            )
+        # an option that varies and was not chosen: ask, unless the shopper's filters choose it
+        chosen = [v for v in match if v.available] or match
+        preferred = [v for v in chosen if _fits(p, v, state)] or chosen
+        varying = [
+            k
+            for k in (preferred[0].options if preferred else {})
+            if len({v.option(k) for v in preferred}) > 1 and k not in asked
+        ]
+        if varying:
+            key = varying[0]
+            values = list(dict.fromkeys(v.option(key) for v in preferred if v.option(key)))
+            return (
+                f"Which {key} would you like for the {p.title}? It comes in {', '.join(values)}.",
+                [item],
+            )
+        v = preferred[0]
+        if not v.available:
+            return f"Sorry, the {p.title} ({v.label()}) is out of stock.", [item]
+        state.cart.append(CartItem.of(p, v, want.quantity if want else 1))
+        detail = f" ({v.label()})" if v.options else ""
+        return f"Added the {p.title}{detail} to your cart.", [item]
+
+
+def _fits(product, variant, state: DialogueState) -> bool:
+    """The variant meets the facet values the shopper asked for (never an excluded one)."""
+    f = state.filters.model_copy(
+        update={
+            "price_min": None,
+            "price_max": None,
+            "quantities": [],
+        }
+    )
+    return variant_matches(product, variant, f)

@@ -1,0 +1,160 @@
+"""Answers about shown products from catalog fields alone, with no LLM call: side-by-side
+comparisons, and questions about one item ("how much is it?", "does it come in XS?", "is
+it vegan?", "is it machine washable?")."""
+
+from __future__ import annotations
+
+import re
+
+from retrieval.color import basic_color
+from retrieval.facets import value_matches
+from retrieval.language.text import term, words
+from retrieval.lexicon import Lexicon
+from retrieval.schema import Product
+
+from .understanding.words import phrase_terms
+from .wording import money
+
+COMES_IN = re.compile(
+    r"\b(?:come|comes|available|have|has|get|sell|stock)\s+(?:it\s+|them\s+|this\s+|one\s+)?"
+    r"in\s+(?:a\s+|an\s+)?(?:size\s+)?([\w\-\. ]{1,24}?)\s*[?.!]*$",
+    re.I,
+)
+PRICE_QUESTION = re.compile(r"\b(how much|price|cost|costs|expensive|cheap)\b", re.I)
+STOCK_QUESTION = re.compile(r"\b(in stock|available|sold out|out of stock)\b", re.I)
+STOP = set(
+    "this that does have with what which first second third there they about would could tell "
+    "it is are the one ones a an of for in".split()
+)
+
+
+def compare_rows(products: list[Product]) -> list[tuple[str, list[str]]]:
+    """Side-by-side rows (name, one value per product) from catalog fields only."""
+    rows = [("price", [money(p.price, p.currency) for p in products])]
+    keys = list(dict.fromkeys(k for p in products for k in p.facet_keys()))
+    for key in keys:
+        values = [p.values(key) for p in products]
+        if all(v in ([], ["no"]) for v in values):
+            continue
+        rows.append((key.replace("_", " "), [", ".join(v) or "—" for v in values]))
+    rows.append(
+        (
+            "rating",
+            [
+                f"{p.rating:.1f}/5 ({p.review_count} reviews)" if p.rating else "no reviews"
+                for p in products
+            ],
+        )
+    )
+    rows.append(("in stock", ["yes" if p.available else "no" for p in products]))
+    return rows[:10]
+
+
+def compare_reply(products: list[Product]) -> str:
+    if len(products) < 2:
+        return "I need at least two of the products shown to compare."
+    lines = ["Comparing " + " vs ".join(p.title for p in products) + ":"]
+    for name, values in compare_rows(products):
+        lines.append(f"- {name}: " + " | ".join(values))
+    cheaper = min((p for p in products if p.price is not None), key=lambda p: p.price, default=None)
+    if cheaper is not None:
+        lines.append(f"The {cheaper.title} is the least expensive.")
+    return "\n".join(lines)
+
+
+def _mentioned_values(question: str, product: Product, lexicon: Lexicon | None):
+    """(facet key, value said) for every catalog value of the product's facets the question
+    names: "does it come in XS / in red / in 16GB?", "is it vegan?"."""
+    said = phrase_terms(question)
+    raw = words(question)
+    out = []
+    for key in product.facet_keys():
+        facet = lexicon.facet(key) if lexicon else None
+        values = list(facet.values) if facet else product.values(key)
+        for value in values:
+            vt = phrase_terms(value)
+            short = len(value) <= 3
+            hit = (
+                any(tuple(said[i : i + len(vt)]) == vt for i in range(len(said)))
+                if not short
+                else re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", question) is not None
+            )
+            if hit:
+                out.append((key, value))
+        if facet and facet.color:
+            out += [(key, w) for w in raw if basic_color(w) and w not in {v for _, v in out}]
+    return out
+
+
+def answer_about(product: Product, question: str, lexicon: Lexicon | None = None) -> str:
+    """An answer from the product's own fields, quoting what the catalog says, or saying
+    that it does not say."""
+    if PRICE_QUESTION.search(question):
+        prices = sorted(
+            {
+                p
+                for v in product.purchasable_variants()
+                if (p := product.variant_price(v)) is not None
+            }
+        )
+        if not prices:
+            return f"The catalog lists no price for the {product.title}."
+        if len(prices) > 1:
+            return (
+                f"The {product.title} costs from {money(prices[0], product.currency)} "
+                f"to {money(prices[-1], product.currency)}, depending on the option."
+            )
+        return f"The {product.title} costs {money(prices[0], product.currency)}."
+    if STOCK_QUESTION.search(question):
+        return (
+            f"Yes, the {product.title} is in stock."
+            if product.available
+            else f"Sorry, the {product.title} is out of stock right now."
+        )
+    asked = _mentioned_values(question, product, lexicon)
+    option_keys = list(dict.fromkeys(k for v in product.variants for k in v.options))
+    option_keys = option_keys or list(product.variant_options)
+    if not asked and option_keys and (m := COMES_IN.search(question)):
+        wanted = m.group(1).strip()  # "does it come in XS?": a value this catalog never lists
+        listing = "; ".join(f"{k}: {', '.join(product.values(k))}" for k in option_keys)
+        return f"No, the {product.title} doesn't come in {wanted}. It lists {listing}."
+    if asked:
+        have, missing = [], []
+        for key, value in asked:
+            own = product.values(key)
+            (have if any(value_matches(key, v, value) for v in own) else missing).append(
+                (key, value)
+            )
+        listing = "; ".join(
+            f"{k.replace('_', ' ')}: {', '.join(product.values(k))}"
+            for k in dict.fromkeys(k for k, _ in asked)
+        )
+        if not missing:
+            return (
+                f"Yes, the {product.title} comes in {' and '.join(v for _, v in have)} ({listing})."
+            )
+        lacking = " or ".join(v for _, v in missing)
+        return f"No, the {product.title} isn't {lacking}. It lists {listing}."
+    wanted = {term(w) for w in words(question) if len(w) > 3} - {term(w) for w in STOP}
+    if re.search(r"\bmade (?:of|from)\b|\bfabric\b|\bmaterials?\b", question, re.I):
+        wanted.add("material")
+    sentences = [
+        s.strip(" •") for s in re.split(r"(?<=[.!?])\s+|\n|•", product.description) if s.strip(" •")
+    ]
+    facts = sentences + [
+        f"{k.replace('_', ' ')}: {', '.join(v)}"
+        for k, v in product.attributes.items()
+        if v not in (["no"],)
+    ]
+    scored = []
+    for fact in facts:
+        shared = {term(w) for w in words(fact)} & wanted
+        shared |= {term(w) for w in words(fact.split(":")[0])} & wanted if ":" in fact else set()
+        if shared:
+            scored.append((len(shared), fact))
+    if not scored:
+        topic = " ".join(w for w in words(question) if term(w) in wanted) or "that"
+        return f"The catalog doesn't say anything about {topic} for the {product.title}."
+    best = max(n for n, _ in scored)
+    quotes = [f for n, f in scored if n == best][:2]
+    return f"About the {product.title}, the catalog says: " + " ".join(f'"{q}"' for q in quotes)

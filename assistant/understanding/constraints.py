@@ -1,0 +1,302 @@
+"""From the spans the catalog's words name to hard constraints, or to free text.
+
+- Kinds: in a run of kind words the last is the head ("camera lens" is a lens, "yoga
+  pants" are pants); an earlier one stays a constraint only when the catalog files the head
+  under it ("coffee beans": beans under Coffee), else it is free text. A kind implied by
+  another ("tops" in "tank tops") is left out.
+- Audiences ("for my husband") are a category where the catalog has one that combines with
+  the kind ("Men/…/Jackets"), else a facet value that does ("gender: Men" on watches), else
+  free text.
+- A facet value (brand, material, flavour, dietary …) is a hard constraint when the facet is
+  listed among the products in question (the kind named, else everything: then by at least
+  half of them), and is free text otherwise ("waterproof" in a shop where only bags have
+  features is a searchable word for a jacket).
+- Colours are a constraint only where a colour facet covers the products in question, and
+  never inside a product phrase ("red wine"); they are always a hint for photo colours.
+- Sizes count only when said as sizes ("size S", "in a medium", "an XL")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from retrieval.language.general import language
+from retrieval.language.text import term
+from retrieval.schema import SearchFilters
+
+from ..records import ConstraintSet
+from .catalog import CatalogView
+from .words import CatalogWords, Reading, Span, Token
+
+
+@dataclass
+class Resolved:
+    constraints: ConstraintSet = field(default_factory=ConstraintSet)
+    consumed: set[int] = field(default_factory=set)  # tokens that became hard constraints
+    kind_tokens: list[int] = field(default_factory=list)  # tokens naming the kinds
+    accounted: set[int] = field(default_factory=set)  # tokens the catalog's words explain
+    colors: list[str] = field(default_factory=list)  # basic colours to look for in photos
+
+
+def resolve(
+    text: str,
+    tokens: list[Token],
+    spans: list[Span],
+    negated: set[int],
+    words: CatalogWords,
+    view: CatalogView,
+    context: list[str],
+) -> Resolved:
+    out = Resolved()
+    cons = out.constraints
+    for s in spans:
+        out.accounted.update(range(s.start, s.end))
+        _head_kind(s, tokens, words, view)
+    neg = lambda s: any(i in negated for i in range(s.start, s.end))  # noqa: E731
+    left: list[Span] = []  # spans whose category reading did not hold
+
+    # ---- kinds --------------------------------------------------------------------------
+    runs: list[list[Span]] = []
+    kind_spans = [s for s in spans if s.kinds("category")]
+    for n, s in enumerate(kind_spans):
+        others = [_segments(x) for x in kind_spans if x is not s] + [[c] for c in context]
+        facet_fits = any(  # the facet value fits the other kinds named
+            view.count(SearchFilters(categories=[b], facets={f.key: [f.value]}))
+            for f in s.kinds("facet")
+            for group in others
+            for b in group
+        )
+        unrelated = not any(
+            view.co_occur([a, b]) for a in _segments(s) for group in others for b in group
+        )
+        earlier = n > 0 or any(x.rewrite for x in spans if x.end <= s.start)
+        if s.kinds("facet") and others and unrelated and facet_fits:
+            left.append(s)  # "not paprika" among crisps: the flavour, not the spice
+        elif _purpose(text, tokens, s, earlier, view):
+            left.append(s)  # "cheese for pasta", "storage for my PC": what it is for
+        elif runs and runs[-1][-1].end == s.start and neg(runs[-1][-1]) == neg(s):
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    for run in runs:
+        segs = [_segments(s) for s in run]
+        if neg(run[-1]):
+            cons.exclude_categories += [x for group in segs for x in group]
+            out.consumed.update(i for s in run for i in range(s.start, s.end))
+            continue
+        head = segs[-1]
+        chosen = list(head)
+        out.kind_tokens += list(range(run[-1].start, run[-1].end))
+        for s, mod in zip(run[:-1], segs[:-1], strict=True):
+            if any(view.co_occur([m, h]) for m in mod for h in head):
+                chosen = list(mod) + chosen
+                out.kind_tokens += list(range(s.start, s.end))
+            else:
+                left.append(s)  # "yoga" in "yoga pants": free text (or a facet value)
+        cons.categories += _drop_implied(list(dict.fromkeys(chosen)), view)
+    cons.categories = list(dict.fromkeys(cons.categories))
+
+    # ---- audiences ---------------------------------------------------------------------
+    for s in spans:
+        group = next((r.value for r in s.kinds("audience")), None)
+        if group is None or s.kinds("category") or neg(s):
+            continue
+        hit = _audience(group, cons.categories or context, words, view)
+        if isinstance(hit, str):
+            cons.categories.insert(0, hit)
+            out.consumed.update(range(s.start, s.end))
+        elif hit is not None:
+            cons.facets.setdefault(hit[0], []).append(hit[1])
+            out.consumed.update(range(s.start, s.end))
+    scope = cons.categories or context
+    base = SearchFilters(categories=view.compose(scope)) if scope else SearchFilters()
+
+    # ---- facet values ------------------------------------------------------------------
+    for s in [*left, *(x for x in spans if not x.kinds("category"))]:
+        facet = [r for r in s.kinds("facet")]
+        if not facet or any(i in out.consumed for i in range(s.start, s.end)):
+            continue
+        best = _facet_reading(facet, scope, base, view, words, negative=neg(s))
+        if best is not None:
+            table = cons.exclude_facets if neg(s) else cons.facets
+            values = table.setdefault(best.key, [])
+            if best.value not in values:
+                values.append(best.value)
+            out.consumed.update(range(s.start, s.end))
+
+    # "without sugar", "no gluten": the catalog's own "sugar-free", "gluten-free" values
+    for i in sorted(negated):
+        if i in out.consumed or any(x.start <= i < x.end for x in spans):
+            continue
+        free = [r for r in words.table.get((tokens[i].term, "free"), []) if r.kind == "facet"]
+        best = _facet_reading(free, scope, base, view, words, negative=False) if free else None
+        if best is not None:
+            values = cons.facets.setdefault(best.key, [])
+            if best.value not in values:
+                values.append(best.value)
+            out.consumed.add(i)
+            out.accounted.add(i)
+
+    # ---- colours -----------------------------------------------------------------------
+    shades = language().color_of
+    phrases = set(words.lexicon.phrases)
+    color_keys = words.lexicon.color_keys()
+    for s in spans:
+        readings = s.kinds("color")
+        if not readings or any(i in out.consumed for i in range(s.start, s.end)):
+            continue
+        said = " ".join(t.text for t in tokens[s.start : s.end])
+        around = [tokens[i].term for i in (s.start - 1, s.end) if 0 <= i < len(tokens)]
+        if any(
+            f"{a} {tokens[s.start].term}" in phrases or f"{tokens[s.start].term} {a}" in phrases
+            for a in around
+        ):
+            continue  # "red wine", "green tea": a product phrase, not a colour
+        basic = shades.get(said, shades.get(readings[0].value, readings[0].value))
+        if not neg(s):
+            out.colors.append(basic)
+        keys = sorted(((view.coverage(k, tuple(scope)), k) for k in color_keys), reverse=True)
+        if not keys or (keys[0][0] <= 0 and not neg(s)):
+            continue  # no colour facet where it matters: a searchable word
+        # (an exclusion never empties a result wrongly, so it needs only the facet to exist)
+        key = keys[0][1]
+        exact = next((v for r in readings if r.key for v in [r.value] if _same(v, said)), None)
+        value = exact or basic
+        table = cons.exclude_facets if neg(s) else cons.facets
+        if value not in table.setdefault(key, []):
+            table[key].append(value)
+        out.consumed.update(range(s.start, s.end))
+
+    # ---- sizes -------------------------------------------------------------------------
+    for i, t in enumerate(tokens):
+        if i in out.consumed:
+            continue
+        span = next((s for s in spans if s.start <= i < s.end), None)
+        readings = (span.kinds("size") if span else []) or words.code_readings(t)
+        if not readings or not _said_as_size(text, tokens, i, readings[0]):
+            continue
+        r = readings[0]
+        table = cons.exclude_facets if i in negated else cons.facets
+        if r.value not in table.setdefault(r.key, []):
+            table[r.key].append(r.value)
+        width = (span.end - span.start) if span and span.kinds("size") else 1
+        out.consumed.update(range(i, i + width))
+        out.accounted.update(range(i, i + width))
+    out.colors = list(dict.fromkeys(out.colors))
+    return out
+
+
+PURPOSE = re.compile(r"\bfor\s+(?:my|your|his|her|our|their)\s+$")
+AFTER_KIND = re.compile(r"\b(?:for|with|without|of|in|to go with)\s+(?:an?\s+|the\s+|some\s+)?$")
+
+
+def _purpose(text: str, tokens: list[Token], span: Span, earlier: bool, view: CatalogView) -> bool:
+    """A kind that says what the wanted thing is for or has, not what is wanted: after
+    another kind, "for/with …" ("cheese for pasta", "chocolate with nuts"); and a kind read
+    from titles after "for my" ("a lens for my camera"). A category of the shop's own on its
+    own ("something for my garden") still counts."""
+    before = text[: tokens[span.start].start].casefold()[-24:]
+    who = span.kinds("audience") or all(view.is_top(r.value) for r in span.kinds("category"))
+    if earlier and not who and AFTER_KIND.search(before):
+        return True  # ("tees for men": who it is for still narrows the search)
+    derived = all(r.derived for r in span.kinds("category"))
+    return derived and bool(PURPOSE.search(before))
+
+
+def _head_kind(span: Span, tokens: list[Token], words: CatalogWords, view: CatalogView) -> None:
+    """A facet-value phrase ("green tea", a flavour) also names its last word's category
+    when that value's products lie there; "salt and vinegar" crisps make no vinegar."""
+    if span.end - span.start < 2 or span.kinds("category") or not span.kinds("facet"):
+        return
+    head = [r for r in words.table.get((tokens[span.end - 1].term,), []) if r.kind == "category"]
+    for r in head:
+        if any(
+            view.count(SearchFilters(categories=[r.value], facets={f.key: [f.value]}))
+            for f in span.kinds("facet")
+        ):
+            span.readings.append(r)
+
+
+def _segments(span: Span) -> list[str]:
+    cats = span.kinds("category")
+    own = [r.value for r in cats if not r.derived]
+    return own or [r.value for r in cats]
+
+
+def _drop_implied(segments: list[str], view: CatalogView) -> list[str]:
+    """ "tank tops": tanks are always under tops, so "tops" adds nothing."""
+    return [a for a in segments if not any(b != a and view.always_under(b, a) for b in segments)]
+
+
+def _audience(group: str, kinds: list[str], words: CatalogWords, view: CatalogView):
+    """A category segment (str) or a facet (key, value) for "men", "kids" …, or None."""
+    lang = language()
+    names = {term(w) for w in lang.audience[group]} | {term(group)}
+    cats = [
+        c.segment
+        for c in words.lexicon.kinds()
+        if not c.derived and term(c.segment.replace(" ", "")) in names
+    ]
+    for c in cats:
+        if not kinds or any(view.co_occur([c, k]) for k in kinds):
+            return c
+    base = SearchFilters(categories=view.compose(kinds)) if kinds else SearchFilters()
+    best = None
+    for f in words.lexicon.facets.values():
+        if not f.constrains or f.dimension:
+            continue
+        for value in f.values:
+            if term(value.replace(" ", "")) in names:
+                n = view.count(base.model_copy(update={"facets": {f.key: [value]}}))
+                if n and (best is None or n > best[0]):
+                    best = (n, (f.key, value))
+    return best[1] if best else None
+
+
+def _facet_reading(
+    readings: list[Reading],
+    scope: list[str],
+    base: SearchFilters,
+    view: CatalogView,
+    words: CatalogWords,
+    negative: bool,
+) -> Reading | None:
+    best, best_n = None, -1
+    for r in readings:
+        f = words.lexicon.facet(r.key)
+        if f is None or not f.constrains:
+            continue
+        cover = view.coverage(r.key, tuple(scope))
+        if not negative and ((scope and cover <= 0) or (not scope and cover < 0.5)):
+            continue
+        n = view.count(base.model_copy(update={"facets": {r.key: [r.value]}}))
+        if negative or n > best_n:
+            best, best_n = r, n
+    return best
+
+
+def _same(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+SIZE_BEFORE = re.compile(r"(?:\bsize\s*|\bin\s+(?:an?\s+)?|\bwears?\s+(?:an?\s+)?)$")
+CODE_BEFORE = re.compile(r"\ban?\s+$")  # "an XL", "a M" (codes only: "a large bag" is no size)
+
+
+def _said_as_size(text: str, tokens: list[Token], i: int, reading: Reading) -> bool:
+    """ "size S", "in a medium", "an XL", "medium size", "large please": a size; a bare "M"
+    or "large" ("a large bag") is not."""
+    t = tokens[i]
+    raw = text[t.start : t.end]
+    before, after = text[: t.start].casefold(), text[t.end :].casefold()
+    if SIZE_BEFORE.search(before[-12:]) or re.match(r"\s*size\b", after):
+        return True
+    if reading.kind != "size" and CODE_BEFORE.search(before[-4:]):
+        return True
+    if reading.kind == "size":  # spelled: "medium"
+        return bool(re.fullmatch(r"\W*\w+\s*(?:please)?\W*", text.casefold().strip()))
+    if len(raw) >= 2 and raw.isupper() and raw.isalpha():
+        return True  # "XL", "XS" in capitals
+    return bool(
+        re.fullmatch(r"\W*(?:size\s+)?" + re.escape(raw) + r"\s*(?:please)?\W*", text, re.I)
+    )

@@ -1,0 +1,119 @@
+"""What a turn asks for, given what was read and what was shown: small talk, out of scope,
+compare, cart (only when asked explicitly), a question about a shown item, the answer to a
+clarifying question, a refinement, or a new search."""
+
+from __future__ import annotations
+
+from ..records import CartRequest, ConstraintSet, DialogueState, TurnInterpretation
+from .intent import (
+    ASKS_ABOUT,
+    CART,
+    COMPARE,
+    EXPLICIT_REF,
+    LIKE_BUT,
+    OFF_TOPIC,
+    PRONOUN_REF,
+    QUESTION,
+    SMALLTALK,
+)
+from .words import Token
+
+
+def decide_intent(
+    text: str,
+    lower: str,
+    tokens: list[Token],
+    state: DialogueState,
+    cons: ConstraintSet,
+    remove: list[str],
+    refs: list[int],
+    relative: str | None,
+    kind_tokens: list[int],
+    need_tokens: list[int],
+    is_top=lambda segment: False,
+) -> tuple[TurnInterpretation, list[str]]:
+    """`is_top(segment)`: a top-level category with kinds below it ("women", "electronics")
+    narrows the search; a kind ("jackets", "wine") may start a new one."""
+    n_shown = len(state.shown)
+    shown = n_shown > 0
+    kinds = [c for c in cons.categories if not is_top(c)]
+    priced = cons.price_min is not None or cons.price_max is not None
+    has_constraints = bool(cons.slots()) or bool(remove) or relative is not None
+    pronoun = bool(PRONOUN_REF.search(lower))
+    doubts: list[str] = []
+    question, cart, new_topic = "", None, False
+    same_kinds = not kinds or set(kinds) <= set(state.categories)
+    tops_only = bool(cons.categories) and not kinds  # "for women", "from electronics"
+    if SMALLTALK.match(text) and not has_constraints:
+        intent = "smalltalk"
+    elif OFF_TOPIC.search(lower) and not (cons.categories or cons.facets):
+        intent = "out_of_scope"
+    elif shown and COMPARE.search(lower):
+        intent = "compare"
+        if not refs:
+            refs = state.focus if len(state.focus) >= 2 else list(range(1, min(n_shown, 2) + 1))
+    elif shown and CART.search(lower):
+        intent = "cart"
+        ref = (
+            refs[0] if refs else (state.focus[0] if state.focus else (1 if n_shown == 1 else None))
+        )
+        if relative == "cheaper" and not EXPLICIT_REF.search(lower):
+            pool = state.focus or list(range(1, n_shown + 1))
+            priced_refs = [r for r in pool if r <= n_shown and state.shown[r - 1].price is not None]
+            if priced_refs:
+                ref = min(priced_refs, key=lambda r: state.shown[r - 1].price)
+        if ref is None:
+            doubts.append("cart request without an item")
+        cart = CartRequest(reference=ref)
+        refs = [ref] if ref else []
+    elif (
+        shown
+        and (refs or pronoun)
+        and (ASKS_ABOUT.search(text) or QUESTION.search(text))
+        and not (priced or relative)
+        and same_kinds
+    ):
+        intent = "ask_item"
+        refs = refs or state.focus[:1] or [1]
+        question = text.strip()
+    elif (
+        state.asked
+        and state.asked_at == state.turns
+        and len(tokens) <= 5
+        and not refs
+        and _answers(cons, state)
+        and same_kinds
+    ):
+        intent = "clarify_answer"
+    elif (
+        (state.need or not state.filters.is_empty() or state.categories)
+        and not kinds
+        and (has_constraints or refs or tops_only or (state.categories and need_tokens))
+    ):
+        intent = "refine"  # "in blue?", "something warm" within the kind shown
+    elif cons.categories or has_constraints or need_tokens:
+        intent = "search"
+        if kinds and state.categories and not set(kinds) & set(state.categories):
+            new_topic = True
+    else:
+        intent = "out_of_scope" if QUESTION.search(text) else "smalltalk"
+        doubts.append("no shopping content recognised")
+    if intent == "search" and not (refs and LIKE_BUT.search(lower)):
+        refs = []
+    turn = TurnInterpretation(
+        intent=intent,
+        references=refs,
+        relative_price=relative,
+        new_topic=new_topic,
+        question=question,
+        cart=cart,
+    )
+    return turn, doubts
+
+
+def _answers(cons: ConstraintSet, state: DialogueState) -> bool:
+    """The turn gives a value for a facet the assistant just asked about."""
+    asked = {state.asked[-1].casefold()}
+    return bool(
+        ("category" in asked and cons.categories) or any(k.casefold() in asked for k in cons.facets)
+    )

@@ -1,0 +1,44 @@
+"""Which words a negation reaches: "not yellow or orange", "no leather", "anything but
+red", "any colour but brown" (word lists from the general language layer)."""
+
+from __future__ import annotations
+
+from retrieval.language.general import language
+
+from .words import Token
+
+REACH = 4  # words after the negator
+
+
+def negated_positions(tokens: list[Token], text: str = "") -> set[int]:
+    lang = language()
+    words = [t.text for t in tokens]
+    out: set[int] = set()
+    for i, w in enumerate(words):
+        if w not in lang.negators:
+            continue
+        if i + 1 < len(tokens) and text[tokens[i].end : tokens[i + 1].start] == "-":
+            out.add(i + 1)  # "non-alcoholic": the prefix reaches its own word only
+            continue
+        if w == "but" and not (
+            i > 0
+            and (
+                words[i - 1] in ("anything", "all", "everything")
+                or (i > 1 and words[i - 2] in ("any", "all"))
+            )
+        ):
+            continue
+        if (
+            w == "no"
+            and i + 1 < len(words)
+            and words[i + 1] in ("more", "longer", "budget", "price", "problem")
+        ):
+            continue  # "no more than $50" is a price bound, not an exclusion
+        j = i + 1
+        while j < len(words) and j <= i + REACH:
+            if words[j] in lang.negation_stop:
+                break
+            if words[j] not in lang.negation_skip:
+                out.add(j)
+            j += 1
+    return out

@@ -1,0 +1,113 @@
+"""Prices in a turn: bounds ("under $60" excludes 60.00, "$60 or less" includes it, "at
+least 20 euros", "between 20 and 40", "around $50"), in any currency the general language
+layer knows, and prices relative to the items shown ("cheaper than that", "pricier")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from retrieval.language.general import language
+from retrieval.language.money import AMOUNT, find_money, parse_amount
+from retrieval.language.quantities import find_quantities
+
+AROUND = 0.2  # "around $50": 40 to 60
+
+
+def _alt(phrases: list[str]) -> str:
+    return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+
+
+@dataclass
+class PriceReading:
+    min: float | None = None
+    max: float | None = None
+    min_strict: bool = False
+    max_strict: bool = False
+    relative: str | None = None  # "cheaper" | "pricier"
+    spans: list[tuple[int, int]] = field(default_factory=list)  # character spans read
+    currencies: list[str] = field(default_factory=list)
+
+
+def read_prices(lower: str) -> PriceReading:
+    """`lower`: the folded message. Amounts that are quantities ("2 kg") are left alone."""
+    b = language().bounds
+    out = PriceReading()
+    taken = [(q.start, q.end) for q in find_quantities(lower)]
+
+    def free(s: int, e: int) -> bool:
+        return not any(a < e and s < z for a, z in taken)
+
+    amounts: list[tuple[int, int, float]] = []
+    for m in find_money(lower):
+        if free(m.start, m.end):
+            amounts.append((m.start, m.end, m.amount))
+            if m.currency:
+                out.currencies.append(m.currency)
+    marked = list(amounts)
+    for m in re.finditer(r"(?<![\w.,#$€£¥₹])" + AMOUNT + r"(?![\w%])", lower):
+        if free(m.start(), m.end()) and not any(a <= m.start() < z for a, z, _ in marked):
+            amounts.append((m.start(), m.end(), parse_amount(m.group(1))))
+    amounts.sort()
+    bare = {(s, e) for s, e, _ in amounts} - {(s, e) for s, e, _ in marked}
+
+    between = re.compile(rf"\b(?:{_alt(b.between)})\s*$")
+    joiner = re.compile(r"^\s*(?:and|to|-|–)\s*$")
+    used: set[int] = set()
+    for i, (s, e, value) in enumerate(amounts):  # ranges first: "between 20 and 40", "$20-$40"
+        if i + 1 < len(amounts) and joiner.match(lower[e : amounts[i + 1][0]]):
+            s2, e2, value2 = amounts[i + 1]
+            start = s
+            if m := between.search(lower[:s]):
+                start = m.start()
+            elif (s, e) in bare and (s2, e2) in bare:
+                continue  # "2 and 3" with no money mark and no "between" is not a price
+            out.min, out.max = min(value, value2), max(value, value2)
+            out.spans.append((start, e2))
+            used |= {i, i + 1}
+            break
+    before = [
+        (re.compile(rf"\b(?:{_alt(b.max_strict)})\s*$"), "max", True),
+        (re.compile(rf"\b(?:{_alt(b.max_inclusive)})\s*$"), "max", False),
+        (re.compile(rf"\b(?:{_alt(b.min_strict)})\s*$"), "min", True),
+        (re.compile(rf"\b(?:{_alt(b.min_inclusive)})\s*$"), "min", False),
+        (re.compile(rf"(?:\b|^|\s)(?:{_alt(b.around)})\s*$"), "around", False),
+    ]
+    after = [
+        (re.compile(rf"^\s*(?:{_alt(b.max_after)})\b"), "max"),
+        (re.compile(rf"^\s*(?:{_alt(b.min_after)})\b"), "min"),
+    ]
+    for i, (s, e, value) in enumerate(amounts):
+        if i in used:
+            continue
+        head = lower[max(0, s - 40) : s]
+        kind = strict = None
+        start, end = s, e
+        for pattern, k, st in before:
+            if m := pattern.search(head):
+                kind, strict, start = k, st, s - len(head) + m.start()
+                break
+        if kind is None:
+            for pattern, k in after:
+                if m := pattern.match(lower[e:]):
+                    kind, strict, end = k, False, e + m.end()
+                    break
+        if kind is None:
+            if (s, e) in bare:
+                continue  # a bare number with no bound is no price ("size 32", "2 of them")
+            kind, strict = "max", False  # "a jacket for $50"
+        if kind == "max":
+            out.max, out.max_strict = value, bool(strict)
+        elif kind == "min":
+            out.min, out.min_strict = value, bool(strict)
+        else:
+            out.min, out.max = round(value * (1 - AROUND), 2), round(value * (1 + AROUND), 2)
+        out.spans.append((start, end))
+    if out.max is None and (m := re.search(rf"\b(?:{_alt(b.cheaper)})(?:\s+than)?\b", lower)):
+        out.relative = "cheaper"
+        out.spans.append(m.span())
+    pricier = re.search(rf"\b(?:{_alt(b.pricier)})(?:\s+than)?\b", lower)
+    if out.min is None and out.relative is None and pricier:
+        out.relative = "pricier"
+        out.spans.append(pricier.span())
+    return out

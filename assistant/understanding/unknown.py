@@ -1,0 +1,101 @@
+"""Which words of a turn are accounted for, which become the free-text need, which nobody
+knows, and which name a kind of product this shop does not sell."""
+
+from __future__ import annotations
+
+from retrieval.language.general import language
+from retrieval.language.money import currency_words
+
+from .words import CatalogWords, Token, english_word, is_product_noun
+
+
+def account(
+    tokens: list[Token],
+    consumed: set[int],
+    accounted: set[int],
+    negated: set[int],
+    words: CatalogWords,
+) -> tuple[list[int], list[str], list[str]]:
+    """(need tokens, words nobody knows, doubts). A word is accounted for when it became a
+    constraint, is one of the catalog's words, or is a word of the general layer (filler,
+    negators, comparatives, units, currencies, audiences, product nouns)."""
+    lang = language()
+    known = (
+        lang.filler
+        | lang.negators
+        | lang.question_words
+        | set(lang.ordinals)
+        | set(lang.numbers)
+        | currency_words()
+        | set(lang.unit_of)
+        | set(lang.audience_of)
+        | {
+            "than",
+            "more",
+            "less",
+            "cheaper",
+            "pricier",
+            "expensive",
+            "cheap",
+            "price",
+            "budget",
+            "size",
+            "colour",
+            "color",
+            "either",
+            "too",
+            "instead",
+            "then",
+            "same",
+        }
+    )
+    need, unknown, doubts = [], [], []
+    for i, t in enumerate(tokens):
+        if i in consumed:
+            continue
+        catalog = words.is_catalog_word(t.term) or i in accounted
+        if (
+            i in negated
+            and not catalog
+            and t.text not in known
+            and t.text not in lang.negation_skip
+        ):
+            doubts.append(f"negated word {t.text!r} not in the catalog's words")
+        if t.text.isdigit():
+            doubts.append(f"number {t.text!r} not read")
+            continue
+        if t.text in known or t.text == "and":
+            continue
+        if i not in negated:
+            need.append(i)
+        if not catalog and not is_product_noun((t.term,)):
+            unknown.append(t.text)
+    return need, unknown, doubts
+
+
+def unsold_kinds(tokens: list[Token], need: list[int], words: CatalogWords) -> list[str]:
+    """Product nouns asked for ("laptops", "headphones") that this catalog names nowhere as
+    a kind: the shop does not sell them. A noun its titles use ("water" in "Water Bottle")
+    is searched for instead."""
+    out = []
+    for n, i in enumerate(need):
+        t = tokens[i]
+        pair = (tokens[need[n - 1]].term, t.term) if n and need[n - 1] == i - 1 else None
+        for terms in ([pair] if pair else []) + [(t.term,)]:
+            if (
+                is_product_noun(terms)
+                and not any(
+                    r.kind == "category"
+                    for r in words.table.get(terms, []) + words.synonyms.get(terms, [])
+                )
+                and not all(words.lexicon.title_words.get(x) for x in terms)
+            ):
+                out.append(" ".join(tokens[j].text for j in range(i - len(terms) + 1, i + 1)))
+                break
+    return list(dict.fromkeys(out))
+
+
+def foreign(unknown: list[str], content: int) -> bool:
+    """Most content words are neither the catalog's nor ordinary English."""
+    strange = [w for w in unknown if not english_word(w)]
+    return content > 0 and len(strange) >= max(1, 0.5 * content)

@@ -1,0 +1,105 @@
+"""The English word lists of `data/english.toml`, loaded once per process."""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+DATA = Path(__file__).parent / "data"
+
+
+class Currency(BaseModel):
+    symbols: list[str]
+    words: list[str]
+    write: str
+    decimals: int = 2
+
+
+class UnitDimension(BaseModel):
+    base: str
+    factors: dict[str, float]
+
+
+class Bounds(BaseModel):
+    max_strict: list[str]
+    max_inclusive: list[str]
+    min_strict: list[str]
+    min_inclusive: list[str]
+    max_after: list[str]
+    min_after: list[str]
+    around: list[str]
+    between: list[str]
+    cheaper: list[str]
+    pricier: list[str]
+
+
+class Colors(BaseModel):
+    keys: list[str]
+    basic: list[str]
+    shades: dict[str, str]
+
+
+class GeneralLanguage(BaseModel):
+    negators: frozenset[str]
+    negation_skip: frozenset[str]
+    negation_stop: frozenset[str]
+    filler: frozenset[str]
+    question_words: frozenset[str]
+    ordinals: dict[str, int]
+    numbers: dict[str, float]
+    bounds: Bounds
+    currencies: dict[str, Currency]
+    units: dict[str, UnitDimension]
+    colors: Colors
+    sizes: dict[str, str]
+    audience: dict[str, list[str]]
+    synonyms: list[list[str]]
+    invariant: frozenset[str]
+    materials: frozenset[str]
+    product_nouns: frozenset[str] = Field(default_factory=frozenset)
+
+    @functools.cached_property
+    def audience_of(self) -> dict[str, str]:
+        """word → audience group ("husband" → "men")."""
+        return {w: group for group, ws in self.audience.items() for w in ws}
+
+    @functools.cached_property
+    def synonyms_of(self) -> dict[str, list[str]]:
+        """word → the other words of its synonym groups (as folded phrases)."""
+        out: dict[str, list[str]] = {}
+        for group in self.synonyms:
+            for w in group:
+                out.setdefault(w, []).extend(x for x in group if x != w)
+        return out
+
+    @functools.cached_property
+    def color_of(self) -> dict[str, str]:
+        """colour word → basic colour ("navy" → "blue", "blue" → "blue")."""
+        return {**{b: b for b in self.colors.basic}, **self.colors.shades}
+
+    @functools.cached_property
+    def unit_of(self) -> dict[str, tuple[str, float]]:
+        """unit spelling → (dimension, factor to the dimension's base unit)."""
+        return {
+            u.casefold(): (dim, f) for dim, d in self.units.items() for u, f in d.factors.items()
+        }
+
+    def is_color_key(self, key: str) -> bool:
+        from .text import normalise
+
+        return normalise(key).replace("_", " ") in self.colors.keys
+
+
+@functools.cache
+def language() -> GeneralLanguage:
+    raw = tomllib.loads((DATA / "english.toml").read_text(encoding="utf-8"))
+    nouns = [
+        line.strip().casefold()
+        for line in (DATA / "product_nouns.txt").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    raw["filler"] = raw["filler"].split()
+    return GeneralLanguage(**raw, product_nouns=frozenset(nouns))

@@ -1,0 +1,93 @@
+"""One tokeniser and normaliser for all of Aisle.
+
+`fold` lower-cases and strips accents character by character, so spans found in the folded
+text index the original text too. `words` splits into tokens ("t-shirt", "men's", "crème" →
+"creme"); `term` is the key two words are matched by (case, accents and plurals ignored).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+TOKEN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(c: str) -> str:
+    if c in "’‘`´":
+        return "'"
+    low = c.lower()
+    if len(low) != 1:
+        return c
+    base = unicodedata.normalize("NFKD", low)[:1]
+    return base if base.isalnum() or not low.isalnum() else low
+
+
+def fold(text: str) -> str:
+    """Lower case, accents off, curly quotes straight; same length as `text`."""
+    if text.isascii():
+        return text.lower()
+    return "".join(_fold_char(c) for c in text)
+
+
+def normalise(value: str) -> str:
+    """Comparison key for catalog values: case-, accent- and space-insensitive."""
+    return " ".join(fold(value).split())
+
+
+def words(text: str) -> list[str]:
+    return TOKEN.findall(fold(text))
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """(token, start, end) over `fold(text)`, which has the same offsets as `text`."""
+    return [(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(fold(text))]
+
+
+def _invariant() -> frozenset[str]:
+    from .general import language
+
+    return language().invariant
+
+
+@functools.lru_cache(maxsize=65536)
+def singular(word: str) -> str:
+    """A rough English singular: 'jackets' → 'jacket', 'watches' → 'watch', 'tomatoes' →
+    'tomato', 'fitness' and 'cactus' stay. Written here because `inflect` takes seconds to
+    import and mangles words shops use ('cactus' → 'cactu'); matching needs consistency,
+    not perfect English, since catalog and shopper words go through the same function."""
+    w = word.casefold()
+    if len(w) <= 3 or w in _invariant() or w.endswith(("ss", "us", "is", "'s")):
+        return w.removesuffix("'s") if w.endswith("'s") else w
+    for suffix in ("sses", "shes", "ches", "xes", "zzes"):
+        if w.endswith(suffix):
+            return w[:-2]
+    if w.endswith("oes") and len(w) > 5 and w[-4] not in "aeiou":
+        return w[:-2]  # tomatoes → tomato (but shoes → shoe below)
+    if w.endswith("s") and not w.endswith("'s"):
+        return w[:-1]
+    return w
+
+
+@functools.lru_cache(maxsize=65536)
+def term(word: str) -> str:
+    """The key words are matched by: folded, singular, and "-ie"/"-y" endings joined
+    ('hoodies', 'hoody', 'hoodie' → 'hoody'; 'berries', 'berry' → 'berry')."""
+    w = singular(fold(word).replace("'", ""))
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith("ie") and len(w) > 4:
+        w = w[:-2] + "y"
+    return w
+
+
+def terms(text: str) -> list[str]:
+    return [term(w) for w in words(text)]
+
+
+def phrase_key(text: str) -> tuple[str, ...]:
+    """A phrase as the tuple of its word keys: "Hoodies & Sweatshirts" → ('hoody', '&'…)
+    without the '&'; used to match multi-word catalog values."""
+    return tuple(terms(text))
