@@ -14,9 +14,15 @@ def price_label(filters: SearchFilters, currency: str) -> str:
     return filters.price.describe(lambda x: format_amount(x, currency))
 
 
+def category_label(segment: str) -> str:
+    """ "men's" for an audience the catalog files products under, else the segment."""
+    audiences = {w for ws in language().audience.values() for w in ws}
+    return f"{segment}'s" if segment.replace(" ", "") in audiences else segment
+
+
 def chips_of(state: DialogueState, currency: str = "USD") -> list[Chip]:
     f = state.filters
-    out: list[Chip] = [Chip(key=f"category:{c}", label=c) for c in state.categories]
+    out: list[Chip] = [Chip(key=f"category:{c}", label=category_label(c)) for c in state.categories]
     if not f.price.is_open():
         out.append(Chip(key="price:", label=price_label(f, currency)))
 

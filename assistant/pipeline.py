@@ -125,10 +125,7 @@ class Assistant:
         elif turn.unsold and not turn.constraints.categories and not image:
             text = self._not_sold(turn.unsold)  # "do you sell laptops?" in a clothing shop
         elif (
-            turn.not_understood
-            and not image
-            and not turn.constraints.slots()
-            and foreign(turn.not_understood, len(message.split()))
+            turn.not_understood and not image and not turn.constraints.slots() and foreign(message)
         ):
             words = ", ".join(f"“{w}”" for w in turn.not_understood[:4])
             text = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ranking.rank import RankedItem
 from retrieval.color import basic_color
+from retrieval.kinds import title_kind
 from retrieval.language.general import language
 from retrieval.language.money import format_money
 from retrieval.language.text import term, words
@@ -76,6 +77,7 @@ def reason_for(item: RankedItem, need: str, filters: SearchFilters) -> str:
     that share words with the need, then the constraints it meets."""
     p = item.product
     own_kind = {term(w) for w in words(p.category.split("/")[-1])} if p.category else set()
+    own_kind |= {k for k in [title_kind(p.title)] if k}  # "bean" is no reason for beans
     wanted = {term(w) for w in words(need) if len(w) > 2} - own_kind
     hits: list[str] = []
     for key, values in p.attributes.items():

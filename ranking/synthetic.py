@@ -21,7 +21,7 @@ from retrieval.color import basic_color
 from retrieval.facets import value_matches
 from retrieval.kinds import title_kind
 from retrieval.language.general import language
-from retrieval.language.text import term, words
+from retrieval.language.text import singular, term, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Product
 
@@ -34,7 +34,7 @@ MAX_VALUE_CHARS = 25
 class Spec:
     """What a synthetic query asks for, and so how every product is graded."""
 
-    kind: str  # the kind's term: "jacket", "olive oil" …
+    kind: str  # "cat:jackets" (by category) or "kind:backpack" (by title): see kind_of
     department: str | None = None  # an audience top category ("women")
     attributes: tuple[tuple[str, str], ...] = ()  # (facet key, value); colours as basic colours
 
@@ -47,15 +47,36 @@ class SyntheticQuery:
     grades: dict[str, int] = field(default_factory=dict)
 
 
+def _leaf(p: Product) -> str:
+    return p.category.replace(">", "/").split("/")[-1].strip() if p.category else ""
+
+
+def _leaf_terms(leaf: str) -> set[str]:
+    return {term(w) for part in kind_words(leaf) for w in part.split()}
+
+
+def kind_keys(p: Product) -> set[str]:
+    """What kinds a product is, as the turn reader reads them: its category ("cat:…"), and
+    the kind its title names when the category does not ("kind:backpack" under Bags)."""
+    keys = {f"cat:{_leaf(p).casefold()}"} if _leaf(p) else set()
+    k = title_kind(p.title)
+    if k and k not in _leaf_terms(_leaf(p)):
+        keys.add(f"kind:{k}")
+    return keys
+
+
 def kind_of(p: Product) -> tuple[str, str] | None:
-    """(kind term, the word a shopper would say) of a product, from its title or category."""
-    if k := title_kind(p.title):
-        return k, k
-    leaf = p.category.split("/")[-1] if p.category else ""
-    parts = [w.strip() for w in re.split(r"&|,| and ", leaf) if w.strip()]
+    """(the kind a query about this product asks for, the word a shopper would say): a kind
+    only its title names ("laptop" under Computers) is graded by title; a word its category
+    names ("hoodie" under Hoodies & Sweatshirts) by category."""
+    k = title_kind(p.title)
+    leaf = _leaf(p)
+    if k and k not in _leaf_terms(leaf):
+        return f"kind:{k}", k
+    parts = kind_words(leaf)
     if not parts:
-        return None
-    return term(parts[0].split()[-1]), parts[0].casefold()
+        return (f"kind:{k}", k) if k else None
+    return f"cat:{leaf.casefold()}", random.Random(p.id).choice(parts)
 
 
 def kind_words(leaf: str) -> list[str]:
@@ -78,7 +99,7 @@ def _options(p: Product, lexicon: Lexicon, kind: str) -> list[tuple[str, str]]:
     top = term((p.category.split("/")[0] if p.category else "").replace(" ", ""))
     for key in p.facet_keys():
         f = lexicon.facet(key)
-        if f is None or not f.constrains:
+        if f is None or f.flag:  # tag lists ("climate: Warm") are words a shopper says too
             continue
         for v in p.values(key):
             common = f.products >= COMMON_MIN and f.values.get(v, 0) > COMMON * f.products
@@ -98,8 +119,7 @@ def has(p: Product, key: str, value: str) -> bool:
 
 
 def grade(p: Product, spec: Spec) -> int:
-    k = kind_of(p)
-    if k is None or k[0] != spec.kind or (spec.department and _audience(p) != spec.department):
+    if spec.kind not in kind_keys(p) or (spec.department and _audience(p) != spec.department):
         return 0
     if not spec.attributes:
         return 2
@@ -137,15 +157,18 @@ def generate(
         tries += 1
         p = rng.choice(visible)
         kind, word = kind_of(p)
-        options = _options(p, lexicon, kind)
+        options = _options(p, lexicon, term(word.split()[-1]))
         n_attr = rng.choice([0, 1, 1, 1, 2, 2])
         attrs = tuple(rng.sample(options, min(n_attr, len(options))))
         if len({k for k, _ in attrs}) < len(attrs):
             continue  # "wool polyester jacket" reads as nonsense
         department = _audience(p) if rng.random() < 0.5 else None
         spec = Spec(kind=kind, department=department, attributes=attrs)
-        if rng.random() < 0.5 and word == kind and not word.endswith("s"):
-            word = word + ("es" if word.endswith(("ch", "sh", "x")) else "s")
+        if rng.random() < 0.5:  # "hoodies" and "hoodie", "laptops" and "laptop"
+            if kind.startswith("cat:"):
+                word = " ".join([*word.split()[:-1], singular(word.split()[-1])])
+            elif not word.endswith("s"):
+                word = word + ("es" if word.endswith(("ch", "sh", "x")) else "s")
         specs.setdefault(_phrase(spec, word, rng), spec)
     out = []
     for text, spec in specs.items():
@@ -171,7 +194,7 @@ def paraphrase(
             c = " ".join(str(c).split())[:120]
             low = c.casefold()
             values_kept = all(v.casefold() in low for _, v in q.spec.attributes)
-            kind_kept = q.spec.kind[:5] in low
+            kind_kept = q.spec.kind.split(":", 1)[-1][:5] in low
             if q.spec.department and not re.search(
                 rf"\b{q.spec.department.casefold()}", low
             ):  # "women's tanks" rewritten as "a tank" would be graded as women's

@@ -9,9 +9,11 @@ paraphrased by an LLM; (b) judged-pairs files a shop already has (`ranking.judgm
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -158,7 +160,10 @@ def fine_tune(base: str, data: dict[str, list[str]], cfg: TrainConfig, device: s
         train_dataset=Dataset.from_dict(data),
         loss=losses.MultipleNegativesRankingLoss(model),
     )
-    trainer.train()
+    # transformers prints its closing log line to stdout when progress bars are off; keep
+    # stdout for `aisle train-ranker --json`
+    with contextlib.redirect_stdout(sys.stderr):
+        trainer.train()
     return model
 
 

@@ -202,6 +202,28 @@ def demo_index(tmp_path_factory):
     return config, report
 
 
+@pytest.fixture(scope="session")
+def vendure_index(tmp_path_factory):
+    """Vendure's catalog (two-level categories, brands, option groups) indexed once."""
+    from retrieval.config import RetrievalConfig
+    from retrieval.ingest import ingest
+
+    config = RetrievalConfig(index_dir=tmp_path_factory.mktemp("vendure-index"), device="cpu")
+    report = ingest(VENDURE / "products.csv", config, progress=False)
+    return config, report
+
+
+@pytest.fixture(scope="session")
+def grocery_index(tmp_path_factory):
+    """The grocery catalog (flat categories, no photos, euros) indexed once."""
+    from retrieval.config import RetrievalConfig
+    from retrieval.ingest import ingest
+
+    config = RetrievalConfig(index_dir=tmp_path_factory.mktemp("grocery-index"), device="cpu")
+    report = ingest(GROCERY / "products.csv", config, progress=False)
+    return config, report
+
+
 @pytest.fixture
 def tiny_config(tmp_path, tiny_text_model):
     from retrieval.config import RetrievalConfig

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from ranking.rank import RankedItem
 from retrieval.language.money import find_money
-from retrieval.language.text import term
+from retrieval.language.text import term, words
 from retrieval.policies import PolicyHit, PolicyIndex, PolicyPassage
 from retrieval.schema import SearchRequest
 from retrieval.text_embedder import TextEmbedder
@@ -87,7 +87,9 @@ class Suggestions(BaseModel):
 
 
 def _terms(text: str) -> set[str]:
-    return {w[:6] for w in re.findall(r"[a-z]+", text.casefold()) if len(w) > 2}
+    """Word stems for matching a question to policy sentences (the one tokeniser; six
+    letters are enough to tie "returning" to "returns")."""
+    return {w[:6] for t in words(text) for w in t.split("-") if len(w) > 2 and w.isalpha()}
 
 
 ASKS_COST = re.compile(r"\b(how much|cost|costs|price|fee|fees|charge|pay)\b", re.I)

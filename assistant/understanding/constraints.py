@@ -72,6 +72,8 @@ def resolve(
         earlier = n > 0 or any(x.rewrite for x in spans if x.end <= s.start)
         if s.kinds("facet") and others and unrelated and facet_fits:
             left.append(s)  # "not paprika" among crisps: the flavour, not the spice
+        elif _wider_facet(s, view, words):
+            left.append(s)  # "leggings": 8 products styled so, 2 titled so
         elif _purpose(text, tokens, s, earlier, view):
             left.append(s)  # "cheese for pasta", "storage for my PC": what it is for
         elif runs and runs[-1][-1].end == s.start and neg(runs[-1][-1]) == neg(s):
@@ -201,6 +203,21 @@ def _purpose(text: str, tokens: list[Token], span: Span, earlier: bool, view: Ca
         return True  # ("tees for men": who it is for still narrows the search)
     derived = all(r.derived for r in span.kinds("category"))
     return derived and bool(PURPOSE.search(before))
+
+
+def _wider_facet(span: Span, view: CatalogView, words: CatalogWords) -> bool:
+    """A kind read only from titles that a facet of the catalog states for more products:
+    the catalog's own statement is the better reading."""
+    cats = span.kinds("category")
+    if not cats or not all(r.derived for r in cats):
+        return False
+    titled = view.count(SearchFilters(categories=[r.value for r in cats]))
+    stated = [
+        view.count(SearchFilters(facets={f.key: [f.value]}))
+        for f in span.kinds("facet")
+        if (t := words.lexicon.facet(f.key)) is not None and t.constrains
+    ]
+    return bool(stated) and max(stated) > titled
 
 
 def _head_kind(span: Span, tokens: list[Token], words: CatalogWords, view: CatalogView) -> None:

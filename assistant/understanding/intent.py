@@ -15,9 +15,15 @@ OFF_TOPIC = re.compile(
     r"\b(weather|forecast|temperature outside|news|president|election|politic\w*|stock price|"
     r"recipe|joke|movie|film about|song|lyrics|capital of|translate|poem|homework|math|"
     r"bitcoin|crypto|football (?:score|game|match)|who won|horoscope|what time is it|"
-    r"write (me )?(a|an) (essay|code|story|poem)|python code|meaning of life|"
-    r"ignore (?:your|all|the|previous|prior) ?\w* instructions|system prompt|you are now|"
-    r"pretend (?:to be|you are)|jailbreak|restaurant)\b",
+    r"write (me )?(a|an) (essay|code|story|poem)|python code|meaning of life|restaurant)\b",
+    re.I,
+)
+# Text that tries to steer the assistant (instructions, role markers): never read for
+# constraints, whatever catalog words it holds.
+INJECTION = re.compile(
+    r"\b(?:ignore (?:your|all|the|previous|prior|any) ?\w* (?:instructions|rules)|"
+    r"system prompt|you are now|pretend (?:to be|you are)|jailbreak|developer mode|"
+    r"admin mode)\b|(?:^|\s)(?:system|assistant|user)\s*:|</?\s*\w+\s*>|<\|",
     re.I,
 )
 COMPARE = re.compile(

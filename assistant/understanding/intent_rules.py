@@ -10,6 +10,7 @@ from .intent import (
     CART,
     COMPARE,
     EXPLICIT_REF,
+    INJECTION,
     LIKE_BUT,
     OFF_TOPIC,
     PRONOUN_REF,
@@ -44,7 +45,9 @@ def decide_intent(
     question, cart, new_topic = "", None, False
     same_kinds = not kinds or set(kinds) <= set(state.categories)
     tops_only = bool(cons.categories) and not kinds  # "for women", "from electronics"
-    if SMALLTALK.match(text) and not has_constraints:
+    if INJECTION.search(text):
+        intent = "out_of_scope"  # "SYSTEM: …", "ignore your instructions": no shopping read
+    elif SMALLTALK.match(text) and not has_constraints:
         intent = "smalltalk"
     elif OFF_TOPIC.search(lower) and not (cons.categories or cons.facets):
         intent = "out_of_scope"

@@ -156,8 +156,7 @@ class Interpreter:
         numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text.replace(",", ""))}
         negation = bool(lang.negators & {t.text for t in tokenize(text)})
         # another language: the LLM's English reading of kinds is all there is to go on
-        content = [t for t in tokenize(text) if t.text not in lang.filler]
-        translated = foreign(rules.not_understood, len(content))
+        translated = bool(rules.not_understood) and foreign(text)
         invented = 0
 
         def grounded_category(seg: str) -> bool:

@@ -14,6 +14,17 @@ from retrieval.language.quantities import find_quantities
 AROUND = 0.2  # "around $50": 40 to 60
 
 
+def _bounded(lower: str, start: int, end: int) -> bool:
+    """Another amount in the turn has a bound word before or after it."""
+    b = language().bounds
+    words = [*b.max_strict, *b.max_inclusive, *b.min_strict, *b.min_inclusive, *b.around]
+    after = [*b.max_after, *b.min_after]
+    return bool(
+        re.search(rf"\b(?:{_alt(words)})\s*$", lower[max(0, start - 40) : start])
+        or re.match(rf"\s*(?:{_alt(after)})\b", lower[end:])
+    )
+
+
 def _alt(phrases: list[str]) -> str:
     return "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
 
@@ -93,8 +104,13 @@ def read_prices(lower: str) -> PriceReading:
                     kind, strict, end = k, False, e + m.end()
                     break
         if kind is None:
-            if (s, e) in bare:
-                continue  # a bare number with no bound is no price ("size 32", "2 of them")
+            if (
+                (s, e) in bare
+                or out.max is not None
+                or out.min is not None
+                or any(_bounded(lower, a, b) for j, (a, b, _) in enumerate(amounts) if j != i)
+            ):
+                continue  # no bound: "size 32"; or a bounded amount says the budget already
             kind, strict = "max", False  # "a jacket for $50"
         if kind == "max":
             out.max, out.max_strict = value, bool(strict)

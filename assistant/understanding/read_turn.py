@@ -93,6 +93,8 @@ def read_turn(
             reference=cart.reference, options={k: v[0] for k, v in cons.facets.items()}
         )
     acts = turn.intent in ("compare", "ask_item", "cart", "smalltalk", "out_of_scope")
+    if turn.intent == "out_of_scope":
+        doubts = []  # nothing to hand the LLM: an injection or a question outside the shop
     return turn.model_copy(
         update={
             "need": "" if acts else " ".join(need),
@@ -104,7 +106,9 @@ def read_turn(
             "unsold": [] if acts or kinds_said else unsold,
             "not_understood": unknown,
             "notes": notes,
-            "certain": not (doubts or unknown),
+            # a search must account for every word; an act on shown items or small talk only
+            # for its own doubts ("add it to my cart": "cart" is no catalog word, and need not be)
+            "certain": not (doubts or (unknown and not acts)),
             "source": "rules",
         }
     )

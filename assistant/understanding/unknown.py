@@ -6,7 +6,7 @@ from __future__ import annotations
 from retrieval.language.general import language
 from retrieval.language.money import currency_words
 
-from .words import CatalogWords, Token, english_word, is_product_noun
+from .words import CatalogWords, Token, is_product_noun, tokenize
 
 
 def account(
@@ -95,7 +95,21 @@ def unsold_kinds(tokens: list[Token], need: list[int], words: CatalogWords) -> l
     return list(dict.fromkeys(out))
 
 
-def foreign(unknown: list[str], content: int) -> bool:
-    """Most content words are neither the catalog's nor ordinary English."""
-    strange = [w for w in unknown if not english_word(w)]
-    return content > 0 and len(strange) >= max(1, 0.5 * content)
+OTHER_LANGUAGES = ("fr", "de", "es", "it", "pt", "nl")
+
+
+def foreign(text: str) -> bool:
+    """Most of the turn's words are more common in another language than in English
+    ("je cherche des chaussures": French). wordfreq's frequency lists, one lookup a word."""
+    from wordfreq import zipf_frequency
+
+    toks = [t.text for t in tokenize(text) if t.text.isalpha()]
+    if not toks:
+        return False
+
+    def other(w: str) -> bool:
+        en = zipf_frequency(w, "en")
+        best = max(zipf_frequency(w, lang) for lang in OTHER_LANGUAGES)
+        return best >= en + 1.0 or (en < 1.5 and best >= 2.5)
+
+    return sum(other(w) for w in toks) >= 0.5 * len(toks)

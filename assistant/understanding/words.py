@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from retrieval.language.general import language
-from retrieval.language.text import fold, term
+from retrieval.language.text import fold, part_spans, term
 from retrieval.lexicon import Lexicon
 
 ReadingKind = Literal["category", "facet", "color", "audience", "size"]
@@ -58,15 +58,11 @@ class Span:
         return [r for r in self.readings if r.kind == kind]
 
 
-TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
-
-
 def tokenize(text: str) -> list[Token]:
     """Words of a message, hyphenated ones split ("gluten-free" → gluten, free), "&" read
     as "and"; offsets index the original text."""
-    folded = fold(text)
-    out = [Token("and", "and", m.start(), m.end()) for m in re.finditer("&", folded)]
-    out += [Token(m.group(0), term(m.group(0)), m.start(), m.end()) for m in TOKEN.finditer(folded)]
+    out = [Token("and", "and", m.start(), m.end()) for m in re.finditer("&", text)]
+    out += [Token(w, term(w), a, b) for w, a, b in part_spans(text)]
     return sorted(out, key=lambda t: t.start)
 
 

@@ -11,7 +11,8 @@ import functools
 import re
 import unicodedata
 
-TOKEN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
+TOKEN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")  # a word: "t-shirt", "men's"
+PART = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # a word's parts: "t", "shirt"; "men's"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -44,6 +45,12 @@ def words(text: str) -> list[str]:
 def token_spans(text: str) -> list[tuple[str, int, int]]:
     """(token, start, end) over `fold(text)`, which has the same offsets as `text`."""
     return [(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(fold(text))]
+
+
+def part_spans(text: str) -> list[tuple[str, int, int]]:
+    """Like `token_spans`, with hyphenated words split into their parts ("gluten-free" →
+    gluten, free), so "gluten free" and "gluten-free" read alike."""
+    return [(m.group(0), m.start(), m.end()) for m in PART.finditer(fold(text))]
 
 
 def _invariant() -> frozenset[str]:

@@ -26,14 +26,15 @@ def test_the_shopping_dialogue(bot):
     assert all(product_matches(i.product, f) for i in r.products)
 
     r = bot.respond(s, "in blue?")
-    assert r.state.filters.facets == {"color": ["blue"]} and r.state.filters.price_max == 80
+    assert r.state.filters.facets == {"color": ["Blue"]} and r.state.filters.price_max == 80
     assert all(any(v.option("color") == "Blue" for v in i.matching_variants) for i in r.products)
     second_price = r.products[1].product.price
 
     r = bot.respond(s, "anything cheaper than the second one?")
-    assert r.state.filters.price_max < second_price
+    f = r.state.filters
+    assert (f.price_max, f.price_max_strict) == (second_price, True)  # strictly below it
     assert all(i.product.price < second_price for i in r.products)
-    assert r.state.filters.facets == {"color": ["blue"]}  # other constraints kept
+    assert r.state.filters.facets == {"color": ["Blue"]}  # other constraints kept
     first_two = [i.product.id for i in r.products[:2]]
 
     r = bot.respond(s, "compare the first two")
@@ -50,7 +51,7 @@ def test_the_shopping_dialogue(bot):
 
     r = bot.respond(s, "what's the weather in Paris?")
     assert r.intent == "out_of_scope" and not r.products
-    assert r.state.filters.facets == {"color": ["blue"]}  # nothing forgotten
+    assert r.state.filters.facets == {"color": ["Blue"]}  # nothing forgotten
 
 
 def test_constraints_hold_on_every_turn(bot):

@@ -178,3 +178,49 @@ def test_a_photo_alone_starts_a_new_search(settings, tiny_catalog):
     r = bot.respond("p", "", image=str(photo))
     assert r.intent == "search" and r.products and r.state.filters.price_max is None
     assert "like your photo" in r.text
+
+
+@pytest.fixture
+def plain_shop(tmp_path, tiny_config):
+    """A shop with no colour field, a capitalised attribute name and no photos: the shape
+    the issue found misread ("blue hoodie" → "no product matches color=blue")."""
+    rows = [
+        {"id": "h1", "title": "Blue Hoodie", "price": 40, "attributes": {"Material": ["Wool"]}},
+        {"id": "h2", "title": "Red Hoodie", "price": 45, "attributes": {"Material": ["Cotton"]}},
+        {
+            "id": "s1",
+            "title": "White Sneakers",
+            "price": 60,
+            "attributes": {"Material": ["Leather"]},
+        },
+        {"id": "g1", "title": "Gift Card", "price": 25},
+    ]
+    path = tmp_path / "plain.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    ingest(path, tiny_config, progress=False)
+    return Assistant(Settings(**tiny_config.model_dump()), use_llm=False)
+
+
+def test_colour_words_without_a_colour_facet_are_searched_not_filtered(plain_shop):
+    r = plain_shop.respond("c", "blue hoodie")
+    assert not r.state.filters.facets and r.products
+    assert "h1" in [i.product.id for i in r.products]
+    r = plain_shop.respond("c", "under $50")  # the conversation goes on, not stuck empty
+    assert r.products and all(i.product.price < 50 for i in r.products)
+
+
+def test_a_capitalised_attribute_is_dropped_by_its_name(plain_shop):
+    r = plain_shop.respond("m", "a hoodie, no wool")
+    assert r.state.filters.exclude_facets == {"Material": ["Wool"]}
+    r = plain_shop.respond("m", "any material is fine")
+    assert not r.state.filters.exclude_facets and len(r.products) == 2
+
+
+def test_a_gift_for_dad_is_no_gift_card(plain_shop):
+    r = plain_shop.respond("g", "gift for my dad")
+    assert "gift card" not in r.state.categories and not r.state.filters.categories
+
+
+def test_a_turn_in_another_language_is_not_answered_with_random_products(plain_shop):
+    r = plain_shop.respond("f", "je cherche des chaussures de course")
+    assert not r.products and "didn't understand" in r.text and "chaussures" in r.text

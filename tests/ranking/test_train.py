@@ -31,7 +31,7 @@ def test_synthetic_queries_are_graded_by_what_they_ask():
         id="b", title="B", category="Women/Tops/Jackets", attributes={"material": ["Nylon"]}
     )
     bag = Product(id="c", title="C", category="Gear/Bags", attributes={"material": ["Wool"]})
-    spec = Spec(kind="jacket", attributes=(("material", "Wool"),))
+    spec = Spec(kind="cat:jackets", attributes=(("material", "Wool"),))
     assert [grade(p, spec) for p in (wool, nylon, bag)] == [3, 1, 0]
     queries = generate([wool, nylon, bag], n_queries=20, seed=1)
     assert queries and all(q.grades.keys() == {"a", "b", "c"} for q in queries)
@@ -48,8 +48,11 @@ def test_synthetic_queries_come_from_each_catalogs_own_facets(name):
     queries = generate(products, 600, 0, Lexicon.build(products))
     assert len(queries) >= 500  # not the handful a catalog without Luma's keys got
     keys = {k for q in queries for k, _ in q.spec.attributes}
-    expected = {"luma": {"material", "color"}, "vendure": {"brand", "color"},
-                "grocery": {"brand", "dietary", "origin"}}[name]
+    expected = {
+        "luma": {"material", "color"},
+        "vendure": {"brand", "color"},
+        "grocery": {"brand", "dietary", "origin"},
+    }[name]
     assert expected <= keys
     graded = [q for q in queries if q.spec.attributes]
     assert all(max(q.grades.values()) >= 2 for q in graded)  # each asks for something real
@@ -97,7 +100,7 @@ def test_paraphrases_keep_only_faithful_rewrites():
 
     q = SyntheticQuery(
         text="women's wool jackets",
-        spec=Spec(kind="jacket", department="Women", attributes=(("material", "Wool"),)),
+        spec=Spec(kind="cat:jackets", department="Women", attributes=(("material", "Wool"),)),
         grades={"a": 3},
     )
     rewrites = {
@@ -117,3 +120,22 @@ def test_paraphrases_keep_only_faithful_rewrites():
         raise TimeoutError("LLM down")
 
     assert paraphrase([q], broken) == []  # a failed call costs the paraphrase only
+
+
+def test_train_ranker_json_is_pure_json(tiny_index, tiny_config, monkeypatch):
+    monkeypatch.setenv("AISLE_TEXT_MODEL", tiny_config.text_model)
+    out = CliRunner().invoke(
+        app,
+        [
+            "train-ranker",
+            "--index-dir",
+            str(tiny_index.dir),
+            "--synthetic-queries",
+            "40",
+            "--no-events",
+            "--json",
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    card = json.loads(out.stdout)  # nothing else on stdout (the trainer's own log goes to stderr)
+    assert card["sources"]["synthetic"]["queries"] > 0

@@ -38,20 +38,24 @@ def chromium_path() -> str:
     pytest.skip("chromium is not installed (apt-get install chromium)")
 
 
-@pytest.fixture(scope="module")
-def server(demo_index, tmp_path_factory):
-    """`aisle serve` in this process on a free loopback port (rules and catalog facts: the
-    page is what is tested here; LLM replies are tested in tests/assistant)."""
+def launch_on(config, tmp_path_factory, **extra):
+    """`aisle serve` in this process on a free loopback port, with its own event log (rules
+    and catalog facts: the page is what is tested here; LLM replies in tests/assistant)."""
     from ui.serve import launch
 
-    config, _ = demo_index
     settings = Settings(
         **config.model_dump(),
         serve_host="127.0.0.1",
         serve_port=_free_port(),
         event_log_url=f"sqlite:///{tmp_path_factory.mktemp('events') / 'events.sqlite'}",
+        **extra,
     )
-    server = launch(settings, use_llm=False)
+    return launch(settings, use_llm=False), settings
+
+
+@pytest.fixture(scope="module")
+def server(demo_index, tmp_path_factory):
+    server, settings = launch_on(demo_index[0], tmp_path_factory)
     yield server.url, settings
     server.close()
 
@@ -205,3 +209,28 @@ def test_two_shoppers_never_see_each_other(server, browser):
     alice.wait_for_function("() => document.querySelectorAll('.card .title').length === 0")
     assert alice.locator(".chip").count() == 0
     assert alice.locator("table.cart").count() == 0
+
+
+@pytest.fixture(scope="module")
+def grocery_server(grocery_index, tmp_path_factory):
+    server, _ = launch_on(grocery_index[0], tmp_path_factory)
+    yield server.url
+    server.close()
+
+
+def test_a_grocery_shop_without_photos_in_euros(grocery_server, browser, shots):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(grocery_server)
+    ask(page, "organic mocha java coffee beans")
+    wait_for_new_cards(page, [])
+    assert page.locator(".card img").count() == 0  # no photos: a plain placeholder
+    assert page.locator(".card .no-photo").count() == len(titles(page))
+    assert all("€" in p for p in page.locator(".card .price").all_inner_texts())
+    sold_out = page.locator(".card-cell", has=page.locator(".stock"))
+    assert sold_out.count() >= 1  # Organic Mocha Java is out of stock
+    button = sold_out.first.get_by_role("button", name="Out of stock")
+    assert button.is_disabled()
+    page.screenshot(path=str(shots / "grocery.png"))
+    ask(page, "do you sell laptops?")
+    page.get_by_text("doesn't sell laptops").wait_for(timeout=30_000)
+    page.close()

@@ -1,0 +1,137 @@
+"""The assistant on two catalogs shaped nothing like the demo: Vendure's electronics, home
+and sports shop, and a grocery shop with no photos and euro prices. Slow: each catalog is
+indexed once per session with the packaged models."""
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.agent.conversation import parse_conversation
+from assistant.agent.suggest import AgentAssistant
+from assistant.config import Settings
+from assistant.pipeline import Assistant
+from retrieval.facets import product_matches
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def vendure(vendure_index):
+    config, _ = vendure_index
+    return Assistant(Settings(**config.model_dump()), use_llm=False)
+
+
+@pytest.fixture(scope="module")
+def grocery(grocery_index):
+    config, _ = grocery_index
+    return Assistant(Settings(**config.model_dump()), use_llm=False)
+
+
+def shown_ok(reply) -> bool:
+    return all(product_matches(i.product, reply.state.filters) for i in reply.products)
+
+
+def test_a_catalog_without_photos_is_indexed_and_searched(grocery_index, grocery):
+    _, report = grocery_index
+    assert report.indexed == 168 and report.photos_encoded == 0 and not report.skipped
+    r = grocery.respond("p", "extra virgin olive oil")
+    assert r.products[0].product.title.startswith(("Extra Virgin", "Organic Extra", "Tuscan"))
+    assert "€" in r.text and "$" not in r.text
+
+
+def test_grocery_phrases_are_products_and_euro_bounds_are_strict(grocery):
+    r = grocery.respond("w", "red wine")
+    assert not r.state.filters.facets and all(i.product.category == "Wine" for i in r.products)
+    assert any("Red Wine" in i.product.title for i in r.products[:3])
+    bound = 8.99  # a price the catalog has
+    r = grocery.respond("w", f"under €{bound}")
+    assert r.products and all(i.product.price < bound for i in r.products) and shown_ok(r)
+    r = grocery.respond("t", "dark chocolate, vegan, at least 80% cocoa")
+    assert [i.product.id for i in r.products] == ["cho-002"]
+
+
+def test_out_of_stock_is_marked_and_never_added_to_a_cart(grocery):
+    r = grocery.respond("o", "organic mocha java coffee beans")
+    item = next(i for i in r.products if not i.product.available)
+    position = r.products.index(item) + 1
+    assert "(out of stock)" in r.text.splitlines()[position]
+    card = grocery.actions.cards(r)[position - 1]
+    assert not card.available and not card.variants
+    with pytest.raises(ValueError, match="out of stock"):
+        grocery.actions.add_variant("o", item.product.id, None)
+    said = grocery.respond("o", f"add number {position} to my cart")
+    assert "out of stock" in said.text and not said.state.cart
+
+
+def test_a_plain_no_for_what_a_shop_does_not_sell(grocery, vendure):
+    r = grocery.respond("n", "do you have any laptops?")
+    assert not r.products and "doesn't sell laptops" in r.text
+    r = vendure.respond("n", "do you sell headphones?")
+    assert not r.products and "doesn't sell headphones" in r.text
+
+
+def test_brands_and_option_quantities_are_hard_constraints(vendure):
+    r = vendure.respond("b", "sony cameras")
+    assert r.products and all(i.product.attributes.get("brand") == ["Sony"] for i in r.products)
+    r = vendure.respond("l", "a laptop with 16GB of RAM under $2,250")
+    (item,) = r.products
+    assert [v.label() for v in item.matching_variants] == ["13 inch / 16GB"]
+    assert "$2,199.00" in r.text  # the price of the variant that matched
+
+
+def test_the_clarifying_question_asks_about_something_vendure_has(vendure):
+    r = vendure.respond("q", "something for my home")
+    question = r.text.splitlines()[-1]
+    assert question.endswith("?") and r.state.asked
+    asked = r.state.asked[-1]
+    assert asked == "category" or vendure.lexicon.facet(asked) is not None
+    names = {c.display for c in vendure.lexicon.categories.values()} | {
+        v for f in vendure.lexicon.facets.values() for v in f.values
+    }
+    assert any(n in question for n in names)
+
+
+def test_the_agent_recommends_on_the_grocery_catalog(grocery):
+    agent = AgentAssistant(grocery)
+    result = agent.suggest(parse_conversation("Customer: do you have any vegan chocolate?"))
+    rec = next(s for s in result.suggestions if s.direction == "recommend")
+    assert rec.products
+    for card in rec.products:
+        p = grocery.index.product(card.product_id)
+        assert p.category == "Chocolate & Sweets" and "vegan" in p.attributes["dietary"]
+
+
+def _turns(assistant: Assistant):
+    """Shopper turns built from the catalog's own words: kinds, facet values, bounds."""
+    lex = assistant.lexicon
+    kinds = sorted(c.display for c in lex.kinds() if c.count >= 2)[:30]
+    values = sorted(
+        v for f in lex.facets.values() if f.constrains and not f.dimension
+        for v, n in f.values.items() if n >= 2 and len(v) > 2
+    )[:60]
+    turn = st.one_of(
+        st.sampled_from(kinds).map(lambda k: f"show me {k}"),
+        st.sampled_from(values).map(lambda v: f"{v} please"),
+        st.sampled_from(values).map(lambda v: f"not {v}"),
+        st.sampled_from([5, 20, 60, 150, 900]).map(lambda n: f"under {n}"),
+        st.sampled_from([5, 20, 60, 150]).map(lambda n: f"at least {n}"),
+        st.just("cheaper than the first one"),
+        st.just("any price is fine"),
+    )
+    return st.lists(turn, min_size=2, max_size=5)
+
+
+@pytest.mark.parametrize("shop", ["vendure", "grocery"])
+def test_no_shown_product_ever_breaks_a_stated_constraint(shop, request):
+    assistant = request.getfixturevalue(shop)
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(turns=_turns(assistant))
+    def run(turns):
+        session = f"prop-{hash(tuple(turns))}"
+        assistant.reset(session)
+        for text in turns:
+            r = assistant.respond(session, text)
+            assert shown_ok(r), (turns, text, r.state.filters)
+
+    run()
