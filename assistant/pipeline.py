@@ -127,7 +127,8 @@ class Assistant:
         elif (
             turn.not_understood and not image and not turn.constraints.slots() and foreign(message)
         ):
-            words = ", ".join(f"“{w}”" for w in turn.not_understood[:4])
+            said = sorted(dict.fromkeys(turn.not_understood), key=len, reverse=True)[:4]
+            words = ", ".join(f"“{w}”" for w in said)
             text = (
                 f"Sorry, I didn't understand {words}. Could you tell me in other words "
                 "what you're looking for?"

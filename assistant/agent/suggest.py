@@ -205,10 +205,10 @@ class AgentAssistant:
         # a named product asked about: its own facts answer first ("is it washable?")
         about_product = None
         if named and named[0].product.title.casefold() in latest.casefold():
-            from ..respond import answer_about
+            from ..item_answers import answer_about
 
             title = re.compile(re.escape(named[0].product.title), re.I)
-            reply = answer_about(named[0].product, title.sub(" ", latest))
+            reply = answer_about(named[0].product, title.sub(" ", latest), self.a.lexicon)
             if not reply.startswith("The catalog doesn't say"):
                 about_product = reply
         asked = bool(QUESTION.search(latest))

@@ -241,8 +241,13 @@ def _segments(span: Span) -> list[str]:
 
 
 def _drop_implied(segments: list[str], view: CatalogView) -> list[str]:
-    """ "tank tops": tanks are always under tops, so "tops" adds nothing."""
-    return [a for a in segments if not any(b != a and view.always_under(b, a) for b in segments)]
+    """ "tank tops": tanks are always under tops, so "tops" adds nothing. A top-level
+    category said ("men's tank") is kept: the shopper named it."""
+    return [
+        a
+        for a in segments
+        if view.is_top(a) or not any(b != a and view.always_under(b, a) for b in segments)
+    ]
 
 
 def _audience(group: str, kinds: list[str], words: CatalogWords, view: CatalogView):

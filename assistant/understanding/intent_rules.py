@@ -53,6 +53,8 @@ def decide_intent(
         intent = "out_of_scope"
     elif shown and COMPARE.search(lower):
         intent = "compare"
+        if pronoun and len(refs) == 1 and state.focus and state.focus[0] not in refs:
+            refs = [state.focus[0], *refs]  # "compare it with the first": it = the one in focus
         if not refs:
             refs = state.focus if len(state.focus) >= 2 else list(range(1, min(n_shown, 2) + 1))
     elif shown and CART.search(lower):

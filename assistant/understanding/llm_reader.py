@@ -22,7 +22,7 @@ from ..records import INTENTS, REMOVABLE, ConstraintSet, DialogueState, TurnInte
 from .catalog import CatalogView
 from .intent import CART
 from .read_turn import read_turn
-from .unknown import foreign
+from .unknown import foreign, unsold_kinds
 from .words import CatalogWords, phrase_terms, tokenize
 
 SYSTEM = """You read one message of a shopper in an online shop and fill a JSON object.
@@ -91,7 +91,23 @@ class Interpreter:
                 turn=rules, notes=[f"LLM not used for this turn: {exc}"], llm_called=True
             )
         llm_turn, invented = self.validate(raw, text, state, rules)
-        return Interpretation(turn=merge(rules, llm_turn), llm_called=True, llm_invented=invented)
+        turn = merge(rules, llm_turn)
+        said = {t.term for t in tokenize(text)}
+        understood = llm_turn.constraints.slots() or any(  # a translation adds English
+            self.words.is_catalog_word(t.term) and t.term not in said
+            for t in tokenize(str(raw.get("need", "")))
+        )
+        if not understood:  # untranslated words ("chaussures de course") are no reading
+            turn.not_understood = rules.not_understood
+        raw_need = str(raw.get("need", ""))
+        if not turn.constraints.categories and raw_need and not turn.unsold:
+            # what the LLM understood ("running shoes" for "chaussures de course") meets the
+            # same check as the shopper's own words: a kind this shop does not sell is named
+            toks = tokenize(raw_need)
+            turn.unsold = unsold_kinds(toks, list(range(len(toks))), self.words)
+            if turn.unsold:
+                turn.not_understood = []
+        return Interpretation(turn=turn, llm_called=True, llm_invented=invented)
 
     # ---- the schema, closed over this catalog ------------------------------------------
     def _enums(self) -> tuple[list[str], list[str], list[str]]:
@@ -159,16 +175,20 @@ class Interpreter:
         translated = bool(rules.not_understood) and foreign(text)
         invented = 0
 
+        # another language: categories must follow from the LLM's own English reading
+        translation = set(phrase_terms(str(raw.get("need", "")))) if translated else set()
+
         def grounded_category(seg: str) -> bool:
             c = self.words.lexicon.categories.get(seg)
             names = {term(w) for w in re.split(r"[\s&,/]+", c.display if c else seg) if w}
+            basis = said | translation
             readings = [
                 r
                 for k, rs in {**self.words.table, **self.words.synonyms}.items()
-                if set(k) <= said
+                if set(k) <= basis
                 for r in rs
             ]
-            return bool(names & said) or any(r.value == seg for r in readings) or translated
+            return bool(names & basis) or any(r.value == seg for r in readings)
 
         def grounded_value(key: str, value: str) -> bool:
             vt = set(phrase_terms(value))

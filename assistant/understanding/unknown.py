@@ -90,7 +90,9 @@ def unsold_kinds(tokens: list[Token], need: list[int], words: CatalogWords) -> l
                 )
                 and not all(words.lexicon.title_words.get(x) for x in terms)
             ):
-                out.append(" ".join(tokens[j].text for j in range(i - len(terms) + 1, i + 1)))
+                end = i + 2 if n + 1 < len(need) and need[n + 1] == i + 1 else i + 1
+                # "phone cases": the noun phrase as the shopper said it
+                out.append(" ".join(tokens[j].text for j in range(i - len(terms) + 1, end)))
                 break
     return list(dict.fromkeys(out))
 

@@ -120,6 +120,10 @@ class CatalogWords:
         else:  # no colour facet: colour words are free text, kept only as photo hints
             for word, basic in lang.color_of.items():
                 self.table.setdefault(phrase_terms(word), []).append(Reading("color", basic))
+        for demonym, country in lang.demonyms.items():  # "French" → origin: France
+            for r in list(self.table.get(phrase_terms(country), [])):
+                if r.kind == "facet":
+                    add(phrase_terms(demonym), r)
         for group, ws in lang.audience.items():
             for w in ws:
                 add(phrase_terms(w), Reading("audience", group))

@@ -59,6 +59,7 @@ class GeneralLanguage(BaseModel):
     synonyms: list[list[str]]
     invariant: frozenset[str]
     materials: frozenset[str]
+    demonyms: dict[str, str] = Field(default_factory=dict)
     product_nouns: frozenset[str] = Field(default_factory=frozenset)
 
     @functools.cached_property

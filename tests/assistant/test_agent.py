@@ -136,6 +136,21 @@ def test_what_the_sources_cannot_answer_gets_a_will_check_reply(agent_settings):
     assert result.suggestions[0].text == WILL_CHECK and not result.suggestions[0].passages
 
 
+def test_a_named_product_is_answered_from_its_own_facts(agent_settings):
+    bot = Assistant(agent_settings, use_llm=False)
+    convo = "Customer: Is the Warm wool jacket made of wool? And how much is it?"
+    answer = AgentAssistant(bot).suggest(parse_conversation(convo)).suggestions[0]
+    assert answer.direction == "answer" and answer.source == "facts"
+    assert "$95.00" in answer.text and answer.products[0].product_id == "J2"
+
+
+def test_the_agent_recommends_for_a_need_without_a_kind(agent_settings):
+    bot = Assistant(agent_settings, use_llm=False)
+    result = AgentAssistant(bot).suggest(parse_conversation("Customer: anything in wool?"))
+    rec = next(s for s in result.suggestions if s.direction == "recommend")
+    assert rec.products and {c.product_id for c in rec.products} == {"J2"}
+
+
 def test_suggest_reply_command(agent_settings, tmp_path):
     convo = tmp_path / "c.jsonl"
     convo.write_text(json.dumps({"role": "customer", "text": "How much is shipping?"}) + "\n")

@@ -212,3 +212,22 @@ def test_certainty_needs_every_word_accounted_for(any_shop):
         "grocery": "vegan chocolate under €3",
     }[name]
     assert read(known, shop).certain
+
+
+def test_demonyms_mean_a_country_a_facet_lists(grocery, luma):
+    c = read("italian pasta", grocery).constraints
+    assert c.facets == {"origin": ["Italy"]} and c.categories == ["pasta & rice"]
+    assert "origin" not in read("an italian jacket", luma).constraints.facets  # no such facet
+
+
+def test_a_top_category_said_is_kept_beside_an_implied_one(luma):
+    assert set(read("men's tank in XL", luma).constraints.categories) == {
+        "men",
+        "tanks",
+        "bras & tanks",
+    }
+
+
+def test_compare_it_with_the_first(luma, shown_state):
+    state = shown_state.model_copy(update={"focus": [3]})
+    assert read("compare it with the first", luma, state).references == [3, 1]
