@@ -231,3 +231,9 @@ def test_a_top_category_said_is_kept_beside_an_implied_one(luma):
 def test_compare_it_with_the_first(luma, shown_state):
     state = shown_state.model_copy(update={"focus": [3]})
     assert read("compare it with the first", luma, state).references == [3, 1]
+
+
+def test_collections_and_merchandising_flags_are_words_not_constraints(luma):
+    t = read("eco friendly jackets on sale", luma)
+    assert t.constraints.categories == ["jackets"] and not t.constraints.facets
+    assert {"eco", "friendly", "sale"} <= set(t.need.split())
