@@ -1,8 +1,9 @@
 """The colours of a product photo, read from its pixels.
 
 No aligned image–text model is available offline, and colour is the strongest image
-signal for "in blue"-style queries (MODELS.md). Background connected to the border and
-skin are dropped, the centre weighs most, and each remaining pixel is named by HSV bands.
+signal for "in <colour>" queries (MODELS.md). Background connected to the border and
+skin are dropped, the centre weighs most, and each remaining pixel is named by the HSV
+bands of the language data (`colors.pixels` in retrieval/language/data/english.toml).
 There is no library that names colours this way, hence the few lines below.
 """
 
@@ -11,27 +12,18 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-# The colours pixels are named by (the general language layer's basic colours, in the order
-# of the colour-distribution vector stored in the index).
-BASIC_COLORS: tuple[str, ...] = (
-    "black",
-    "white",
-    "gray",
-    "red",
-    "orange",
-    "yellow",
-    "green",
-    "blue",
-    "purple",
-    "pink",
-    "brown",
-    "beige",
-)
+
+def basic_colors() -> tuple[str, ...]:
+    """The colours pixels are named by: the general language layer's basic colours, in the
+    order of the colour-distribution columns an index stores (its manifest records them)."""
+    from .language.general import language
+
+    return tuple(language().colors.basic)
 
 
 def basic_color(name: str) -> str | None:
-    """'Navy' → 'blue', 'Light Blue' → 'blue'; a name with no known basic colour → None.
-    Shade names come from the general language layer (retrieval/language/data)."""
+    """A catalog's colour name → the basic colour its last known word names (a shade word
+    maps by the language data's `colors.shades`); a name with no colour word → None."""
     from .language.general import language
 
     shades = language().color_of
@@ -42,7 +34,7 @@ def basic_color(name: str) -> str | None:
 
 
 def color_distribution(image: Image.Image, size: int = 96) -> np.ndarray:
-    """Share of the product's pixels in each of `BASIC_COLORS` (sums to 1, or all 0)."""
+    """Share of the product's pixels in each of `basic_colors()` (sums to 1, or all 0)."""
     from scipy import ndimage
 
     small = image.convert("RGB")
@@ -65,33 +57,36 @@ def color_distribution(image: Image.Image, size: int = 96) -> np.ndarray:
     weight = np.exp(-(((rows - cy) / h.shape[0]) ** 2 + ((cols - cx) / h.shape[1]) ** 2) * 4)
 
     names = _name_pixels(h, s, v)
-    dist = np.bincount(names[keep], weights=weight[keep], minlength=len(BASIC_COLORS))
+    dist = np.bincount(names[keep], weights=weight[keep], minlength=len(basic_colors()))
     total = dist.sum()
     return (dist / total).astype(np.float32) if total > 0 else dist.astype(np.float32)
 
 
 def _name_pixels(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
-    index = {name: i for i, name in enumerate(BASIC_COLORS)}
-    out = np.full(h.shape, index["gray"], dtype=np.int64)
-    hue_bands = [  # (upper bound of hue in degrees, name)
-        (15, "red"),
-        (40, "orange"),
-        (70, "yellow"),
-        (165, "green"),
-        (255, "blue"),
-        (290, "purple"),
-        (345, "pink"),
-        (361, "red"),
-    ]
-    chromatic = s >= 0.2
+    """Each pixel's basic colour (as a column index), by the bands and rules of the
+    language data's `colors.pixels`."""
+    from .language.general import language
+
+    naming = language().colors.pixels
+    index = {name: i for i, name in enumerate(basic_colors())}
+    out = np.full(h.shape, index[naming.unsaturated], dtype=np.int64)
+    chromatic = s >= naming.chromatic_saturation
     lower = 0.0
-    for upper, name in hue_bands:
+    for upper, name in naming.hue_bands:
         out[chromatic & (h >= lower) & (h < upper)] = index[name]
         lower = upper
-    # dark oranges and yellows are browns; pale ones beige
-    warm = chromatic & (h >= 15) & (h < 70)
-    out[warm & (v < 0.55)] = index["brown"]
-    out[warm & (s < 0.35) & (v >= 0.7)] = index["beige"]
-    out[~chromatic & (v >= 0.8)] = index["white"]
-    out[v < 0.22] = index["black"]
+    for rule in naming.rules:
+        match = np.ones(h.shape, dtype=bool)
+        if rule.chromatic is not None:
+            match &= chromatic if rule.chromatic else ~chromatic
+        for channel, low, high in (
+            (h, rule.hue_min, rule.hue_max),
+            (s, rule.saturation_min, rule.saturation_max),
+            (v, rule.value_min, rule.value_max),
+        ):
+            if low is not None:
+                match &= channel >= low
+            if high is not None:
+                match &= channel < high
+        out[match] = index[rule.name]
     return out

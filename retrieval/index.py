@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .config import RetrievalConfig
 from .facets import FacetIndex
@@ -50,6 +50,7 @@ class Manifest(BaseModel):
     products: int = 0
     photos: int = 0
     currency: str = "USD"
+    colors: list[str] = Field(default_factory=list)  # the colour columns' order
 
 
 class VectorArrays(BaseModel, arbitrary_types_allowed=True):
@@ -59,10 +60,10 @@ class VectorArrays(BaseModel, arbitrary_types_allowed=True):
     text: np.ndarray  # products × text_dim
     image_text: np.ndarray  # products × text-space dim (mean over the product's photos)
     has_image: np.ndarray  # products, bool
-    color: np.ndarray  # products × len(BASIC_COLORS) (max over photos)
+    color: np.ndarray  # products × len(basic_colors()) (max over photos)
     photo_visual: np.ndarray  # photos × visual_dim
     photo_text: np.ndarray  # photos × text-space dim
-    photo_color: np.ndarray  # photos × len(BASIC_COLORS)
+    photo_color: np.ndarray  # photos × len(basic_colors())
     photo_digests: list[str]
     pair_product: np.ndarray  # pairs: product row
     pair_photo: np.ndarray  # pairs: photo index

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from .color import BASIC_COLORS, color_distribution
+from .color import basic_colors, color_distribution
 from .config import RetrievalConfig
 from .facets import FacetIndex
 from .image_embedder import ImageEncoder, make_image_encoder, open_image
@@ -105,6 +105,7 @@ def ingest(
     same_models = old_manifest is not None and (
         old_manifest.text_model == config.text_model
         and old_manifest.image_model == config.image_model
+        and old_manifest.colors == list(basic_colors())
     )
     if not same_models:
         old = {}
@@ -158,6 +159,7 @@ def ingest(
         text_space_dim=vectors.image_text.shape[1],
         products=len(products),
         photos=len(vectors.photo_digests),
+        colors=list(basic_colors()),
     )
     lexicon = Lexicon.build(products, synonyms)
     manifest.currency = lexicon.currency
@@ -225,7 +227,7 @@ def _encode_photos(
             digests=[],
             visual=np.zeros((0, 0), np.float32),
             text=np.zeros((0, 0), np.float32),
-            color=np.zeros((0, len(BASIC_COLORS))),
+            color=np.zeros((0, len(basic_colors()))),
             new=[],
         )
     old_at = {d: i for i, d in enumerate(old_vectors.photo_digests)} if old_vectors else {}
@@ -268,7 +270,7 @@ def _encode_photos(
         digests=digests,
         visual=np.asarray(visual, np.float32).reshape(len(visual), widths[0]),
         text=np.asarray(text, np.float32).reshape(len(text), widths[1]),
-        color=np.asarray(color, np.float32).reshape(len(color), len(BASIC_COLORS)),
+        color=np.asarray(color, np.float32).reshape(len(color), len(basic_colors())),
         new=new,
     )
 
@@ -313,7 +315,7 @@ def _assemble(
     pair_photo = np.asarray(pair_photo, np.int32)
     n, d = len(products), photos.text.shape[1] if with_images else 0
     image_text = np.zeros((n, d), np.float32)
-    color = np.zeros((n, len(BASIC_COLORS)), np.float32)
+    color = np.zeros((n, len(basic_colors())), np.float32)
     if len(pair_product):
         np.add.at(image_text, pair_product, photos.text[pair_photo])
         np.maximum.at(color, pair_product, photos.color[pair_photo])

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from .color import BASIC_COLORS, basic_color
+from .color import basic_color, basic_colors
 from .facets import matching_variants, product_matches
 from .fusion import Ranking, fuse, top_rows
 from .image_embedder import make_image_encoder, open_image
@@ -139,8 +139,9 @@ class HybridSearcher:
             share = n_allowed / len(allowed)
             want = math.ceil(fetch / share * self.tuning.ann_overfetch) + 10
             row_of = self.index.row_of
-            # A filter can correlate with the query's neighbourhood (pricier jackets near
-            # "jacket"), so widen the ANN fetch a few times before paying for exact search.
+            # A filter can correlate with the query's neighbourhood (a kind's pricier products
+            # near its name), so widen the ANN fetch a few times before paying for exact
+            # search.
             while want <= self.tuning.ann_max:
                 ids, sims = self.index.store.query(collection, query, want)
                 rows = np.fromiter((row_of.get(i, -1) for i in ids), np.int64, count=len(ids))
@@ -171,8 +172,9 @@ class HybridSearcher:
 
     @staticmethod
     def query_colors(text: str, filters: SearchFilters) -> list[str]:
-        """Basic colours a plain query names, negated ones ("not yellow") left out; the turn
-        reader passes its own (`SearchRequest.colors`), knowing "red wine" is no colour."""
+        """Basic colours a plain query names, negated ones ("not <colour>") left out; the turn
+        reader passes its own (`SearchRequest.colors`), knowing a product phrase's colour
+        word is none."""
         lang = language()
         toks = words(text)
         negated = {basic_color(toks[i + 1]) for i, t in enumerate(toks[:-1]) if t in lang.negators}
@@ -186,7 +188,12 @@ class HybridSearcher:
         return [c for c in dict.fromkeys(named) if c and c not in negated]
 
     def _color(self, colors: list[str], allowed: np.ndarray) -> Ranking:
-        columns = [BASIC_COLORS.index(c) for c in colors]
+        # the index's own column order: an index built before the colour list changed
+        # still answers for the colours it has
+        names = self.index.manifest.colors or list(basic_colors())
+        columns = [names.index(c) for c in colors if c in names]
+        if not columns:
+            return Ranking(rows=np.zeros(0, dtype=np.int64), scores=np.zeros(0))
         rows = np.flatnonzero(allowed & self.index.vectors.has_image)
         share = np.asarray(self.index.vectors.color[rows][:, columns]).max(axis=1)
         return top_rows(share, rows, self.tuning.fetch, min_score=0.05)

@@ -6,7 +6,7 @@ import functools
 import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 DATA = Path(__file__).parent / "data"
 
@@ -36,10 +36,39 @@ class Bounds(BaseModel):
     pricier: list[str]
 
 
+class PixelRule(BaseModel):
+    """Renames the pixels matching every bound given (min inclusive, max exclusive)."""
+
+    name: str
+    chromatic: bool | None = None
+    hue_min: float | None = None
+    hue_max: float | None = None
+    saturation_min: float | None = None
+    saturation_max: float | None = None
+    value_min: float | None = None
+    value_max: float | None = None
+
+
+class PixelNaming(BaseModel):
+    unsaturated: str
+    chromatic_saturation: float
+    hue_bands: list[tuple[float, str]]  # (upper bound of the band's hue, name), ascending
+    rules: list[PixelRule]
+
+
 class Colors(BaseModel):
     keys: list[str]
     basic: list[str]
     shades: dict[str, str]
+    pixels: PixelNaming
+
+    @model_validator(mode="after")
+    def _pixel_names_are_basic(self) -> Colors:
+        named = {self.pixels.unsaturated, *(n for _, n in self.pixels.hue_bands)}
+        unknown = (named | {r.name for r in self.pixels.rules}) - set(self.basic)
+        if unknown:
+            raise ValueError(f"colors.pixels names colours not in colors.basic: {sorted(unknown)}")
+        return self
 
 
 class GeneralLanguage(BaseModel):
@@ -64,7 +93,7 @@ class GeneralLanguage(BaseModel):
 
     @functools.cached_property
     def audience_of(self) -> dict[str, str]:
-        """word → audience group ("husband" → "men")."""
+        """word → audience group (each word of the language data's `[audience]` lists)."""
         return {w: group for group, ws in self.audience.items() for w in ws}
 
     @functools.cached_property
@@ -78,7 +107,7 @@ class GeneralLanguage(BaseModel):
 
     @functools.cached_property
     def color_of(self) -> dict[str, str]:
-        """colour word → basic colour ("navy" → "blue", "blue" → "blue")."""
+        """colour word → basic colour (a shade → its basic colour; a basic colour → itself)."""
         return {**{b: b for b in self.colors.basic}, **self.colors.shades}
 
     @functools.cached_property
