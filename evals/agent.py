@@ -4,8 +4,8 @@ payment, order changes, product questions, recommendations, mixed, unanswerable 
 injection attempts). Odd ids are dev, even ids test.
 
 Per model: the share of conversations whose suggestions contain every required fact (a
-number such as "30 days" must be stated as such; "@jacket": a suggestion rests on a
-product whose name or category says jacket; "__check__": the reply says the agent will
+number such as "30 days" must be stated as such; "@<word>": a suggestion rests on a
+product whose name or category says <word>; "__check__": the reply says the agent will
 check instead of guessing), the share of suggestions stating any fact the policies and
 the products they rest on do not support (or a listed wrong one such as "60 days"), and
 latency per conversation.

@@ -2,17 +2,20 @@
 products next to plain Chroma `query(where=...)` on the same data, in the same run.
 
     python -m evals.bench_search                       # 10k and 100k (about 20 minutes here)
-    python -m evals.bench_search --sizes 10000 --queries 20
+    python -m evals.bench_search --set grocery --sizes 10000 --queries 20
 
-The large catalogs expand the demo catalog (titles, attributes, colours, prices vary) and
-reuse its vectors: each expanded product takes its source product's text vector plus a
-little noise, and its photos are the source's photos (encoded once, by digest). Real
-embedding speed is measured separately on a sample (`--sample`).
+The large catalogs expand an eval set's catalog (titles, attribute and option values,
+prices vary; `--set`, default luma) and time the queries and filters of its `bench.toml`
+(evals/bench_scripts.py). They reuse the catalog's vectors: each expanded product takes
+its source product's text vector plus a little noise, and its photos are the source's
+photos (encoded once, by digest). Real embedding speed is measured separately on a sample
+(`--sample`).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import statistics
@@ -21,107 +24,76 @@ import time
 from pathlib import Path
 
 import numpy as np
+from pydantic import BaseModel
 
 from retrieval.config import RetrievalConfig
 from retrieval.index import TEXT, ProductIndex
 from retrieval.ingest import ingest
 from retrieval.loaders import load_catalog
-from retrieval.schema import SearchFilters, SearchRequest
+from retrieval.schema import Product, SearchRequest, Variant
 from retrieval.search import HybridSearcher, SearchTuning
 from retrieval.text_embedder import TextEmbedder, product_text
 from retrieval.vector_store import chroma_where
 
+from .bench_scripts import SearchScript, script_for
+from .sets import load_set
+
 REPO = Path(__file__).resolve().parents[1]
-LUMA = REPO / "data" / "luma"
-ADJECTIVES = [
-    "Classic",
-    "Pro",
-    "Lite",
-    "Trail",
-    "Urban",
-    "Summit",
-    "Everyday",
-    "Active",
-    "Premium",
-    "Essential",
-    "Eco",
-    "Storm",
-    "Breeze",
-    "Peak",
-    "Core",
-    "Flex",
-]
-EXTRA_COLORS = ["Blue", "Black", "Red", "Green", "Purple", "Orange", "Gray", "Yellow", "White"]
-QUERIES = [
-    "waterproof jacket for hiking",
-    "warm hoodie",
-    "running shorts",
-    "yoga pants",
-    "gym bag",
-    "sports watch",
-    "lightweight tee",
-    "breathable tank top",
-    "backpack",
-    "fitness ball",
-    "water bottle",
-    "zip jacket",
-    "cotton sweatshirt",
-    "compression",
-    "trail",
-    "windbreaker",
-    "capri leggings",
-    "duffle",
-    "training video",
-    "wool",
-]
-# Chroma's baseline gets the same price and category constraints (exact category paths,
-# which its scalar metadata can express); ours also takes colour/size/exclusion filters.
-FILTERS = {
-    "unfiltered": SearchFilters(),
-    "price": SearchFilters(price_max=60),
-    "category+price": SearchFilters(
-        categories=["Women/Tops/Jackets", "Women/Tops/Tees"], price_max=60
-    ),
-    "price+color+size+not (ours only)": SearchFilters(
-        price_max=80,
-        facets={"color": ["blue"], "size": ["M"]},
-        exclude_facets={"color": ["yellow"]},
-    ),
-}
 
 
-def expand_catalog(n: int, out: Path, seed: int = 0) -> Path:
-    """Write an `n`-product JSONL catalog derived from the demo catalog."""
+def expand_catalog(
+    base: list[Product], n: int, out: Path, prefixes: list[str], seed: int = 0
+) -> Path:
+    """Write an `n`-product JSONL catalog derived from `base`: each product's title gets a
+    prefix and a number, its price varies, some attribute values and one value of each
+    variant option are redrawn from the values the catalog itself uses for that key."""
     rng = random.Random(seed)
-    base = [json.loads(line) for line in (LUMA / "products.jsonl").open()]
+    attr_pool = _pools(p.attributes for p in base)
+    option_pool = _pools(p.variant_options for p in base)
     with out.open("w") as f:
         for i in range(n):
-            src = dict(base[i % len(base)])
-            src["id"] = f"{src['id']}~{i}"
-            src["sku"] = src["id"]
-            src["name"] = f"{rng.choice(ADJECTIVES)} {src['name']} {rng.randint(1, 999)}"
-            src["price"] = round(float(src["price"] or 20) * rng.uniform(0.6, 1.5), 2)
-            src["special_price"] = None
-            attrs = dict(src.get("attributes") or {})
-            if "material" in attrs and rng.random() < 0.5:
-                attrs["material"] = rng.sample(
-                    ["Cotton", "Nylon", "Wool", "Polyester", "Fleece"], 2
-                )
-            src["attributes"] = attrs
-            options = dict(src.get("variant_options") or {})
-            if options.get("color"):
-                colors = rng.sample(options["color"], max(1, len(options["color"]) - 1))
-                options["color"] = sorted(set(colors + [rng.choice(EXTRA_COLORS)]))
-                sizes = options.get("size") or [None]
-                src["variants"] = [
-                    {"color": c, "size": s, "price": src["price"]}
-                    for c in options["color"]
-                    for s in sizes
+            src = base[i % len(base)]
+            price = round(float(src.price or 20) * rng.uniform(0.6, 1.5), 2)
+            attrs = {}
+            for key, values in src.attributes.items():
+                pool = attr_pool[key]
+                if len(pool) > len(values) + 1 and rng.random() < 0.5:
+                    values = rng.sample(pool, len(values))
+                attrs[key] = values
+            options = {}
+            for key, values in src.variant_options.items():
+                kept = rng.sample(values, max(1, len(values) - 1))
+                options[key] = sorted(set(kept + [rng.choice(option_pool[key])]))
+            variants = (
+                [
+                    Variant(options=dict(zip(options, combo, strict=True)), price=price)
+                    for combo in itertools.product(*options.values())
                 ]
-            src["variant_options"] = options
-            src["reviews"] = []
-            f.write(json.dumps(src) + "\n")
+                if options
+                else []
+            )
+            product = src.model_copy(
+                update={
+                    "id": f"{src.id}~{i}",
+                    "title": f"{rng.choice(prefixes)} {src.title} {rng.randint(1, 999)}",
+                    "price": price,
+                    "list_price": None,
+                    "attributes": attrs,
+                    "variant_options": options,
+                    "variants": variants,
+                    "reviews": [],
+                }
+            )
+            f.write(product.model_dump_json() + "\n")
     return out
+
+
+def _pools(maps) -> dict[str, list[str]]:
+    pools: dict[str, set[str]] = {}
+    for m in maps:
+        for key, values in m.items():
+            pools.setdefault(key, set()).update(values)
+    return {k: sorted(v) for k, v in pools.items()}
 
 
 class ReusedTextVectors(TextEmbedder):
@@ -148,23 +120,46 @@ class ReusedTextVectors(TextEmbedder):
         return np.asarray(vectors, dtype=np.float32)
 
 
+class Shop(BaseModel):
+    """The catalog an eval set names, its photos folder and its search script."""
+
+    catalog: Path
+    images: Path | None
+    products: list[Product]
+    script: SearchScript
+
+    @classmethod
+    def load(cls, name: str) -> Shop:
+        eval_set = load_set(name)
+        if eval_set.catalog is None:
+            raise SystemExit(f"eval set {name!r} names no catalog in its set.toml")
+        products, _ = load_catalog(eval_set.catalog)
+        images = eval_set.catalog.parent / "images"
+        return cls(
+            catalog=eval_set.catalog,
+            images=images if images.is_dir() else None,
+            products=products,
+            script=script_for(eval_set, "search"),
+        )
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def bench_size(n: int, workdir: Path, base_index: ProductIndex, n_queries: int) -> dict:
-    catalog = expand_catalog(n, workdir / f"catalog-{n}.jsonl")
+def bench_size(n: int, workdir: Path, base_index: ProductIndex, shop: Shop, n_queries: int) -> dict:
+    catalog = expand_catalog(
+        shop.products, n, workdir / f"catalog-{n}.jsonl", shop.script.title_prefixes
+    )
     config = RetrievalConfig(index_dir=workdir / f"index-{n}", device="cpu")
-    base_products, _ = load_catalog(LUMA / "products.jsonl")
+    base_products = shop.products
     base_vectors = {
         pid: np.asarray(base_index.vectors.text[row]) for pid, row in base_index.row_of.items()
     }
     titles = {p.title: p.id for p in base_products}
     embedder = ReusedTextVectors(TextEmbedder(device="cpu"), base_vectors, titles)
     t0 = time.perf_counter()
-    report = ingest(
-        catalog, config, images_dir=LUMA / "images", progress=False, text_embedder=embedder
-    )
+    report = ingest(catalog, config, images_dir=shop.images, progress=False, text_embedder=embedder)
     build_s = time.perf_counter() - t0
 
     index = ProductIndex(config)
@@ -172,10 +167,11 @@ def bench_size(n: int, workdir: Path, base_index: ProductIndex, n_queries: int) 
     searcher = HybridSearcher(index, tuning=SearchTuning(cache_queries=False))
     exact = HybridSearcher(index, tuning=SearchTuning(exact_below=10**12))
     col = index.store.collection(TEXT)
-    queries = (QUERIES * (n_queries // len(QUERIES) + 1))[:n_queries]
+    script = shop.script.queries
+    queries = (script * (n_queries // len(script) + 1))[:n_queries]
     vectors = {q: searcher.text_embedder.embed([q])[0] for q in set(queries)}
     results: dict[str, dict] = {}
-    for name, filters in FILTERS.items():
+    for name, filters in shop.script.filters.items():
         ours, ours_no_embed, chroma, recall = [], [], [], []
         where = chroma_where(filters) if not filters.is_empty() else None
         baseline = "ours only" not in name
@@ -211,9 +207,15 @@ def bench_size(n: int, workdir: Path, base_index: ProductIndex, n_queries: int) 
     }
 
 
-def bench_ingest_sample(sample: int, workdir: Path, text_model: str) -> dict:
-    """Real embedding speed: `sample` products' text, and every demo photo."""
-    catalog = expand_catalog(sample, workdir / f"sample-{text_model}.jsonl", seed=1)
+def bench_ingest_sample(sample: int, workdir: Path, text_model: str, shop: Shop) -> dict:
+    """Real embedding speed: `sample` products' text."""
+    catalog = expand_catalog(
+        shop.products,
+        sample,
+        workdir / f"sample-{text_model}.jsonl",
+        shop.script.title_prefixes,
+        seed=1,
+    )
     products, _ = load_catalog(catalog)
     embedder = TextEmbedder(text_model, device="cpu")
     embedder.embed(["warm-up"])
@@ -225,6 +227,7 @@ def bench_ingest_sample(sample: int, workdir: Path, text_model: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", default="luma", help="eval set whose catalog and script to use")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--sample", type=int, default=500, help="products for the embedding speed")
@@ -233,26 +236,28 @@ def main() -> None:
         "--out", type=Path, default=REPO / "evals" / "results" / "bench_search.json"
     )
     args = parser.parse_args()
+    shop = Shop.load(args.set)
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         base_config = RetrievalConfig(index_dir=workdir / "base", device="cpu")
         t0 = time.perf_counter()
-        base = ingest(LUMA / "products.jsonl", base_config, progress=False)
-        image_rate = base.photos_encoded / base.image_seconds
+        base = ingest(shop.catalog, base_config, images_dir=shop.images, progress=False)
+        image_rate = base.photos_encoded / base.image_seconds if base.photos_encoded else None
         print(
-            f"demo catalog: {base.indexed} products, {base.photos_encoded} photos in "
+            f"{args.set} catalog: {base.indexed} products, {base.photos_encoded} photos in "
             f"{time.perf_counter() - t0:.1f} s; photos/s (EfficientNet-Lite0 + ConSE + colour): "
-            f"{image_rate:.1f}"
+            + (f"{image_rate:.1f}" if image_rate else "— (no photos)")
         )
-        embed = [bench_ingest_sample(args.sample, workdir, m) for m in args.text_models]
+        embed = [bench_ingest_sample(args.sample, workdir, m, shop) for m in args.text_models]
         for e in embed:
             print(
                 f"text embedding {e['text_model']} ({e['dim']}-d): "
                 f"{e['products_per_s']:.1f} products/s"
             )
         sizes = [
-            bench_size(n, workdir, ProductIndex(base_config), args.queries) for n in args.sizes
+            bench_size(n, workdir, ProductIndex(base_config), shop, args.queries)
+            for n in args.sizes
         ]
 
     print(
@@ -276,7 +281,10 @@ def main() -> None:
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
-        json.dumps({"image_photos_per_s": image_rate, "text": embed, "sizes": sizes}, indent=2)
+        json.dumps(
+            {"set": args.set, "image_photos_per_s": image_rate, "text": embed, "sizes": sizes},
+            indent=2,
+        )
     )
     print(f"\nwritten to {args.out}")
 

@@ -25,23 +25,34 @@ from pathlib import Path
 
 import numpy as np
 
-KINDS = ["jackets", "hoodies", "pants", "shorts", "tees", "bags", "tanks", "shoes"]
+from assistant.config import Settings
+from retrieval.language.money import format_amount
+
+from .bench_scripts import ServeScript, script_for
+from .sets import load_set
 
 
-def script(shopper: int) -> list[tuple[str, str]]:
-    """(message, what the reply must say); each shopper has its own price limit."""
-    limit = 40 + shopper * 3
-    kind = KINDS[shopper % len(KINDS)]
-    return [
-        (f"{kind} under ${limit}", f"under ${limit}"),
-        ("any in blue?", f"under ${limit}"),
-        ("cheaper than the first one?", ""),
-    ]
+class Script:
+    """Each shopper's dialogue: one of the set's requests with the shopper's own price
+    limit, then the follow-ups; the first two replies must carry that limit."""
+
+    def __init__(self, serve: ServeScript, currency: str):
+        self.serve, self.currency = serve, currency
+
+    def limit(self, shopper: int) -> str:
+        return f"under {format_amount(40 + shopper * 3, self.currency)}"
+
+    def turns(self, shopper: int) -> list[tuple[str, str]]:
+        """(message, what the reply must say)."""
+        limit = self.limit(shopper)
+        request = self.serve.requests[shopper % len(self.serve.requests)]
+        musts = [limit] + [limit if i == 0 else "" for i in range(len(self.serve.follow_ups))]
+        return list(zip([f"{request} {limit}", *self.serve.follow_ups], musts, strict=True))
 
 
 def start_server(port: int, llm_model: str | None, no_llm: bool) -> subprocess.Popen:
     env = {**os.environ, "AISLE_SERVE_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    cmd = [sys.executable, "-m", "assistant.cli", "serve"]
+    cmd = [sys.executable, "-m", "ui.cli", "serve"]
     cmd += ["--no-llm"] if no_llm else (["--llm-model", llm_model] if llm_model else [])
     proc = subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -57,12 +68,12 @@ def start_server(port: int, llm_model: str | None, no_llm: bool) -> subprocess.P
     raise RuntimeError("aisle serve did not start")
 
 
-def shopper(url: str, n: int) -> dict:
+def shopper(url: str, n: int, script: Script) -> dict:
     from gradio_client import Client
 
     client = Client(url, verbose=False)
     latencies, errors, leaks = [], [], []
-    for turn, (message, must) in enumerate(script(n), 1):
+    for turn, (message, must) in enumerate(script.turns(n), 1):
         t0 = time.perf_counter()
         try:
             out = client.predict({"text": message, "files": []}, api_name="/chat")
@@ -77,7 +88,7 @@ def shopper(url: str, n: int) -> dict:
             leaks.append(f"shopper {n}: {len(said)} user messages after {turn} turns")
         if must and must not in reply:
             leaks.append(f"shopper {n} turn {turn}: reply lacks {must!r}: {reply[:80]!r}")
-        others = {f"under ${40 + k * 3}" for k in range(60) if k != n}
+        others = {script.limit(k) for k in range(60) if k != n}
         if any(re.search(re.escape(o) + r"(?![\d.])", reply) for o in others):
             leaks.append(f"shopper {n} turn {turn}: another shopper's limit in {reply[:80]!r}")
     return {"latencies": latencies, "errors": errors, "leaks": leaks}
@@ -95,22 +106,28 @@ def _text(content) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--set", default="luma", help="eval set whose requests the shoppers make")
     ap.add_argument("--shoppers", default="1,5,20")
     ap.add_argument("--llm-model", default="qwen2.5-0.5b")
     ap.add_argument("--no-llm", action="store_true")
     ap.add_argument("--port", type=int, default=7871)
     ap.add_argument("--out", default="evals/results/bench_serve.json")
     args = ap.parse_args()
+    from retrieval.index import ProductIndex
+
+    settings = Settings()
+    currency = ProductIndex(settings).manifest.currency
+    script = Script(script_for(load_set(args.set), "serve"), currency)
 
     proc = start_server(args.port, args.llm_model, args.no_llm)
     url = f"http://127.0.0.1:{args.port}/"
     rows = []
     try:
-        shopper(url, 99)  # warm-up: models load, caches fill
+        shopper(url, 99, script)  # warm-up: models load, caches fill
         for n in [int(x) for x in args.shoppers.split(",")]:
             started = time.perf_counter()
             with ThreadPoolExecutor(n) as pool:
-                results = list(pool.map(lambda i: shopper(url, i), range(n)))
+                results = list(pool.map(lambda i: shopper(url, i, script), range(n)))
             wall = time.perf_counter() - started
             lat = np.array([x for r in results for x in r["latencies"]])
             rows.append(

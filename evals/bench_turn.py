@@ -1,10 +1,11 @@
 """Turn latency per stage, for each chat model, on the indexed catalog.
 
-    python -m evals.bench_turn [--models rules,qwen2.5-0.5b,qwen2.5-1.5b] [--repeat 2]
+    python -m evals.bench_turn [--set luma] [--models rules,qwen2.5-0.5b,qwen2.5-1.5b]
 
-Plays the same scripted dialogues with each model (the rules-only configuration is the
-baseline, run in the same process) and prints p50/p95 per stage, the time to the first
-streamed line, and how often each LLM call was needed.
+Plays the same scripted dialogues (`[turn]` of the eval set's bench.toml, written for the
+catalog that is indexed: evals/bench_scripts.py) with each model (the rules-only
+configuration is the baseline, run in the same process) and prints p50/p95 per stage, the
+time to the first streamed line, and how often each LLM call was needed.
 """
 
 from __future__ import annotations
@@ -19,33 +20,22 @@ import numpy as np
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 
-DIALOGUES = [
-    [
-        "I need a warm jacket for hiking under $80, not yellow",
-        "in blue?",
-        "anything cheaper than the second one?",
-        "compare the first two",
-        "is the first one machine washable?",
-        "add the first one in size M to my cart",
-        "what's the weather in Paris?",
-    ],
-    ["hello", "something comfy for lounging at home", "for women", "any in gray?"],
-    ["a gift for my dad who likes the outdoors", "under 50 dollars please"],
-    ["running shorts", "for men, size 32", "more expensive ones?"],
-]
+from .bench_scripts import script_for
+from .sets import load_set
+
 STAGES = ["interpret_ms", "search_ms", "respond_ms", "total_ms"]
 
 
-def run(settings: Settings, model: str | None, repeat: int) -> dict:
+def run(settings: Settings, model: str | None, repeat: int, dialogues: list[list[str]]) -> dict:
     bot = Assistant(
         settings.with_overrides(llm_model=model) if model else settings, use_llm=model is not None
     )
-    bot.respond("warm-up", "a jacket")  # loads every model once, outside the timings
+    bot.respond("warm-up", dialogues[0][0])  # loads every model once, outside the timings
     stages: dict[str, list[float]] = {s: [] for s in STAGES}
     first_line: list[float] = []
     llm_interpret = llm_writes = product_turns = turns = 0
     for r in range(repeat):
-        for d, dialogue in enumerate(DIALOGUES):
+        for d, dialogue in enumerate(dialogues):
             session = f"{model}-{r}-{d}"
             for text in dialogue:
                 started = time.perf_counter()
@@ -80,14 +70,16 @@ def run(settings: Settings, model: str | None, repeat: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", default="luma", help="eval set whose dialogues to play")
     parser.add_argument("--models", default="rules,qwen2.5-0.5b,qwen2.5-1.5b")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--index-dir", default=None)
     parser.add_argument("--out", type=Path, default=Path("evals/results/bench_turn.json"))
     args = parser.parse_args()
     settings = Settings().with_overrides(index_dir=args.index_dir)
+    dialogues = script_for(load_set(args.set), "turn").dialogues
     rows = [
-        run(settings, None if m == "rules" else m, args.repeat)
+        run(settings, None if m == "rules" else m, args.repeat, dialogues)
         for m in [x.strip() for x in args.models.split(",") if x.strip()]
     ]
     base = rows[0]["total_ms_p50"] if rows else 1.0

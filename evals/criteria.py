@@ -1,9 +1,9 @@
 """Written relevance criteria and per-turn expectations, in the filter language of
 `aisle search` plus title tests:
 
-    "category=jackets"  "brand=Apple"  "price<80"  "RAM=16GB"  "quantity>=2 TB"
-    "title~laptop"      a title word starts with any of these ("title~ball|football")
-    "title!~trowel"     no title word starts with these
+    "category=<kind>"  "<facet>=<value>"  "price<80"  "<facet>=16GB"  "quantity>=2 TB"
+    "title~<word>"      a title word starts with any of these ("title~<word>|<word>")
+    "title!~<word>"     no title word starts with these
 
 A product satisfies a list when it passes every entry (`retrieval.facets.product_matches`
 for the filters: the same rule the search enforces)."""

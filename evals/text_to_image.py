@@ -1,11 +1,12 @@
 """How far text → image search gets without an aligned image–text model.
 
-    python -m evals.text_to_image [--index-dir DIR]
+    python -m evals.text_to_image [--set luma] [--index-dir DIR]
 
-Ranks the demo catalog's products for product-kind queries ("hoodie") and colour + kind
-queries ("blue hoodie") by each signal alone and by the hybrid, and prints NDCG@10.
-A product is relevant to a kind query when its category path contains the kind's
-category; to a colour query when, besides, the catalog lists that colour for it. The
+Ranks the indexed catalog's products for the product-kind queries and colour + kind
+queries of an eval set's `bench.toml` (`[text_to_image]`, evals/bench_scripts.py) by each
+signal alone and by the hybrid, and prints NDCG@10. A product is relevant to a kind query
+when its category path contains the kind's category; to a colour query when, besides,
+the catalog lists that colour for it (under a colour key of the language data). The
 queries were written before any measurement and nothing was tuned on them.
 """
 
@@ -19,44 +20,12 @@ from sklearn.metrics import ndcg_score
 from retrieval.config import RetrievalConfig
 from retrieval.facets import value_matches
 from retrieval.index import ProductIndex
-from retrieval.schema import SearchFilters, SearchRequest
+from retrieval.language.general import language
+from retrieval.schema import Product, SearchFilters, SearchRequest
 from retrieval.search import HybridSearcher
 
-KIND_QUERIES = {
-    "hoodie": "Hoodies & Sweatshirts",
-    "sweatshirt": "Hoodies & Sweatshirts",
-    "jacket": "Jackets",
-    "rain coat": "Jackets",
-    "shorts": "Shorts",
-    "trousers": "Pants",
-    "pants": "Pants",
-    "t-shirt": "Tees",
-    "tee shirt": "Tees",
-    "tank top": "Tanks",
-    "sports bra": "Bras & Tanks",
-    "backpack": "Bags",
-    "duffel bag": "Bags",
-    "wrist watch": "Watches",
-    "digital watch": "Watches",
-    "exercise ball": "Fitness Equipment",
-    "water bottle": "Fitness Equipment",
-    "yoga mat": "Fitness Equipment",
-    "dumbbells": "Fitness Equipment",
-    "workout video": "Video Download",
-    "messenger bag": "Bags",
-}
-COLOR_QUERIES = {
-    "blue hoodie": ("Hoodies & Sweatshirts", "blue"),
-    "red jacket": ("Jackets", "red"),
-    "black pants": ("Pants", "black"),
-    "green shorts": ("Shorts", "green"),
-    "purple tank top": ("Tanks", "purple"),
-    "orange tee": ("Tees", "orange"),
-    "white t-shirt": ("Tees", "white"),
-    "gray sweatshirt": ("Hoodies & Sweatshirts", "gray"),
-    "yellow jacket": ("Jackets", "yellow"),
-    "blue shorts": ("Shorts", "blue"),
-}
+from .bench_scripts import script_for
+from .sets import load_set
 
 
 def ndcg_at_10(ranked_rows: list[int], relevant: np.ndarray) -> float:
@@ -67,10 +36,18 @@ def ndcg_at_10(ranked_rows: list[int], relevant: np.ndarray) -> float:
     return float(ndcg_score(relevant[None, :].astype(float), scores[None, :], k=10))
 
 
+def has_colour(product: Product, colour: str) -> bool:
+    lang = language()
+    keys = [k for k in {*product.attributes, *product.variant_options} if lang.is_color_key(k)]
+    return any(value_matches(k, v, colour) for k in keys for v in product.values(k))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--set", default="luma", help="eval set whose queries to run")
     parser.add_argument("--index-dir", default=None)
     args = parser.parse_args()
+    script = script_for(load_set(args.set), "text_to_image")
     config = RetrievalConfig(**({"index_dir": args.index_dir} if args.index_dir else {}))
     index = ProductIndex(config)
     searcher = HybridSearcher(index)
@@ -89,14 +66,14 @@ def main() -> None:
             "dense product text": lambda: searcher._dense("text", index.vectors.text, vec, allowed),
             "image_text (ConSE)": lambda: searcher._image_text(text, vec, allowed),
             "color (pixels)": lambda: searcher._color(
-                searcher.query_colors(text, SearchFilters()) or ["gray"], allowed
+                searcher.query_colors(text, SearchFilters()), allowed
             ),
         }[name]()
         return [int(r) for r in ranking.rows[:10]]
 
     suites = {
-        "kind": {q: (cat, None) for q, cat in KIND_QUERIES.items()},
-        "colour + kind": COLOR_QUERIES,
+        "kind": {q: (cat, None) for q, cat in script.kinds.items()},
+        "colour + kind": script.colours,
     }
     names = ["random", "image_text (ConSE)", "color (pixels)", "dense product text", "hybrid"]
     print("| queries | " + " | ".join(names) + " |")
@@ -110,10 +87,7 @@ def main() -> None:
                     [
                         allowed[i]
                         and category in p.category
-                        and (
-                            color is None
-                            or any(value_matches("color", c, color) for c in p.values("color"))
-                        )
+                        and (color is None or has_colour(p, color))
                         for i, p in enumerate(products)
                     ]
                 )
