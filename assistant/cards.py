@@ -22,7 +22,7 @@ class ProductCard(BaseModel):
     currency: str = "USD"
     list_price: float | None = None  # shown struck through when the product is on sale
     photo: str | None = None  # file in the index folder
-    facts: list[str] = Field(default_factory=list)  # "color: Blue, Black", "brand: Sony"
+    facts: list[str] = Field(default_factory=list)  # "<facet>: <value>, <value>"
     reason: str = ""
     rating: float | None = None
     review_count: int = 0

@@ -15,7 +15,7 @@ def price_label(filters: SearchFilters, currency: str) -> str:
 
 
 def category_label(segment: str) -> str:
-    """ "men's" for an audience the catalog files products under, else the segment."""
+    """An audience segment as a possessive ("<audience>'s"), else the segment as it is."""
     audiences = {w for ws in language().audience.values() for w in ws}
     return f"{segment}'s" if segment.replace(" ", "") in audiences else segment
 
@@ -26,7 +26,7 @@ def chips_of(state: DialogueState, currency: str = "USD") -> list[Chip]:
     if not f.price.is_open():
         out.append(Chip(key="price:", label=price_label(f, currency)))
 
-    def shown(key: str, value: str) -> str:  # "blue", "not yellow"; brands as written
+    def shown(key: str, value: str) -> str:  # colours folded, other values as written
         return value.casefold() if language().is_color_key(key) else value
 
     for key, values in f.facets.items():
@@ -54,7 +54,7 @@ def without(state: DialogueState, key: str, view: CatalogView) -> DialogueState:
         f.quantities = [q for i, q in enumerate(f.quantities) if str(i) != value]
     elif slot == "exclude_category":
         f.exclude_categories = [c for c in f.exclude_categories if c != value]
-    else:  # facet / exclude_facet: "material=wool"
+    else:  # facet / exclude_facet: "<key>=<value>"
         table = f.facets if slot == "facet" else f.exclude_facets
         name, _, v = value.partition("=")
         table[name] = [x for x in table.get(name, []) if x != v]

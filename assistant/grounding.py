@@ -85,7 +85,7 @@ def check_reply(
             if i in negated and (tok in excluded or basic in excluded):
                 continue
             if re.search(rf"\b{re.escape(tok)}\b", texts):
-                continue  # "dark chocolate", "red wine": the product's own words
+                continue  # a colour word inside the product's own name: a product phrase
             err(tok, "colour not offered")
 
         # values of the catalog's facets, and materials named from general knowledge

@@ -1,6 +1,6 @@
 """Answers about shown products from catalog fields alone, with no LLM call: side-by-side
-comparisons, and questions about one item ("how much is it?", "does it come in XS?", "is
-it vegan?", "is it machine washable?")."""
+comparisons, and questions about one item ("how much is it?", "does it come in <value>?",
+"is it <value>?", "is it machine washable?")."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def compare_reply(products: list[Product]) -> str:
 
 def _mentioned_values(question: str, product: Product, lexicon: Lexicon | None):
     """(facet key, value said) for every catalog value of the product's facets the question
-    names: "does it come in XS / in red / in 16GB?", "is it vegan?"."""
+    names: "does it come in <size> / in <colour> / in <quantity>?", "is it <value>?"."""
     said = phrase_terms(question)
     raw = words(question)
     out = []

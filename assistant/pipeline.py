@@ -20,6 +20,7 @@ from retrieval.search import HybridSearcher
 from .actions import ShopperActions
 from .chips import chips_of, without
 from .config import Settings
+from .examples import example_request, typical_price
 from .feedback import Feedback
 from .llm import make_chat_model
 from .llm_models import LLMUnavailableError
@@ -63,6 +64,14 @@ class Assistant:
         self.sessions: dict[str, DialogueState] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+
+    def example_request(self) -> str:
+        """A request in this shop's own words and currency, for the page to suggest."""
+        return example_request(self.lexicon, typical_price(self.index.facets.a["price"]), self.view)
+
+    @property
+    def has_photos(self) -> bool:
+        return self.index.manifest.photos > 0
 
     def state(self, session: str) -> DialogueState:
         return self.sessions.get(session, DialogueState()).model_copy(deep=True)
@@ -123,7 +132,7 @@ class Assistant:
         if turn.intent not in ("search", "refine", "clarify_answer"):
             text, items = self.actions.answer(turn, state)
         elif turn.unsold and not turn.constraints.categories and not image:
-            text = self._not_sold(turn.unsold)  # "do you sell laptops?" in a clothing shop
+            text = self._not_sold(turn.unsold)  # asked for a kind this catalog never names
         elif (
             turn.not_understood and not image and not turn.constraints.slots() and foreign(message)
         ):

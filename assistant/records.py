@@ -129,7 +129,7 @@ class ShownItem(BaseModel):
 
 class DialogueState(BaseModel):
     filters: SearchFilters = Field(default_factory=SearchFilters)  # categories composed below
-    categories: list[str] = Field(default_factory=list)  # segments named: "women", "jackets"
+    categories: list[str] = Field(default_factory=list)  # segments named: top-level ones and kinds
     need: str = ""
     shown: list[ShownItem] = Field(default_factory=list)
     focus: list[int] = Field(default_factory=list)  # positions the last turn referred to
@@ -144,7 +144,7 @@ class Chip(BaseModel):
     """One understood constraint, as the shopper sees and removes it."""
 
     key: str  # "slot:value", what `Assistant.drop_constraint` removes
-    label: str  # "under $80", "not yellow", "jackets"
+    label: str  # "under <price>", "not <value>", "<kind>"
 
 
 class Reply(BaseModel):

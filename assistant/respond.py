@@ -172,7 +172,7 @@ def _sound(reason: str, fact_line: str, all_reasons: list[str]) -> bool:
     """A reason worth showing: a sentence of its own (not the tail of a paragraph cut to
     fit), about this product (shares a word with its facts), not the same for every one."""
     content = {term(w) for w in words(reason) if len(w) > 3}
-    negated = language().negators & set(words(reason))  # "not a full zip" of a full-zip jacket
+    negated = language().negators & set(words(reason))  # "not <feature>" of a product that has it
     return (
         not negated
         and reason[:1].isupper()

@@ -25,7 +25,7 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
     f = new.filters.model_dump()
     cats = list(new.categories)
     if turn.new_topic or "all" in turn.remove:
-        # a new kind keeps only the top-level categories it still combines with ("women")
+        # a new kind keeps only the top-level categories it still combines with
         cats = [
             s
             for s in cats
@@ -60,7 +60,7 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
             f["exclude_facets"][key] = [x for x in f["exclude_facets"][key] if x not in values]
             if not f["exclude_facets"][key]:
                 del f["exclude_facets"][key]
-    for key, values in c.exclude_facets.items():  # exclusions accumulate ("no red either")
+    for key, values in c.exclude_facets.items():  # exclusions accumulate ("no <value> either")
         f["exclude_facets"][key] = list(dict.fromkeys(f["exclude_facets"].get(key, []) + values))
         if key in f["facets"]:
             f["facets"][key] = [x for x in f["facets"][key] if x not in values]
@@ -76,7 +76,7 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
         f["exclude_categories"] = list(
             dict.fromkeys(f["exclude_categories"] + c.exclude_categories)
         )
-    if c.categories:  # top-level ones ("women") and kinds ("jackets") each replace their own
+    if c.categories:  # top-level categories and kinds each replace their own
         said_top = [s for s in c.categories if view.is_top(s)]
         said_kind = [s for s in c.categories if not view.is_top(s)]
         top = said_top or [s for s in cats if view.is_top(s)]
@@ -101,14 +101,14 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
     elif turn.need:
         new.need = " ".join(dict.fromkeys([*new.need.split(), *turn.need.split()]))
     if anchor and turn.intent in ("refine", "search") and not turn.relative_price:
-        new.need = anchor[0].title  # "like the first but in blue"
+        new.need = anchor[0].title  # "like the first but in <value>"
     new.filters = SearchFilters(**f)
     return new
 
 
 def ranking_query(state: DialogueState) -> str:
     """What the ranker scores relevance against: the need with the categories and facet
-    values the filters already enforce ("women blue warm jackets")."""
+    values the filters already enforce ("<value> <need words> <top> <kind>")."""
     values = [v for vs in state.filters.facets.values() for v in vs]
     parts = [*values, state.need, *state.categories]
     return " ".join(dict.fromkeys(p for p in parts if p)).strip()

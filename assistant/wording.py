@@ -1,6 +1,6 @@
-"""The words replies are built from, all from the catalog: what was asked for ("women's
-jackets in blue under $80, not yellow"), a product's price in the shop's currency, why a
-product fits (reason_for), and compact fact lines for the LLM."""
+"""The words replies are built from, all from the catalog: what was asked for
+("<audience>'s <kind> in <value> under <price>, not <value>"), a product's price in the
+shop's currency, why a product fits (reason_for), and compact fact lines for the LLM."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .records import DialogueState
 
 
 def item_price(item: RankedItem) -> float | None:
-    """The price of the variant that matched (a 15-inch laptop costs more than the 13-inch),
+    """The price of the variant that matched (a larger option may cost more),
     else the product's own."""
     p = item.product
     prices = [p.variant_price(v) for v in item.matching_variants]
@@ -31,7 +31,7 @@ def money(value: float | None, currency: str = "USD") -> str:
 
 
 def category_words(categories: list[str], lexicon: Lexicon) -> str:
-    """ "women's jackets", "plants", "cameras or lenses": audiences as possessives, the
+    """ "<audience>'s <kind>", "<kind>", "<kind> or <kind>": audiences as possessives, the
     catalog's top-level categories as "from …", kinds joined by "or"."""
     lang = language()
     audience, tops, kinds = [], [], []
@@ -77,7 +77,7 @@ def reason_for(item: RankedItem, need: str, filters: SearchFilters) -> str:
     that share words with the need, then the constraints it meets."""
     p = item.product
     own_kind = {term(w) for w in words(p.category.split("/")[-1])} if p.category else set()
-    own_kind |= {k for k in [title_kind(p.title)] if k}  # "bean" is no reason for beans
+    own_kind |= {k for k in [title_kind(p.title)] if k}  # its own kind is no reason for it
     wanted = {term(w) for w in words(need) if len(w) > 2} - own_kind
     hits: list[str] = []
     for key, values in p.attributes.items():

@@ -3,7 +3,7 @@ evaluation data is turned into.
 
 One JSON object per line:
 
-    {"query": "waterproof jacket for hiking", "product_id": "MJ03", "grade": 2}
+    {"query": "<what a shopper typed>", "product_id": "<id>", "grade": 2}
 
 - `grade`: 0 not relevant, 1 partly (right kind, misses something asked), 2 relevant,
   3 exactly what was asked for.

@@ -1,8 +1,8 @@
 """Training queries generated from the catalog itself, for a shop with no judged data:
 templates over each product's kind (its title's head noun, else its category), the
 audience its top category names, and its facet values — brands, materials, flavours,
-colours, pack sizes, whatever this catalog lists ("blue hoodie", "women's wool jacket",
-"sony camera", "16GB laptop", "vegan dark chocolate"), optionally paraphrased by an LLM, and
+colours, pack sizes, whatever this catalog lists ("<colour> <kind>", "<audience>'s
+<material> <kind>", "<brand> <kind>", "<quantity> <kind>"), optionally paraphrased by an LLM, and
 every product labelled by how many of the query's parts it matches.
 
 Grades: 0 wrong kind or audience; otherwise 1 + round(2 × share of the query's facet values
@@ -34,8 +34,8 @@ MAX_VALUE_CHARS = 25
 class Spec:
     """What a synthetic query asks for, and so how every product is graded."""
 
-    kind: str  # "cat:jackets" (by category) or "kind:backpack" (by title): see kind_of
-    department: str | None = None  # an audience top category ("women")
+    kind: str  # "cat:<leaf category>" or "kind:<title head noun>": see kind_of
+    department: str | None = None  # an audience top category
     attributes: tuple[tuple[str, str], ...] = ()  # (facet key, value); colours as basic colours
 
 
@@ -57,7 +57,7 @@ def _leaf_terms(leaf: str) -> set[str]:
 
 def kind_keys(p: Product) -> set[str]:
     """What kinds a product is, as the turn reader reads them: its category ("cat:…"), and
-    the kind its title names when the category does not ("kind:backpack" under Bags)."""
+    the kind its title names when the category does not ("kind:<noun>" under a wider leaf)."""
     keys = {f"cat:{_leaf(p).casefold()}"} if _leaf(p) else set()
     k = title_kind(p.title)
     if k and k not in _leaf_terms(_leaf(p)):
@@ -67,8 +67,8 @@ def kind_keys(p: Product) -> set[str]:
 
 def kind_of(p: Product) -> tuple[str, str] | None:
     """(the kind a query about this product asks for, the word a shopper would say): a kind
-    only its title names ("laptop" under Computers) is graded by title; a word its category
-    names ("hoodie" under Hoodies & Sweatshirts) by category."""
+    only its title names (a noun narrower than its leaf category) is graded by title; a word
+    its category names (one part of "<kind> & <kind>") by category."""
     k = title_kind(p.title)
     leaf = _leaf(p)
     if k and k not in _leaf_terms(leaf):
@@ -80,7 +80,7 @@ def kind_of(p: Product) -> tuple[str, str] | None:
 
 
 def kind_words(leaf: str) -> list[str]:
-    """ "Hoodies & Sweatshirts" → ["hoodies", "sweatshirts"]."""
+    """ "<Kind A> & <Kind B>" → ["<kind a>", "<kind b>"]."""
     return [w.strip().casefold() for w in re.split(r"&|,| and ", leaf) if w.strip()]
 
 
@@ -161,10 +161,10 @@ def generate(
         n_attr = rng.choice([0, 1, 1, 1, 2, 2])
         attrs = tuple(rng.sample(options, min(n_attr, len(options))))
         if len({k for k, _ in attrs}) < len(attrs):
-            continue  # "wool polyester jacket" reads as nonsense
+            continue  # two values of one facet read as nonsense
         department = _audience(p) if rng.random() < 0.5 else None
         spec = Spec(kind=kind, department=department, attributes=attrs)
-        if rng.random() < 0.5:  # "hoodies" and "hoodie", "laptops" and "laptop"
+        if rng.random() < 0.5:  # plural and singular both
             if kind.startswith("cat:"):
                 word = " ".join([*word.split()[:-1], singular(word.split()[-1])])
             elif not word.endswith("s"):
@@ -197,7 +197,7 @@ def paraphrase(
             kind_kept = q.spec.kind.split(":", 1)[-1][:5] in low
             if q.spec.department and not re.search(
                 rf"\b{q.spec.department.casefold()}", low
-            ):  # "women's tanks" rewritten as "a tank" would be graded as women's
+            ):  # an audience's query rewritten without it would still be graded as theirs
                 kind_kept = False
             # a rewrite that only changes case or plurals adds nothing to train on
             before = {term(w) for w in words(q.text)}

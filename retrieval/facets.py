@@ -35,8 +35,7 @@ def path_segments(path: str) -> list[str]:
 
 
 def category_sub_paths(paths: Iterable[str]) -> list[str]:
-    """Every contiguous run of segments: "Men/Tops/Jackets" is found by "men",
-    "men/tops", "tops/jackets", "jackets" …"""
+    """Every contiguous run of segments: "A/B/C" is found by "a", "a/b", "b/c", "c" …"""
     runs: set[str] = set()
     for path in paths:
         segs = path_segments(path)
@@ -52,7 +51,8 @@ def product_runs(product: Product) -> set[str]:
 
 def value_matches(key: str, catalog_value: str | None, wanted: str) -> bool:
     """Same value (case, accents, spaces ignored); on a colour facet a basic colour also
-    matches the catalog's shades ("blue" matches "Navy"), and "&" reads as "and"."""
+    matches the catalog's shades (by the language data's colors.shades), and "&" reads as
+    "and"."""
     if catalog_value is None:
         return False
     a, b = normalise(catalog_value), normalise(wanted)

@@ -1,9 +1,9 @@
 """Filter strings (`aisle search --filter`, eval expectations) → `SearchFilters`.
 
     price<60  price<=60  price>20  price>=20   price_max=60 (≤)  price_min=20 (≥)
-    category=men/tops   category!=gear          available=true
-    brand=Apple,Sony    color!=yellow           dietary=vegan   (any facet of the catalog)
-    RAM>=16GB   screen size=15 inch   pack_size<=500 g          (a facet's quantity)
+    category=<top>/<group>   category!=<top>    available=true
+    <facet>=<v1>,<v2>   <facet>!=<value>                    (any facet of the catalog)
+    <facet>>=16GB   <facet>=15 inch   <facet><=500 g        (a facet's quantity)
     quantity>=2 TB                              (a quantity of any facet of that unit)
 
 Facet names are matched case-insensitively against the catalog's; an unknown name is an
@@ -118,7 +118,7 @@ def _facet_key(item: str, key: str, known: dict[str, str] | None, colour_key: st
     if key in known:
         return known[key]
     if colour_key and language().is_color_key(key):
-        return colour_key  # "colour=blue" in a shop whose facet is "Color"
+        return colour_key  # "colour=…" in a shop whose facet is "Color"
     names = ", ".join(sorted(known.values())) or "none"
     raise FilterSyntaxError(
         f"filter {item!r}: unknown key {key!r}; use price, category, available, or a facet of "

@@ -83,7 +83,7 @@ class EfficientNetConSE(ImageEncoder):
 
     @functools.cached_property
     def class_embeddings(self) -> np.ndarray:
-        # Each class as the mean of its synonyms' embeddings: "jersey, T-shirt, tee shirt".
+        # Each ImageNet class as the mean of its synonyms' embeddings (the class list's own).
         synonyms = imagenet_class_synonyms()
         flat = [w for words in synonyms for w in words]
         vectors = self.text_embedder.embed(flat)

@@ -1,13 +1,13 @@
 """What kind of product a listing is, from the catalog itself: its category path, and the
-head noun of its title when that is a product noun ("Fusion Backpack" under Gear/Bags is a
-backpack; "Olive Oil for Cooking 1 L" is an oil; "Set of Sprite Yoga Straps" a strap).
+head noun of its title when that is a product noun ("<Name> <Noun>" under <Top>/<Leaf>
+is a <noun>; "<Noun> for <use> 1 L" too; "Set of <Name> <Noun>s" a <noun>).
 
-English noun phrases put the head last ("camera lens" is a lens), before any "for/with/in"
-phrase, and after "set/pack of". A head is only taken from the general list of product
-nouns (retrieval/language/data/product_nouns.txt), so brand-like last words ("Hoodlie",
-"Jackshirt") or numbers never become kinds. A head already named by the leaf category
-("Jacket" under Jackets) adds nothing; any other is a kind below each of the product's
-categories, so "backpack" finds backpacks, and "bags" still finds them with the rest."""
+English noun phrases put the head last ("<word> <noun>" is a <noun>), before any
+"for/with/in" phrase, and after "set/pack of". A head is only taken from the general list
+of product nouns (retrieval/language/data/product_nouns.txt), so brand-like last words or
+numbers never become kinds. A head already named by the leaf category adds nothing; any
+other is a kind below each of the product's categories, so the noun finds those products,
+and the leaf's own word still finds them with the rest."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _noun_terms() -> dict[str, str]:
 
 
 def title_kind(title: str) -> str | None:
-    """The title's head noun when it is a product noun, as a term ("backpack", "oil")."""
+    """The title's head noun when it is a product noun, as a term."""
     text = fold(title)
     quantities = find_quantities(text)
     drop = {(q.start, q.end) for q in quantities}
@@ -45,7 +45,7 @@ def title_kind(title: str) -> str | None:
     ]
     words = [w for w, _ in toks]
     if len(words) > 2 and words[1] == "of" and words[0] in CONTAINERS:
-        words = words[2:]  # "Set of Sprite Yoga Straps" is about the straps
+        words = words[2:]  # "Set of <Name> <Noun>s" is about the <noun>s
     for i, w in enumerate(words):
         if w in CUT and i > 0:
             words = words[:i]

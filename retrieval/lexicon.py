@@ -40,8 +40,8 @@ FLAG_VALUES = {"yes", "no", "true", "false"}
 
 
 class CategoryTerm(BaseModel):
-    segment: str  # normalised, as in filters ("hoodies & sweatshirts")
-    display: str  # as the catalog writes it ("Hoodies & Sweatshirts")
+    segment: str  # normalised, as in filters ("<kind a> & <kind b>")
+    display: str  # as the catalog writes it ("<Kind A> & <Kind B>")
     depth: int  # 0 = a top-level category
     count: int  # products under it
     derived: bool = False  # a kind read from titles, not a category of the catalog
@@ -246,7 +246,8 @@ class Lexicon(BaseModel):
         self.title_words = dict(titles)
 
         def describes_colour(gram: str) -> bool:
-            """'Blue Hoodie' names the product's own colour; 'Red Wine' is a product."""
+            """'<Colour> <Kind>' may name the product's own colour, or be what the product
+            is called (a colour word the product's colour facet does not hold)."""
             named = {shades[w] for w in gram.split() if w in shades}
             if not named or not color_keys:
                 return False
@@ -288,7 +289,7 @@ class Lexicon(BaseModel):
 
 
 def read_shop_synonyms(path: Path | None) -> dict[str, list[str]]:
-    """`[synonyms]` of a shop lexicon file: "hoody" = ["hoodie"], "jumper" = "sweater"."""
+    """`[synonyms]` of a shop lexicon file: "<word>" = ["<word>", …] or "<word>" = "<word>"."""
     if path is None or not Path(path).is_file():
         return {}
     try:

@@ -73,7 +73,7 @@ KNOWN_KEYS = {
     "url",
     "_lines",
 }
-LIST_SEPARATOR = "|"  # inside a CSV cell: "Blue|Black"
+LIST_SEPARATOR = "|"  # inside a CSV cell: "<value>|<value>"
 
 
 class CatalogFormatError(ValueError):
@@ -319,7 +319,7 @@ def _is_scalar_or_scalars(value: Any) -> bool:
 
 def _variant_fields(raw: Any) -> dict[str, Any]:
     """A variant object: sku, price, stock and images; every other field is an option
-    ({"color": "Blue", "size": "M"}), as is everything in its `options` object."""
+    ({"<option>": "<value>", …}), as is everything in its `options` object."""
     if not isinstance(raw, dict):
         raise ValueError("variants: each variant must be an object")
     fields: dict[str, Any] = {}

@@ -18,8 +18,8 @@ MAX_GENERATED_VARIANTS = 500  # option combinations expanded for a product listi
 
 
 class Variant(BaseModel):
-    """A purchasable option of a product: its option values ({"color": "Blue", "size": "M"},
-    {"screen size": "13 inch", "RAM": "8GB"}), SKU, price and stock."""
+    """A purchasable option of a product: its option values ({"<option>": "<value>", …}),
+    SKU, price and stock."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -34,7 +34,7 @@ class Variant(BaseModel):
         return next((v for k, v in self.options.items() if normalise(k) == want), None)
 
     def label(self) -> str:
-        """ "Blue / M", "13 inch / 8GB", or the SKU when it has no options."""
+        """ "<value> / <value>", or the SKU when it has no options."""
         return " / ".join(v for v in self.options.values() if v) or (self.sku or "standard")
 
 
@@ -53,7 +53,7 @@ class Product(BaseModel):
     id: str = Field(min_length=1)
     title: str = Field(min_length=1)
     description: str = ""
-    category: str = ""  # primary path, "/"-separated: "Men/Tops/Jackets"
+    category: str = ""  # primary path, "/"-separated: "<Top>/<Group>/<Leaf>"
     categories: list[str] = Field(default_factory=list)  # every path it is listed under
     price: float | None = Field(None, ge=0)  # the price a shopper pays now
     list_price: float | None = Field(None, ge=0)  # the regular price, when on sale
@@ -201,11 +201,11 @@ class QuantityFilter(BaseModel):
 class SearchFilters(BaseModel):
     """Hard constraints. A product that breaks one is never returned.
 
-    Facet values, price, quantities and stock are checked on one variant together: "blue in
-    M" needs a variant that is blue *and* M, and "a 15 inch laptop under $1,500" a variant
+    Facet values, price, quantities and stock are checked on one variant together: "<colour>
+    in <size>" needs a variant that is both, and "a 15 inch <kind> under <price>" a variant
     that is both. A variant takes its product's attributes for the facets it has no option
     for. Exclusions drop a product only when none of its variants escapes them ("not
-    yellow" keeps a jacket that also comes in blue)."""
+    <colour>" keeps a product that also comes in another colour)."""
 
     model_config = ConfigDict(extra="forbid")
 

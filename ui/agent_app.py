@@ -12,6 +12,7 @@ import gradio as gr
 
 from assistant.agent.conversation import ConversationFormatError, parse_conversation
 from assistant.agent.suggest import AgentAssistant, Suggestion, Suggestions
+from assistant.examples import example_conversation
 
 from . import render
 
@@ -22,11 +23,6 @@ TITLES = {
     "recommend": "Recommend products",
     "clarify": "Ask for the missing detail",
 }
-EXAMPLE = (
-    "Customer: Hi! I bought a hoodie last week and it's too small.\n"
-    "Agent: Sorry to hear that! Happy to help.\n"
-    "Customer: Can I exchange it for a bigger size, and how long do I have?"
-)
 
 
 def sources_html(s: Suggestion) -> str:
@@ -160,5 +156,6 @@ def build_agent_app(agent: AgentAssistant, title: str = "Aisle") -> gr.Blocks:
             used_buttons[i].click(mark(i, "used"), [boxes[i], shown, conversation_id], status)
             reject_buttons[i].click(mark(i, "rejected"), [boxes[i], shown, conversation_id], status)
         upload.upload(lambda f: Path(f).read_text(encoding="utf-8"), upload, convo)
-        example.click(lambda: EXAMPLE, None, convo)
+        sample = example_conversation(next(iter(agent.a.index.titles().values()), None))
+        example.click(lambda: sample, None, convo)
     return demo

@@ -65,6 +65,7 @@ def streamed(call: Callable[[Callable[[str], None]], Reply]) -> Iterator[str | R
 
 
 def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
+    example = assistant.example_request()  # in this shop's words, not another shop's
     with gr.Blocks(title=title) as demo:
         session = gr.State("")  # the conversation id; a new one per "New conversation"
         history = gr.State([])  # chat messages as drawn
@@ -82,8 +83,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 chatbot = gr.Chatbot(
                     height=460,
                     label="Chat",
-                    placeholder="Ask for something — “a warm jacket under $80, not yellow”"
-                    " — or add a photo.",
+                    placeholder=f"Ask for something — “{example}”"
+                    + (" — or add a photo." if assistant.has_photos else "."),
                 )
 
                 @gr.render(inputs=[chips, session])

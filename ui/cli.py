@@ -34,6 +34,11 @@ LlmModel = Annotated[
 NoLlm = Annotated[bool, typer.Option("--no-llm", help="rules and catalog facts only, no LLM")]
 
 
+def _warn(message: str) -> None:
+    """A warning on stderr, in the terminal's warning colour."""
+    typer.secho(message, fg=typer.colors.YELLOW, err=True)
+
+
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=2)
@@ -146,7 +151,7 @@ def _ingest_policies(folder: Path, settings: Settings, as_json: bool) -> None:
         f"from {report.folder} → {index.dir / 'policies'}"
     )
     for err in report.errors:
-        typer.secho(f"skipped: {err.reason}", fg="yellow", err=True)
+        _warn(f"skipped: {err.reason}")
 
 
 def _print_ingest_report(report) -> None:
@@ -178,10 +183,11 @@ def _print_ingest_report(report) -> None:
         table.add_row(name, str(value))
     console.print(table)
     for err in report.skipped[:50]:
-        console.print(f"[yellow]line {err.line}[/]: {err.reason}", highlight=False)
+        console.print(f"[{typer.colors.YELLOW}]line {err.line}[/]: {err.reason}", highlight=False)
     for miss in report.missing_images[:50]:
         console.print(
-            f"[yellow]image[/] {miss.image} ({miss.product_id}): {miss.reason}", highlight=False
+            f"[{typer.colors.YELLOW}]image[/] {miss.image} ({miss.product_id}): {miss.reason}",
+            highlight=False,
         )
     hidden = len(report.skipped) + len(report.missing_images) - 100
     if hidden > 0:
@@ -227,7 +233,7 @@ def search(
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
     if why:
-        typer.secho(why, fg="yellow", err=True)
+        _warn(why)
     if as_json:
         print(
             json.dumps(
@@ -312,7 +318,7 @@ def chat(
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
     for note in assistant.notes:
-        typer.secho(note, fg=typer.colors.YELLOW, err=True)
+        _warn(note)
     turns = _script_turns(script) if script else _typed_turns()
     for text, image in turns:
         streamed: list[str] = []
@@ -406,7 +412,7 @@ def suggest_reply(
         return
     typer.echo(f"Understood: {result.understood}  ({result.latency_ms / 1000:.1f} s)")
     for note in result.notes:
-        typer.secho(note, fg="yellow", err=True)
+        _warn(note)
     for n, s in enumerate(result.suggestions, 1):
         typer.secho(f"\n{n}. {s.direction} ({s.source})", bold=True)
         typer.echo(s.text)
@@ -478,14 +484,14 @@ def train_ranker(
         for path in judged or []:
             good, bad = load_judgments(path, known)
             for row in bad:
-                typer.secho(f"{path}:{row.line}: {row.reason} (skipped)", fg="yellow", err=True)
+                _warn(f"{path}:{row.line}: {row.reason} (skipped)")
             pairs += good
         logged = []
         if events:
             try:
                 logged = list(EventLog(settings.event_log_location()).events())
             except EventLogUnavailableError as exc:
-                typer.secho(f"{exc}; training without feedback", fg="yellow", err=True)
+                _warn(f"{exc}; training without feedback")
         rewrite = _paraphraser(settings) if paraphrases else None
         device = resolve_device(settings.device)
         card = train(
@@ -525,11 +531,17 @@ def _paraphraser(settings: Settings):
         "properties": {"queries": {"type": "array", "items": {"type": "string"}, "maxItems": 3}},
         "required": ["queries"],
     }
+    from assistant.examples import common_kind, common_value
+    from retrieval.index import ProductIndex
+
+    lexicon = ProductIndex(settings).lexicon  # the example is in this shop's own words
+    value = common_value(lexicon)
+    query = f"{value[1].casefold() + ' ' if value else ''}{common_kind(lexicon)}"
     system = (
         "Turn a shop search into two different chat messages a shopper might send, each a "
         "short sentence with a reason or occasion, keeping every product word and attribute "
-        'exactly. Example: "blue hoodie" -> "I\'m looking for a blue hoodie for cool '
-        'evenings", "any blue hoodie that is comfy for lounging?". Return JSON.'
+        f'exactly. Example: "{query}" -> "I\'m looking for {query} for a weekend away", '
+        f'"any {query} that would make a good gift?". Return JSON.'
     )
 
     def rewrite(text: str) -> list[str]:

@@ -263,8 +263,8 @@ class AgentAssistant:
         )
 
     def _policy_question(self, text: str, named: list[RankedItem]) -> str:
-        """The question without product words: "return a jacket" is about returns, and
-        the care passage on jackets would win on the word "jacket" alone."""
+        """The question without product words: "return the <product>" is about returns,
+        and a care passage naming that kind of product would win on its name alone."""
         for item in named:
             text = re.sub(re.escape(item.product.title), " ", text, flags=re.I)
         table = self.a.words.table

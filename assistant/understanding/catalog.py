@@ -46,15 +46,15 @@ class CatalogView:
         return c.depth if c else 0
 
     def is_top(self, segment: str) -> bool:
-        """A top-level category with kinds below it ("Women", "Electronics"): it narrows a
-        search. In a flat catalog ("Wine", "Tea") the top level is the kinds themselves."""
+        """A top-level category with kinds below it (a department, an audience): it narrows
+        a search. In a flat catalog the top level is the kinds themselves."""
         c = self.lexicon.categories.get(segment)
         return bool(c and c.depth == 0 and not c.derived and not c.leaf)
 
     def compose(self, segments: list[str]) -> list[str]:
         """Filter values meaning the named segments together, as the catalog's own paths:
-        ["women", "jackets"] → ["women/tops/jackets"]; alternatives stay alternatives
-        (["jackets", "hoodies & sweatshirts"]: either). Paths holding the most named
+        ["<top>", "<kind>"] → ["<top>/<group>/<kind>"]; alternatives stay alternatives
+        (["<kind a>", "<kind b>"]: either). Paths holding the most named
         segments win."""
         named = list(dict.fromkeys(segments))
         if len(named) <= 1:

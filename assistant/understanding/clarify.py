@@ -20,7 +20,7 @@ MAX_VALUES = 6  # a question lists a few choices, not a catalogue
 
 def _category_levels(products: list[Product], state: DialogueState, lexicon: Lexicon):
     """Per level of the products' own category paths that the shopper has not named: each
-    product's segment there ("Men" / "Women" for "hoodies")."""
+    product's segment there (the audiences or departments a kind is filed under)."""
     named = set(state.categories)
     collections = set(lexicon.collections)
     rows = []

@@ -1,19 +1,20 @@
 """From the spans the catalog's words name to hard constraints, or to free text.
 
-- Kinds: in a run of kind words the last is the head ("camera lens" is a lens, "yoga
-  pants" are pants); an earlier one stays a constraint only when the catalog files the head
-  under it ("coffee beans": beans under Coffee), else it is free text. A kind implied by
-  another ("tops" in "tank tops") is left out.
-- Audiences ("for my husband") are a category where the catalog has one that combines with
-  the kind ("Men/…/Jackets"), else a facet value that does ("gender: Men" on watches), else
-  free text.
+- Kinds: in a run of kind words the last is the head ("<kind a> <kind b>" is a <kind b>);
+  an earlier one stays a constraint only when the catalog files the head under it (a
+  category above the head's), else it is free text. A kind implied by another (a category
+  every product of the other lies under) is left out.
+- Audiences ("for my <relative>") are a category where the catalog has one that combines with
+  the kind ("<audience>/…/<kind>"), else a facet value that does ("<facet>: <audience>"),
+  else free text.
 - A facet value (brand, material, flavour, dietary …) is a hard constraint when the facet is
   listed among the products in question (the kind named, else everything: then by at least
-  half of them), and is free text otherwise ("waterproof" in a shop where only bags have
-  features is a searchable word for a jacket).
+  half of them), and is free text otherwise (a feature word, in a shop where only another
+  kind lists features, is a searchable word).
 - Colours are a constraint only where a colour facet covers the products in question, and
-  never inside a product phrase ("red wine"); they are always a hint for photo colours.
-- Sizes count only when said as sizes ("size S", "in a medium", "an XL")."""
+  never inside a product phrase the catalog names things by; they are always a hint for
+  photo colours.
+- Sizes count only when said as sizes ("size <code>", "in a <size word>", "an <code>")."""
 
 from __future__ import annotations
 
@@ -71,11 +72,11 @@ def resolve(
         )
         earlier = n > 0 or any(x.rewrite for x in spans if x.end <= s.start)
         if s.kinds("facet") and others and unrelated and facet_fits:
-            left.append(s)  # "not paprika" among crisps: the flavour, not the spice
+            left.append(s)  # "not <value>" among one kind: that kind's flavour, not another kind
         elif _wider_facet(s, view, words):
-            left.append(s)  # "leggings": 8 products styled so, 2 titled so
+            left.append(s)  # a word more products hold as a facet value than as a kind
         elif _purpose(text, tokens, s, earlier, view):
-            left.append(s)  # "cheese for pasta", "storage for my PC": what it is for
+            left.append(s)  # "<kind> for <kind>": what it is for
         elif runs and runs[-1][-1].end == s.start and neg(runs[-1][-1]) == neg(s):
             runs[-1].append(s)
         else:
@@ -94,7 +95,8 @@ def resolve(
                 chosen = list(mod) + chosen
                 out.kind_tokens += list(range(s.start, s.end))
             else:
-                left.append(s)  # "yoga" in "yoga pants": free text (or a facet value)
+                # a modifier kind the head is not filed under: free text (or a facet value)
+                left.append(s)
         cons.categories += _drop_implied(list(dict.fromkeys(chosen)), view)
     cons.categories = list(dict.fromkeys(cons.categories))
 
@@ -153,7 +155,7 @@ def resolve(
             f"{a} {tokens[s.start].term}" in phrases or f"{tokens[s.start].term} {a}" in phrases
             for a in around
         ):
-            continue  # "red wine", "green tea": a product phrase, not a colour
+            continue  # a product phrase the catalog uses, not a colour
         basic = shades.get(said, shades.get(readings[0].value, readings[0].value))
         if not neg(s):
             out.colors.append(basic)
@@ -194,13 +196,13 @@ AFTER_KIND = re.compile(r"\b(?:for|with|without|of|in|to go with)\s+(?:an?\s+|th
 
 def _purpose(text: str, tokens: list[Token], span: Span, earlier: bool, view: CatalogView) -> bool:
     """A kind that says what the wanted thing is for or has, not what is wanted: after
-    another kind, "for/with …" ("cheese for pasta", "chocolate with nuts"); and a kind read
-    from titles after "for my" ("a lens for my camera"). A category of the shop's own on its
-    own ("something for my garden") still counts."""
+    another kind, "for/with …" ("<kind> for <kind>", "<kind> with <kind>"); and a kind read
+    from titles after "for my" ("a <kind> for my <kind>"). A category of the shop's own on
+    its own ("something for my <category>") still counts."""
     before = text[: tokens[span.start].start].casefold()[-24:]
     who = span.kinds("audience") or all(view.is_top(r.value) for r in span.kinds("category"))
     if earlier and not who and AFTER_KIND.search(before):
-        return True  # ("tees for men": who it is for still narrows the search)
+        return True  # ("<kind> for <audience>": who it is for still narrows the search)
     derived = all(r.derived for r in span.kinds("category"))
     return derived and bool(PURPOSE.search(before))
 
@@ -221,8 +223,8 @@ def _wider_facet(span: Span, view: CatalogView, words: CatalogWords) -> bool:
 
 
 def _head_kind(span: Span, tokens: list[Token], words: CatalogWords, view: CatalogView) -> None:
-    """A facet-value phrase ("green tea", a flavour) also names its last word's category
-    when that value's products lie there; "salt and vinegar" crisps make no vinegar."""
+    """A facet-value phrase (a flavour of two words) also names its last word's category
+    when that value's products lie there; a flavour ending in a kind's word alone does not."""
     if span.end - span.start < 2 or span.kinds("category") or not span.kinds("facet"):
         return
     head = [r for r in words.table.get((tokens[span.end - 1].term,), []) if r.kind == "category"]
@@ -241,8 +243,9 @@ def _segments(span: Span) -> list[str]:
 
 
 def _drop_implied(segments: list[str], view: CatalogView) -> list[str]:
-    """ "tank tops": tanks are always under tops, so "tops" adds nothing. A top-level
-    category said ("men's tank") is kept: the shopper named it."""
+    """Kinds implied by another named: "<kind> <group>" where every <kind> lies under
+    <group> adds nothing. A top-level category said ("<audience>'s <kind>") is kept: the
+    shopper named it."""
     return [
         a
         for a in segments
@@ -302,12 +305,12 @@ def _same(a: str, b: str) -> bool:
 
 
 SIZE_BEFORE = re.compile(r"(?:\bsize\s*|\bin\s+(?:an?\s+)?|\bwears?\s+(?:an?\s+)?)$")
-CODE_BEFORE = re.compile(r"\ban?\s+$")  # "an XL", "a M" (codes only: "a large bag" is no size)
+CODE_BEFORE = re.compile(r"\ban?\s+$")  # "an <code>" (size codes only: "a large <kind>" is no size)
 
 
 def _said_as_size(text: str, tokens: list[Token], i: int, reading: Reading) -> bool:
-    """ "size S", "in a medium", "an XL", "medium size", "large please": a size; a bare "M"
-    or "large" ("a large bag") is not."""
+    """ "size <code>", "in a <size word>", "an <code>", "<size word> size", "<size word>
+    please": a size; a bare code or size word ("a <size word> <kind>") is not."""
     t = tokens[i]
     raw = text[t.start : t.end]
     before, after = text[: t.start].casefold(), text[t.end :].casefold()

@@ -14,7 +14,7 @@ SMALLTALK = re.compile(
 OFF_TOPIC = re.compile(
     r"\b(weather|forecast|temperature outside|news|president|election|politic\w*|stock price|"
     r"recipe|joke|movie|film about|song|lyrics|capital of|translate|poem|homework|math|"
-    r"bitcoin|crypto|football (?:score|game|match)|who won|horoscope|what time is it|"
+    r"bitcoin|crypto|(?:game|match) (?:score|result)s?|who won|horoscope|what time is it|"
     r"write (me )?(a|an) (essay|code|story|poem)|python code|meaning of life|restaurant)\b",
     re.I,
 )
@@ -34,7 +34,7 @@ COMPARE = re.compile(
 )
 # Only an explicit request puts something in the cart, whoever reads the turn: "add it",
 # "put the second one in my basket", "I'll take it", "buy the first one" — never "I want
-# to buy a jacket" or "any phone cases then?".
+# to buy a <kind>" or "any <kind> then?".
 CART = re.compile(
     r"\b(?:add|put|throw|pop)\b.*\b(?:cart|basket|trolley|order)\b"
     r"|^\s*(?:ok(?:ay)?|yes|great|perfect)?[,!.\s]*(?:please\s+)?add\b"

@@ -33,8 +33,8 @@ def decide_intent(
     need_tokens: list[int],
     is_top=lambda segment: False,
 ) -> tuple[TurnInterpretation, list[str]]:
-    """`is_top(segment)`: a top-level category with kinds below it ("women", "electronics")
-    narrows the search; a kind ("jackets", "wine") may start a new one."""
+    """`is_top(segment)`: a top-level category with kinds below it (a department, an
+    audience) narrows the search; a kind may start a new one."""
     n_shown = len(state.shown)
     shown = n_shown > 0
     kinds = [c for c in cons.categories if not is_top(c)]
@@ -44,7 +44,7 @@ def decide_intent(
     doubts: list[str] = []
     question, cart, new_topic = "", None, False
     same_kinds = not kinds or set(kinds) <= set(state.categories)
-    tops_only = bool(cons.categories) and not kinds  # "for women", "from electronics"
+    tops_only = bool(cons.categories) and not kinds  # "for <audience>", "from <department>"
     if INJECTION.search(text):
         intent = "out_of_scope"  # "SYSTEM: …", "ignore your instructions": no shopping read
     elif SMALLTALK.match(text) and not has_constraints:
@@ -95,7 +95,7 @@ def decide_intent(
         and not kinds
         and (has_constraints or refs or tops_only or (state.categories and need_tokens))
     ):
-        intent = "refine"  # "in blue?", "something warm" within the kind shown
+        intent = "refine"  # "in <value>?", "something <need word>" within the kind shown
     elif cons.categories or has_constraints or need_tokens:
         intent = "search"
         if kinds and state.categories and not set(kinds) & set(state.categories):

@@ -1,5 +1,5 @@
-"""Which words a negation reaches: "not yellow or orange", "no leather", "anything but
-red", "any colour but brown" (word lists from the general language layer)."""
+"""Which words a negation reaches: "not <value> or <value>", "no <material>", "anything
+but <value>", "any colour but <colour>" (word lists from the general language layer)."""
 
 from __future__ import annotations
 

@@ -111,7 +111,7 @@ def read_prices(lower: str) -> PriceReading:
                 or any(_bounded(lower, a, b) for j, (a, b, _) in enumerate(amounts) if j != i)
             ):
                 continue  # no bound: "size 32"; or a bounded amount says the budget already
-            kind, strict = "max", False  # "a jacket for $50"
+            kind, strict = "max", False  # "a <kind> for <price>"
         if kind == "max":
             out.max, out.max_strict = value, bool(strict)
         elif kind == "min":

@@ -62,13 +62,13 @@ def read_turn(
     )
     doubts += doubts2 + more
     if any(s.rewrite for s in spans) and turn.intent == "refine" and not cons.categories:
-        turn.intent, turn.new_topic = "search", True  # "and some oat milk": a new product
+        turn.intent, turn.new_topic = "search", True  # "and some <kind>": a new product
     notes = []
     kinds_said = {fold(tokens[i].text) for i in r.kind_tokens}
     rewritten = {i for s in spans if s.rewrite for i in range(s.start, s.end)}
     need_tokens = sorted(set(need_tokens) | (rewritten & set(r.kind_tokens)))
     words_of = {i: tokens[i].term if i in r.kind_tokens else tokens[i].text for i in need_tokens}
-    for s in spans:  # "oat milk": searched by the catalog's own words, "oat drink"
+    for s in spans:  # a shopper's phrase the lexicon rewrites: searched by the catalog's own words
         if s.rewrite:
             for i in range(s.start, s.end):
                 words_of.pop(i, None)

@@ -74,9 +74,9 @@ def account(
 
 
 def unsold_kinds(tokens: list[Token], need: list[int], words: CatalogWords) -> list[str]:
-    """Product nouns asked for ("laptops", "headphones") that this catalog names nowhere as
-    a kind: the shop does not sell them. A noun its titles use ("water" in "Water Bottle")
-    is searched for instead."""
+    """Product nouns asked for (from the general product-noun list) that this catalog names
+    nowhere as a kind: the shop does not sell them. A noun its titles use (a modifier word
+    of a product's name) is searched for instead."""
     out = []
     for n, i in enumerate(need):
         t = tokens[i]

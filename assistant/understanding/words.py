@@ -6,10 +6,10 @@ Built from the lexicon (retrieval/lexicon.py) and the general language layer; th
 that keep it honest:
 - a word applies to a facet only if this catalog has that facet (no colour reading in a
   shop with no colour facet: the word stays free text, and a hint for photo colours);
-- a synonym never hides a word the catalog itself uses ("backpack" stays "backpack" in a
-  shop that sells backpacks; "rucksack" finds them);
-- a phrase the catalog uses in its product names ("red wine", "green tea") is a product
-  phrase: its colour word is no colour;
+- a synonym never hides a word the catalog itself uses (a kind the shop names stays that
+  kind; its synonyms find it);
+- a phrase the catalog uses in its product names ("<colour> <kind>" as a product's name)
+  is a product phrase: its colour word is no colour;
 - a typo is corrected only for a word that is neither the catalog's nor ordinary English.
 """
 
@@ -26,7 +26,7 @@ from retrieval.lexicon import Lexicon
 
 ReadingKind = Literal["category", "facet", "color", "audience", "size"]
 MAX_PHRASE = 4
-TYPO_CUTOFF = 82  # rapidfuzz ratio; "jakcet" → "jacket" is 83
+TYPO_CUTOFF = 82  # rapidfuzz ratio; one swapped pair in a six-letter word scores 83
 PART = re.compile(r"\s*(?:&|,|/|\band\b)\s*")
 
 
@@ -77,7 +77,8 @@ class CatalogWords:
     codes: dict[str, list[Reading]] = field(default_factory=dict)  # "s", "32": need context
     facet_names: dict[tuple[str, ...], str] = field(default_factory=dict)  # terms → facet key
     synonyms: dict[tuple[str, ...], list[Reading]] = field(default_factory=dict)
-    rewrites: dict[tuple[str, ...], str] = field(default_factory=dict)  # "oat milk" → "oat drink"
+    # a shopper's phrase → the catalog's (lexicon rewrites)
+    rewrites: dict[tuple[str, ...], str] = field(default_factory=dict)
     rewrite_kinds: dict[tuple[str, ...], list[Reading]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -158,7 +159,7 @@ class CatalogWords:
             if found:
                 self.synonyms.setdefault(terms, found)
             elif len(terms) > 1:
-                # a phrase the catalog writes otherwise ("oat milk": "Oat Drink"): searched
+                # a phrase the catalog writes otherwise (a lexicon rewrite): searched
                 # by the catalog's words and the shopper's, never read as its last word's kind
                 own = [t for t in targets if self._catalog_phrase(phrase_terms(t))]
                 if own:
@@ -198,7 +199,7 @@ class CatalogWords:
     @functools.cached_property
     def _typo_choices(self) -> dict[str, tuple[str, ...]]:
         """Spellings a typo may be near: each one-word kind or facet value as a term and as
-        the catalog writes it ("hoddie" is nearer "hoodie" than "hoody")."""
+        the catalog writes it (a typo is often nearer the written form than the term)."""
         out: dict[str, tuple[str, ...]] = {}
         for terms, readings in self.table.items():
             if (

@@ -54,7 +54,7 @@ def find_quantities(text: str) -> list[Quantity]:
             )
             continue
         unit = m.group("unit").casefold()
-        if unit == "in" and m.group("gap"):  # "size 10 in blue" is no length
+        if unit == "in" and m.group("gap"):  # "size 10 in <colour>" is no length
             continue
         dim, factor = language().unit_of[unit]
         try:

@@ -1,8 +1,8 @@
 """One tokeniser and normaliser for all of Aisle.
 
 `fold` lower-cases and strips accents character by character, so spans found in the folded
-text index the original text too. `words` splits into tokens ("t-shirt", "men's", "crème" →
-"creme"); `term` is the key two words are matched by (case, accents and plurals ignored).
+text index the original text too. `words` splits into tokens (hyphenated and possessive words whole,
+"crème" → "creme"); `term` is the key two words are matched by (case, accents and plurals ignored).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import functools
 import re
 import unicodedata
 
-TOKEN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")  # a word: "t-shirt", "men's"
-PART = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # a word's parts: "t", "shirt"; "men's"
+TOKEN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")  # a word: "well-made", "shop's"
+PART = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # a word's parts: "well", "made"; "shop's"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -61,10 +61,11 @@ def _invariant() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=65536)
 def singular(word: str) -> str:
-    """A rough English singular: 'jackets' → 'jacket', 'watches' → 'watch', 'tomatoes' →
-    'tomato', 'fitness' and 'cactus' stay. Written here because `inflect` takes seconds to
-    import and mangles words shops use ('cactus' → 'cactu'); matching needs consistency,
-    not perfect English, since catalog and shopper words go through the same function."""
+    """A rough English singular: 'cards' → 'card', 'churches' → 'church', 'heroes' →
+    'hero', 'fitness' and 'status' stay. Written here because `inflect` takes seconds to
+    import and mangles words shops use (Latin '-us' nouns lose their 's'); matching needs
+    consistency, not perfect English, since catalog and shopper words go through the same
+    function."""
     w = word.casefold()
     if len(w) <= 3 or w in _invariant() or w.endswith(("ss", "us", "is", "'s")):
         return w.removesuffix("'s") if w.endswith("'s") else w
@@ -72,7 +73,7 @@ def singular(word: str) -> str:
         if w.endswith(suffix):
             return w[:-2]
     if w.endswith("oes") and len(w) > 5 and w[-4] not in "aeiou":
-        return w[:-2]  # tomatoes → tomato (but shoes → shoe below)
+        return w[:-2]  # heroes → hero (but a vowel before: "-oes" → "-oe" below)
     if w.endswith("s") and not w.endswith("'s"):
         return w[:-1]
     return w
@@ -81,7 +82,7 @@ def singular(word: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def term(word: str) -> str:
     """The key words are matched by: folded, singular, and "-ie"/"-y" endings joined
-    ('hoodies', 'hoody', 'hoodie' → 'hoody'; 'berries', 'berry' → 'berry')."""
+    ('cookies', 'cooky', 'cookie' → 'cooky'; 'cities', 'city' → 'city')."""
     w = singular(fold(word).replace("'", ""))
     if w.endswith("ies") and len(w) > 4:
         w = w[:-3] + "y"
@@ -95,6 +96,6 @@ def terms(text: str) -> list[str]:
 
 
 def phrase_key(text: str) -> tuple[str, ...]:
-    """A phrase as the tuple of its word keys: "Hoodies & Sweatshirts" → ('hoody', '&'…)
-    without the '&'; used to match multi-word catalog values."""
+    """A phrase as the tuple of its word keys: "Cookies & Cards" → ('cooky', 'card');
+    used to match multi-word catalog values."""
     return tuple(terms(text))

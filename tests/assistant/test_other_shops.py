@@ -10,6 +10,7 @@ from assistant.agent.conversation import parse_conversation
 from assistant.agent.suggest import AgentAssistant
 from assistant.config import Settings
 from assistant.pipeline import Assistant
+from assistant.wording import item_price
 from retrieval.facets import product_matches
 
 pytestmark = pytest.mark.slow
@@ -135,3 +136,21 @@ def test_no_shown_product_ever_breaks_a_stated_constraint(shop, request):
             assert shown_ok(r), (turns, text, r.state.filters)
 
     run()
+
+
+@pytest.fixture(scope="module")
+def luma(demo_index):
+    config, _ = demo_index
+    return Assistant(Settings(**config.model_dump()), use_llm=False)
+
+
+@pytest.mark.parametrize("shop", ["luma", "vendure", "grocery"])
+def test_the_pages_example_request_is_one_this_shop_answers(shop, request):
+    """The placeholder suggests a request in this shop's words that finds its products."""
+    bot = request.getfixturevalue(shop)
+    example = bot.example_request()
+    reply = bot.respond(f"example-{shop}", example)
+    assert reply.intent == "search" and reply.products, (example, reply.text)
+    limit = reply.state.filters.price_max
+    assert limit is not None and all(item_price(i) < limit for i in reply.products), example
+    assert bot.has_photos == (shop != "grocery")

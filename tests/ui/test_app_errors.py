@@ -15,6 +15,11 @@ from ui.app import LLM_NOTE, SORRY, build_app, shopper_note, streamed
 class Exploding:
     """Stands in for `Assistant` where the test needs a turn to fail."""
 
+    has_photos = False
+
+    def example_request(self):
+        return "something nice"
+
     def respond(self, session, message, image=None, on_token=None):
         if on_token:
             on_token("Here are")
