@@ -41,6 +41,15 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     serve_concurrency: int = Field(
         2, ge=1, le=64, description="turns computed at once (the rest wait in Gradio's queue)"
     )
+    serve_max_upload_mb: int = Field(
+        10, ge=1, le=200, description="largest photo a shopper may upload (bigger: refused)"
+    )
+    uploads_kept_s: int = Field(
+        86_400, ge=60, description="uploaded photos are deleted this long after they arrive"
+    )
+    max_message_chars: int = Field(
+        2_000, ge=100, le=100_000, description="longer messages are read up to here, with a note"
+    )
 
     def event_log_location(self) -> str:
         if self.event_log_url:

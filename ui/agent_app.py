@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from html import escape
-from pathlib import Path
 
 import gradio as gr
 
@@ -15,6 +14,7 @@ from assistant.agent.suggest import AgentAssistant, Suggestion, Suggestions
 from assistant.examples import example_conversation
 
 from . import render
+from .uploads import uploaded
 
 log = logging.getLogger(__name__)
 SLOTS = 3
@@ -155,7 +155,15 @@ def build_agent_app(agent: AgentAssistant, title: str = "Aisle") -> gr.Blocks:
         for i in range(SLOTS):
             used_buttons[i].click(mark(i, "used"), [boxes[i], shown, conversation_id], status)
             reject_buttons[i].click(mark(i, "rejected"), [boxes[i], shown, conversation_id], status)
-        upload.upload(lambda f: Path(f).read_text(encoding="utf-8"), upload, convo)
+        def load_file(path: str):
+            try:
+                return uploaded(path).read_text(encoding="utf-8"), ""
+            except UnicodeDecodeError:
+                return gr.skip(), "Couldn't read that file: it is not UTF-8 text."
+            except ValueError as exc:
+                return gr.skip(), f"Couldn't read that file: {exc}"
+
+        upload.upload(load_file, upload, [convo, status])
         sample = example_conversation(next(iter(agent.a.index.titles().values()), None))
         example.click(lambda: sample, None, convo)
     return demo

@@ -21,6 +21,7 @@ from assistant.pipeline import Assistant
 from assistant.records import Chip, Reply
 
 from . import render
+from .uploads import uploaded
 
 log = logging.getLogger(__name__)
 CSS = (Path(__file__).parent / "style.css").read_text()
@@ -66,7 +67,8 @@ def streamed(call: Callable[[Callable[[str], None]], Reply]) -> Iterator[str | R
 
 def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
     example = assistant.example_request()  # in this shop's words, not another shop's
-    with gr.Blocks(title=title) as demo:
+    kept = assistant.settings.uploads_kept_s
+    with gr.Blocks(title=title, delete_cache=(min(kept, 3600), kept)) as demo:
         session = gr.State("")  # the conversation id; a new one per "New conversation"
         history = gr.State([])  # chat messages as drawn
         reply_ids = gr.State([])  # reply id per chat message ("" for others), for thumbs
@@ -237,7 +239,11 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             files = [
                 f if isinstance(f, str) else f["path"] for f in (message or {}).get("files", [])
             ]
-            image = files[0] if files else None
+            try:  # a path in the request is only opened if the upload route wrote it
+                image = str(uploaded(files[0])) if files else None
+            except ValueError as exc:
+                yield {session: session_id, note: f"Couldn't use that photo: {exc}"}
+                return
             if not text and not image:
                 yield {session: session_id}
                 return

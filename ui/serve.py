@@ -58,33 +58,36 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
     theme = gr.themes.Soft()
     app = FastAPI()
     agent_logins = logins(settings)
-    if agent_logins:  # mounted first: "/" would otherwise catch /agent
-        console = build_agent_app(AgentAssistant(assistant))
-        console.queue(default_concurrency_limit=settings.serve_concurrency)
+
+    def mount(blocks: gr.Blocks, path: str, **extra) -> None:
+        nonlocal app
+        blocks.queue(default_concurrency_limit=settings.serve_concurrency)
         app = gr.mount_gradio_app(
             app,
-            console,
-            path="/agent",
-            auth=agent_logins,
-            auth_message="Aisle agent console: sign in with your agent login.",
-            allowed_paths=[str(assistant.index.photos_dir)],
+            blocks,
+            path=path,
+            allowed_paths=[str(assistant.index.photos_dir)],  # the catalog's photos, nothing else
+            max_file_size=f"{settings.serve_max_upload_mb}mb",
             theme=theme,
             css=CSS,
             show_error=False,
             footer_links=[],
+            **extra,
         )
-    shop = build_app(assistant)
-    shop.queue(default_concurrency_limit=settings.serve_concurrency)
-    app = gr.mount_gradio_app(
-        app,
-        shop,
-        path="",
-        allowed_paths=[str(assistant.index.photos_dir)],  # the catalog's photos, nothing else
-        theme=theme,
-        css=CSS,
-        show_error=False,
-        footer_links=[],
-    )
+        # Gradio checks a request's file paths (uploads only, on the way in; allowed paths
+        # on the way out) only once `has_launched` is set, which `launch()` does and
+        # `mount_gradio_app` does not: without this, a path posted to the queue is copied
+        # and served back.
+        blocks.has_launched = True
+
+    if agent_logins:  # mounted first: "/" would otherwise catch /agent
+        mount(
+            build_agent_app(AgentAssistant(assistant)),
+            "/agent",
+            auth=agent_logins,
+            auth_message="Aisle agent console: sign in with your agent login.",
+        )
+    mount(build_app(assistant), "")
     config = uvicorn.Config(
         app, host=settings.serve_host, port=settings.serve_port, log_level="warning"
     )
