@@ -155,6 +155,7 @@ def build_agent_app(agent: AgentAssistant, title: str = "Aisle") -> gr.Blocks:
         for i in range(SLOTS):
             used_buttons[i].click(mark(i, "used"), [boxes[i], shown, conversation_id], status)
             reject_buttons[i].click(mark(i, "rejected"), [boxes[i], shown, conversation_id], status)
+
         def load_file(path: str):
             try:
                 return uploaded(path).read_text(encoding="utf-8"), ""

@@ -107,8 +107,11 @@ def _turns(assistant: Assistant):
     lex = assistant.lexicon
     kinds = sorted(c.display for c in lex.kinds() if c.count >= 2)[:30]
     values = sorted(
-        v for f in lex.facets.values() if f.constrains and not f.dimension
-        for v, n in f.values.items() if n >= 2 and len(v) > 2
+        v
+        for f in lex.facets.values()
+        if f.constrains and not f.dimension
+        for v, n in f.values.items()
+        if n >= 2 and len(v) > 2
     )[:60]
     turn = st.one_of(
         st.sampled_from(kinds).map(lambda k: f"show me {k}"),

@@ -99,9 +99,7 @@ def test_search_reports_signals_and_respects_filters(searcher):
 
 def test_an_empty_result_says_which_constraint_emptied_it(searcher):
     result = searcher.search(
-        SearchRequest(
-            text="jacket", filters=SearchFilters(facets={"color": ["red"]}, price_max=50)
-        )
+        SearchRequest(text="jacket", filters=SearchFilters(facets={"color": ["red"]}, price_max=50))
     )
     assert result.candidates == [] and result.total_matching == 0
     assert "color=red" in result.empty_reason and "price 50 or less" in result.empty_reason

@@ -84,7 +84,10 @@ def test_vendures_multi_row_export_loads_through_its_mapping_file():
     laptop = by_id["laptop"]
     assert laptop.category == "Electronics/Computers" and laptop.attributes == {"brand": ["Apple"]}
     assert [v.label() for v in laptop.variants] == [
-        "13 inch / 8GB", "15 inch / 8GB", "13 inch / 16GB", "15 inch / 16GB"
+        "13 inch / 8GB",
+        "15 inch / 8GB",
+        "13 inch / 16GB",
+        "15 inch / 16GB",
     ]
     assert laptop.price == 1299 and [v.price for v in laptop.variants][-1] == 2299
     assert by_id["modern-cafe-chair"].values("color") == ["mustard", "mint", "pearl"]
@@ -125,8 +128,9 @@ def test_grocery_prices_currency_and_stock_come_from_the_csv():
 
 def test_currency_is_read_from_the_price_cell(tmp_path):
     path = tmp_path / "c.csv"
-    path.write_text("id,title,price,stock\na,Tea,€2.49,0\nb,Jam,\"1.299,00 €\",4\n")
+    path.write_text('id,title,price,stock\na,Tea,€2.49,0\nb,Jam,"1.299,00 €",4\n')
     products, _ = load_catalog(path)
     assert [(p.price, p.currency, p.available) for p in products] == [
-        (2.49, "EUR", False), (1299.0, "EUR", True)
+        (2.49, "EUR", False),
+        (1299.0, "EUR", True),
     ]

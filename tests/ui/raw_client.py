@@ -70,5 +70,7 @@ def file_paths(messages: list[dict]) -> list[str]:
 
 
 def _get(url: str, headers: dict | None = None) -> bytes:
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=30) as r:
+    with urllib.request.urlopen(
+        urllib.request.Request(url, headers=headers or {}), timeout=30
+    ) as r:
         return r.read()

@@ -44,11 +44,16 @@ def get(url: str) -> int:
 
 def test_a_path_posted_to_the_chat_is_never_opened(shop, secret):
     name, server, _ = shop
-    catalog_photo = next((REPO / "data" / name / "images").glob("*"), None) if name != "grocery" else None
+    catalog_photo = (
+        next((REPO / "data" / name / "images").glob("*"), None) if name != "grocery" else None
+    )
     for target in [secret, REPO / "README.md", catalog_photo]:
         if target is None:
             continue
-        message = {"text": "x", "files": [{"path": str(target), "meta": {"_type": "gradio.FileData"}}]}
+        message = {
+            "text": "x",
+            "files": [{"path": str(target), "meta": {"_type": "gradio.FileData"}}],
+        }
         messages = call(server.url, "chat", [message, None, None, None])
         assert messages[-1]["msg"] == "process_completed"
         served = file_paths(messages)
@@ -60,7 +65,12 @@ def test_a_path_posted_to_the_chat_is_never_opened(shop, secret):
 def test_only_the_index_photo_copies_are_served(shop, secret):
     name, server, settings = shop
     base = server.url + "gradio_api/file="
-    outside = [secret, REPO / "README.md", Path("/etc/passwd"), REPO / "data" / name / "products.csv"]
+    outside = [
+        secret,
+        REPO / "README.md",
+        Path("/etc/passwd"),
+        REPO / "data" / name / "products.csv",
+    ]
     if name != "grocery":
         outside.append(next((REPO / "data" / name / "images").glob("*")))
     for path in outside:
