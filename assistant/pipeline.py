@@ -9,6 +9,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 
+from ranking.events import redacted
 from ranking.model import load_ranker
 from ranking.rank import RankedItem
 from retrieval.index import ProductIndex
@@ -90,6 +91,7 @@ class Assistant:
         image: str | None = None,
         on_token: Callable[[str], None] | None = None,
     ) -> Reply:
+        message, said = self._admit(message)
         with self.session_lock(session):
             started = time.perf_counter()
             before = self.sessions.get(session, DialogueState())
@@ -106,8 +108,29 @@ class Assistant:
                 session, message, image, turn, state, reading.notes, timings, on_token
             )
             return reply.model_copy(
-                update={"read_by_llm": reading.llm_called, "llm_invented": reading.llm_invented}
+                update={
+                    "text": "\n".join([*said, reply.text]),
+                    "read_by_llm": reading.llm_called,
+                    "llm_invented": reading.llm_invented,
+                }
             )
+
+    def _admit(self, message: str) -> tuple[str, list[str]]:
+        """The message as the turn may use it: bounded in length, so one shopper cannot stall
+        the others, and without e-mail addresses or card and phone numbers, which no search
+        needs and nothing (state, log, conversation store) should keep."""
+        said = []
+        limit = self.settings.max_message_chars
+        if len(message) > limit:
+            message = message[:limit]
+            said.append(f"(Your message was long, so I read its first {limit:,} characters.)")
+        message, removed = redacted(message)
+        if removed:
+            said.append(
+                "(I left out the contact or card details in your message: "
+                "I don't need them to find products.)"
+            )
+        return message, said
 
     def drop_constraint(
         self, session: str, key: str, on_token: Callable[[str], None] | None = None
@@ -146,12 +169,18 @@ class Assistant:
             text, items, reasons = self._search(message, image, turn, state, on_token, notes, lap)
         lap("respond")
         timings["total_ms"] = round(sum(timings.values()), 1)
-        self.sessions[session] = state
+        previous = self.sessions.get(session, DialogueState())
         reply_id = uuid.uuid4().hex
         if reasons:  # a search reply: what was shown, for the ranker's training data
+            state.shown_reply = reply_id
             notes += self.feedback.impressions(
                 session, reply_id, message, items, state, ranking_query(state)
             )
+        for line in state.cart[len(previous.cart) :]:  # added in chat ("add the first one")
+            notes += self.feedback.record(
+                session, "cart_add", state.shown_reply, line.product_id, state
+            )
+        self.sessions[session] = state
         return Reply(
             text=text,
             intent=turn.intent,

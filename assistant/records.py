@@ -137,6 +137,7 @@ class DialogueState(BaseModel):
     asked: list[str] = Field(default_factory=list)  # facets a clarifying question asked about
     asked_at: int = -1  # the turn that asked the last one
     engaged: list[str] = Field(default_factory=list)  # product ids opened or carted: taste
+    shown_reply: str = ""  # the reply that showed `shown` (feedback on them refers to it)
     turns: int = 0
 
 

@@ -3,7 +3,8 @@ cart adds, thumbs), the raw material of the ranker's training data.
 
 SQLite (WAL, so the UI writes while training reads) by default; any SQLAlchemy URL, e.g.
 PostgreSQL, when several app processes share one log. Sessions and shoppers are
-pseudonymous, and e-mail addresses and phone numbers are redacted before anything is stored.
+pseudonymous, and e-mail addresses, card-like and phone numbers are redacted from every text
+field before anything is stored.
 """
 
 from __future__ import annotations
@@ -31,15 +32,30 @@ EventKind = Literal[
     "suggestion_rejected",
 ]
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# 7+ digits with the usual separators, optionally +country code: phone numbers, not prices
+# Every pattern runs in linear time on any text: a match can only start where a run of its
+# characters starts (the look-behinds), and every repetition is bounded or possessive, so a
+# 100k-character message costs milliseconds, not the seconds a backtracking pattern takes.
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}+@[\w-]{1,63}+(?:\.[\w-]{1,63}+){1,8}+")
+# 13-19 digits in groups: card-like numbers, redacted before phone numbers take their digits
+CARD = re.compile(r"(?<![\w$.,])\d(?:[ -]?+\d){12,18}+(?![\w]|[.,]\d)")
+# 7-15 digits with the usual separators, optionally +country code: phone numbers, not prices
 # ("$1,299.99") nor sizes ("32x34")
-PHONE = re.compile(r"(?<![\w$.,])\+?\d(?:[\s().-]*\d){6,14}(?![\w.,]*\d)")
+PHONE = re.compile(r"(?<![\w$.,+])\+?\d(?:[ ().-]{0,3}+\d){6,14}+(?![\w]|[.,]\d)")
+DETAIL_CHARS = 500  # one detail value; an event never carries a page of text
+DETAIL_KEYS = 16
 
 
 def redact(text: str) -> str:
     """Remove what identifies a person from free text before it is stored."""
-    return PHONE.sub("[phone]", EMAIL.sub("[email]", text))
+    return redacted(text)[0]
+
+
+def redacted(text: str) -> tuple[str, int]:
+    """The text without e-mail addresses, card-like and phone numbers, and how many went."""
+    text, emails = EMAIL.subn("[email]", text)
+    text, cards = CARD.subn("[card]", text)
+    text, phones = PHONE.subn("[phone]", text)
+    return text, emails + cards + phones
 
 
 def pseudonym(raw: str, salt: str) -> str:
@@ -61,7 +77,14 @@ class Event(BaseModel):
     @field_validator("query")
     @classmethod
     def _redact(cls, value: str) -> str:
-        return redact(value)[:500]
+        return redact(value[: DETAIL_CHARS * 2])[:DETAIL_CHARS]
+
+    @field_validator("detail")
+    @classmethod
+    def _redact_detail(cls, value: dict[str, str]) -> dict[str, str]:
+        """Every field, not only `query`: a need or a ranking query is the shopper's text."""
+        kept = list(value.items())[:DETAIL_KEYS]
+        return {k[:64]: redact(v[: DETAIL_CHARS * 2])[:DETAIL_CHARS] for k, v in kept}
 
 
 class EventLog:

@@ -15,6 +15,10 @@ from ranking.events import Event, EventLog, EventLogUnavailableError, pseudonym,
         ("call +1 (555) 123-4567 or 555 123 4567", "call [phone] or [phone]"),
         ("jacket under $1,299.99 size 32x34", "jacket under $1,299.99 size 32x34"),
         ("order 12345, 3 items", "order 12345, 3 items"),
+        ("card 4111 1111 1111 1111 thanks", "card [card] thanks"),
+        ("pay with 4111-1111-1111-1111", "pay with [card]"),
+        ("1.5 kg for 2,49 € or 55 inch", "1.5 kg for 2,49 € or 55 inch"),
+        ("write to a.b@shop.example.org now", "write to [email] now"),
     ],
 )
 def test_redaction_keeps_prices_and_sizes(text, expected):
@@ -44,6 +48,19 @@ def test_events_are_redacted_before_they_are_stored(tmp_path):
     assert [e.kind for e in log.events(kinds=["thumbs_up"])] == ["thumbs_up"]
     mode = sqlite3.connect(tmp_path / "events.sqlite").execute("PRAGMA journal_mode").fetchone()
     assert mode[0] == "wal"
+
+
+def test_every_detail_field_is_redacted_and_bounded():
+    e = Event(
+        kind="impression",
+        session="s",
+        detail={"need": "jacket jo@x.com", "ranking_query": "call 415 555 0100", "big": "y" * 9000},
+    )
+    assert e.detail["need"] == "jacket [email]"
+    assert e.detail["ranking_query"] == "call [phone]"
+    assert len(e.detail["big"]) == 500
+    many = Event(kind="click", session="s", detail={str(i): "v" for i in range(100)})
+    assert len(many.detail) == 16
 
 
 def test_bad_events_are_refused():
