@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def load_catalog(path: Path, mapping: Path | None = None) -> tuple[list[Product]
     if suffix in (".jsonl", ".ndjson", ".json"):
         rows = _jsonl_rows(path)
     elif suffix in (".csv", ".tsv"):
-        rows = _csv_rows(path, delimiter="\t" if suffix == ".tsv" else ",")
+        rows = _csv_rows(path, _delimiter(path, "\t" if suffix == ".tsv" else ","))
     else:
         raise CatalogFormatError(
             f"{path.name}: unknown catalog format {suffix!r}; use JSONL or CSV"
@@ -110,6 +111,10 @@ def load_catalog(path: Path, mapping: Path | None = None) -> tuple[list[Product]
         except (ValueError, TypeError) as exc:  # ValidationError is a ValueError
             errors.append(RowError(line=line, reason=_reason(exc), product_id=_row_id(row)))
             continue
+        except Exception as exc:  # noqa: BLE001 - one odd row never aborts the whole ingest
+            reason = f"cannot read this row ({type(exc).__name__}: {exc})"
+            errors.append(RowError(line=line, reason=reason, product_id=_row_id(row)))
+            continue
         if product.id in first_line:
             errors.append(
                 RowError(
@@ -126,7 +131,8 @@ def load_catalog(path: Path, mapping: Path | None = None) -> tuple[list[Product]
 
 
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    # utf-8-sig: a file saved with a byte-order mark keeps its first row
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
         for line_no, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
@@ -135,10 +141,28 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
             except json.JSONDecodeError as exc:
                 yield line_no, RowError(line=line_no, reason=f"invalid JSON: {exc.msg}")
                 continue
+            except RecursionError:
+                yield line_no, RowError(line=line_no, reason="invalid JSON: nested too deeply")
+                continue
             if not isinstance(row, dict):
                 yield line_no, RowError(line=line_no, reason="row is not a JSON object")
                 continue
             yield line_no, row
+
+
+DELIMITERS = (",", ";", "\t")
+# cells that are one line in any catalog: a line break in one means a quote was not closed
+ONE_LINE_KEYS = {*ID_KEYS, *TITLE_KEYS, *CATEGORY_KEYS, "price"}
+
+
+def _delimiter(path: Path, default: str) -> str:
+    """The separator the header row uses (`;` from a spreadsheet in many locales, tabs), by
+    counting the candidates in it; the default when none splits it."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        header = handle.readline()
+    counts = {d: len(next(csv.reader([header], delimiter=d), [])) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: (counts[d], d == default))
+    return best if counts[best] > 1 else default
 
 
 def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
@@ -146,6 +170,11 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any] 
         reader = csv.DictReader(handle, delimiter=delimiter)
         if not reader.fieldnames:
             raise CatalogFormatError(f"{path.name}: no header row")
+        if len(reader.fieldnames) == 1:
+            raise CatalogFormatError(
+                f"{path.name}: the header has one column ({reader.fieldnames[0][:60]!r}); "
+                f"separate columns with one of {', '.join(map(repr, DELIMITERS))}"
+            )
         while True:
             start = reader.line_num + 1
             try:
@@ -155,11 +184,31 @@ def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any] 
             except csv.Error as exc:
                 yield start, RowError(line=start, reason=f"malformed CSV: {exc}")
                 continue
+            if broken := _unclosed_quote(row, delimiter, len(reader.fieldnames)):
+                end = reader.line_num
+                reason = (
+                    f"a quote in {broken!r} is not closed: lines {start}–{end} were read as "
+                    "one row (close the quote, or double it inside a quoted cell)"
+                )
+                yield start, RowError(line=start, reason=reason, product_id=_row_id(row))
+                continue
             if None in row:  # more cells than header columns
                 yield start, RowError(line=start, reason="more cells than header columns")
                 continue
             cells = {k.strip(): v.strip() for k, v in row.items() if k and v is not None}
             yield start, {k: v for k, v in cells.items() if v}
+
+
+def _unclosed_quote(row: dict[str, Any], delimiter: str, columns: int) -> str | None:
+    """The column whose cell swallowed line breaks it cannot hold: a one-line field, or a
+    cell holding a whole further row (as many separators as the header)."""
+    for key, value in row.items():
+        if key is None or not isinstance(value, str) or "\n" not in value:
+            continue
+        rest = value.split("\n", 1)[1]
+        if key.strip().casefold() in ONE_LINE_KEYS or rest.count(delimiter) >= columns - 1:
+            return key
+    return None
 
 
 def map_row(row: dict[str, Any]) -> Product:
@@ -236,13 +285,19 @@ def _number(value: Any, field: str) -> float | None:
     if isinstance(value, str):
         found = find_money(value)
         try:
-            return found[0].amount if found else parse_amount(value)
-        except ValueError:
+            number = found[0].amount if found else parse_amount(value)
+        except (ValueError, OverflowError):
             raise ValueError(f"{field}: expected a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{field}: {value!r} is not a finite number")
+        return number
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{field}: expected a number, got {value!r}") from None
+    if not math.isfinite(number):  # JSON's 1e400 is infinity
+        raise ValueError(f"{field}: {value!r} is not a finite number")
+    return number
 
 
 def _currency(row: dict[str, Any]) -> str:

@@ -156,10 +156,13 @@ def _ingest_policies(folder: Path, settings: Settings, as_json: bool) -> None:
 
 def _print_ingest_report(report) -> None:
     from rich.console import Console
+    from rich.markup import escape  # catalog text is never rich markup ("[/]" in a title)
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"Ingested {report.catalog} → {report.index_dir}", show_header=False)
+    table = Table(
+        title=escape(f"Ingested {report.catalog} → {report.index_dir}"), show_header=False
+    )
     rate = report.texts_embedded / report.text_seconds if report.text_seconds else 0
     photo_rate = report.photos_encoded / report.image_seconds if report.image_seconds else 0
     rows = [
@@ -183,10 +186,13 @@ def _print_ingest_report(report) -> None:
         table.add_row(name, str(value))
     console.print(table)
     for err in report.skipped[:50]:
-        console.print(f"[{typer.colors.YELLOW}]line {err.line}[/]: {err.reason}", highlight=False)
+        console.print(
+            f"[{typer.colors.YELLOW}]line {err.line}[/]: {escape(err.reason)}", highlight=False
+        )
     for miss in report.missing_images[:50]:
         console.print(
-            f"[{typer.colors.YELLOW}]image[/] {miss.image} ({miss.product_id}): {miss.reason}",
+            f"[{typer.colors.YELLOW}]image[/] "
+            + escape(f"{miss.image} ({miss.product_id}): {miss.reason}"),
             highlight=False,
         )
     hidden = len(report.skipped) + len(report.missing_images) - 100
@@ -274,11 +280,12 @@ def _search_json(text, filters, result, items, ranker: str) -> dict:
 
 def _print_search(result, items, ranker: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     if not items:
-        console.print(f"No products: {result.empty_reason or 'nothing relevant found'}")
+        console.print(escape(f"No products: {result.empty_reason or 'nothing relevant found'}"))
         return
     table = Table(
         title=f"{len(items)} of {result.total_matching} matching products, ranked by {ranker}"
@@ -288,7 +295,8 @@ def _print_search(result, items, ranker: str) -> None:
     for i, c in enumerate(items, 1):
         signals = " ".join(f"{k}:{v.rank}" for k, v in c.signals.items())
         price = f"{c.product.price:.2f}" if c.product.price is not None else "—"
-        table.add_row(str(i), c.product.id, c.product.title, price, c.product.category, signals)
+        cells = (c.product.id, c.product.title, price, c.product.category, signals)
+        table.add_row(str(i), *map(escape, cells))
     console.print(table)
     console.print(f"[dim]{result.timings_ms.get('total_ms', 0):.1f} ms[/]")
 

@@ -134,3 +134,42 @@ def test_currency_is_read_from_the_price_cell(tmp_path):
         (2.49, "EUR", False),
         (1299.0, "EUR", True),
     ]
+
+
+def test_odd_jsonl_rows_are_reported_and_never_abort(tmp_path):
+    """Rows that used to abort the whole ingest: each is reported with its line."""
+    path = tmp_path / "c.jsonl"
+    deep = '{"id": "d", "title": "Deep", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    lines = [
+        json.dumps({"id": "a", "title": "First row after a BOM", "price": 3}),
+        '{"id": "b", "title": "Huge count", "review_count": 1e400}',
+        deep,
+        '{"id": "n", "title": "NaN price", "price": NaN}',
+        json.dumps({"id": "c", "title": "Markup [/] in a title [bold]", "price": 2}),
+    ]
+    path.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    products, errors = load_catalog(path)
+    assert [p.id for p in products] == ["a", "c"]
+    by_line = {e.line: e.reason for e in errors}
+    assert "review_count" in by_line[2] and "finite" in by_line[2]
+    assert "nested too deeply" in by_line[3]
+    assert "price" in by_line[4]
+
+
+def test_csv_separators_are_sniffed_and_unclosed_quotes_named(tmp_path):
+    semi = tmp_path / "semi.csv"
+    semi.write_text("id;title;price\na;Olive oil;4,99 €\nb;Tea;2,10 €\n")
+    products, errors = load_catalog(semi)
+    assert [(p.id, p.price) for p in products] == [("a", 4.99), ("b", 2.10)] and not errors
+
+    one = tmp_path / "one.csv"
+    one.write_text("id|title|price\na|Tea|2\n")
+    with pytest.raises(CatalogFormatError, match="header has one column"):
+        load_catalog(one)
+
+    quote = tmp_path / "quote.csv"
+    quote.write_text('id,title,price\na,"Unclosed title,3\nb,Swallowed row,4\nc,"Fine, quoted",5\n')
+    products, errors = load_catalog(quote)
+    assert errors and errors[0].line == 2 and "not closed" in errors[0].reason
+    assert "lines 2–" in errors[0].reason
+    assert all("Swallowed" not in p.title for p in products)

@@ -87,3 +87,24 @@ def test_settings_read_env_and_toml(tmp_path, monkeypatch):
     settings = Settings()
     assert settings.text_model == "mpnet" and settings.batch_size == 16  # env beats the file
     assert settings.with_overrides(text_model="minilm", image_model=None).text_model == "minilm"
+
+
+def test_ingest_reports_odd_rows_and_prints_markup_as_text(tmp_path, tiny_config, monkeypatch):
+    monkeypatch.setenv("AISLE_INDEX_DIR", str(tiny_config.index_dir))
+    monkeypatch.setenv("AISLE_TEXT_MODEL", tiny_config.text_model)
+    path = tmp_path / "odd.jsonl"
+    rows = [
+        {"id": "m[/]", "title": "Mug [/] with [bold]markup", "price": 4},
+        {"id": "k", "title": "Kettle", "price": 20},
+    ]
+    path.write_text(
+        "\ufeff"
+        + "\n".join(json.dumps(r) for r in rows)
+        + '\n{"id": "x[/]", "title": "[red]Bad", "review_count": 1e400}\n'
+    )
+    result = runner.invoke(app, ["ingest", str(path), "--image-model", "none"])
+    assert result.exit_code == 0, result.output
+    assert "line 3" in result.output and "review_count" in result.output
+    result = runner.invoke(app, ["search", "mug"])
+    assert result.exit_code == 0, result.output
+    assert "[/]" in result.output and "[bold]" in result.output  # shown, not interpreted
