@@ -166,7 +166,7 @@ def bench_size(n: int, workdir: Path, base_index: ProductIndex, shop: Shop, n_qu
     # cold queries: no cached query embeddings, so every search embeds its text
     searcher = HybridSearcher(index, tuning=SearchTuning(cache_queries=False))
     exact = HybridSearcher(index, tuning=SearchTuning(exact_below=10**12))
-    col = index.store.collection(TEXT)
+    col = index.store.collection(index.manifest.collection(TEXT))
     script = shop.script.queries
     queries = (script * (n_queries // len(script) + 1))[:n_queries]
     vectors = {q: searcher.text_embedder.embed([q])[0] for q in set(queries)}

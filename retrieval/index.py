@@ -2,23 +2,34 @@
 
 ```
 INDEX_DIR/
-  manifest.json      models used, dimensions, counts
-  products.sqlite    id → row, content hash, the product record (JSON)
-  facets.npz/.json   filter columns (`FacetIndex`)
-  lexicon.json       the catalog's own words (`Lexicon`)
-  lexical/           BM25 (`LexicalIndex`)
-  vectors/           row-aligned copies of the vectors, for exact search over a filtered subset
+  CURRENT            the name of the live generation (replaced by one rename)
+  chroma-pending.json  ids an ingest wrote to Chroma before it finished (a crash left it)
+  gen-000007/        one generation, written whole beside the live one:
+    manifest.json      models used, dimensions, counts, Chroma collection names
+    products.sqlite    id → row, content hash, the product record (JSON)
+    facets.npz/.json   filter columns (`FacetIndex`)
+    lexicon.json       the catalog's own words (`Lexicon`)
+    lexical/           BM25 (`LexicalIndex`)
+    vectors/           row-aligned vectors, for exact search over a filtered subset
+  photos/            web copies named by their content digest (shared: a name never changes)
   chroma/            the embedded Chroma store (absent when a Chroma server is used)
 ```
-Chroma holds the vectors and their metadata; the row-aligned copies let a selective
-filter be answered exactly without a round trip per candidate.
+An ingest writes a new generation, then switches CURRENT to it: a crash at any point
+leaves the old generation live or the new one, never a mix, and a reader pins one
+generation for its life (`ProductIndex.generation`). Chroma is shared across generations,
+so search takes only candidate ids from it and scores them with the generation's own
+vectors; ids a generation does not hold are ignored, and ingest removes them once the new
+generation is live.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
+import re
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,12 +39,19 @@ from pydantic import BaseModel, Field
 
 from .config import RetrievalConfig
 from .facets import FacetIndex
+from .faults import fault_point
 from .lexical import LexicalIndex
 from .lexicon import Lexicon
 from .schema import Product
 from .vector_store import VectorStore
 
-TEXT, IMAGE_TEXT, PHOTOS = "text", "image-text", "photos"  # Chroma collection names
+TEXT, IMAGE_TEXT, PHOTOS = "text", "image-text", "photos"  # Chroma collections, by role
+CURRENT = "CURRENT"
+PENDING = "chroma-pending.json"  # ids an unfinished ingest wrote to Chroma
+GENERATION = re.compile(r"gen-(\d{6})")
+# files of an index written before generations, at the folder's top level
+LEGACY = ("manifest.json", "products.sqlite", "facets.npz", "facets.json", "lexicon.json")
+LEGACY_DIRS = ("lexical", "vectors")
 
 
 class IndexNotFoundError(FileNotFoundError):
@@ -51,6 +69,17 @@ class Manifest(BaseModel):
     photos: int = 0
     currency: str = "USD"
     colors: list[str] = Field(default_factory=list)  # the colour columns' order
+    # role → Chroma collection; named by the models, so a change of model fills new
+    # collections while the old generation keeps its own (empty: the role's own name)
+    collections: dict[str, str] = Field(default_factory=dict)
+
+    def collection(self, role: str) -> str:
+        return self.collections.get(role, role)
+
+
+def collection_names(text_model: str, image_model: str, colors: list[str]) -> dict[str, str]:
+    tag = hashlib.sha1("|".join([text_model, image_model, *colors]).encode()).hexdigest()[:8]
+    return {role: f"{role}-{tag}" for role in (TEXT, IMAGE_TEXT, PHOTOS)}
 
 
 class VectorArrays(BaseModel, arbitrary_types_allowed=True):
@@ -99,10 +128,27 @@ class VectorArrays(BaseModel, arbitrary_types_allowed=True):
 
 
 def _atomic(path: Path, write) -> None:
-    """Write to a temporary file, then rename: a search running meanwhile never reads half."""
+    """Write to a temporary file, flush it to disk, then rename: a reader never sees half,
+    and after a power cut the name holds the old bytes or the new ones."""
     tmp = path.with_name(path.name + ".tmp" + path.suffix)
     write(str(tmp))
+    _fsync(tmp)
     os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        _fsync(path)
+    _fsync(folder)
 
 
 class ProductIndex:
@@ -111,6 +157,33 @@ class ProductIndex:
     def __init__(self, config: RetrievalConfig):
         self.config = config
         self.dir = Path(config.index_dir).expanduser()
+
+    # ---- generations ---------------------------------------------------------------------
+    def live_generation(self) -> str | None:
+        """The generation CURRENT names now: "" for an index written before generations,
+        None when there is no index."""
+        try:
+            return (self.dir / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return "" if (self.dir / "manifest.json").is_file() else None
+
+    @functools.cached_property
+    def generation(self) -> str:
+        """The generation this object reads, pinned at first use: one consistent index for
+        its life, whatever an ingest does meanwhile."""
+        return self.live_generation() or ""
+
+    @property
+    def gen_dir(self) -> Path:
+        return self.dir / self.generation if self.generation else self.dir
+
+    def is_stale(self) -> bool:
+        """A newer generation went live after this object pinned its own."""
+        live = self.live_generation()
+        return live is not None and live != self.generation
+
+    def generations(self) -> list[str]:
+        return sorted(p.name for p in self.dir.glob("gen-*") if GENERATION.fullmatch(p.name))
 
     # ---- parts ---------------------------------------------------------------------------
     @functools.cached_property
@@ -138,7 +211,7 @@ class ProductIndex:
         return [f for d in digests if (f := self.photos_dir / f"{d}.jpg").is_file()]
 
     def exists(self) -> bool:
-        return (self.dir / "manifest.json").is_file()
+        return (self.gen_dir / "manifest.json").is_file()
 
     def _require(self) -> None:
         if not self.exists():
@@ -150,29 +223,29 @@ class ProductIndex:
     @functools.cached_property
     def manifest(self) -> Manifest:
         self._require()
-        return Manifest.model_validate_json((self.dir / "manifest.json").read_text())
+        return Manifest.model_validate_json((self.gen_dir / "manifest.json").read_text())
 
     @functools.cached_property
     def facets(self) -> FacetIndex:
         self._require()
-        return FacetIndex.load(self.dir)
+        return FacetIndex.load(self.gen_dir)
 
     @functools.cached_property
     def lexical(self) -> LexicalIndex:
         self._require()
-        return LexicalIndex.load(self.dir / "lexical")
+        return LexicalIndex.load(self.gen_dir / "lexical")
 
     @functools.cached_property
     def vectors(self) -> VectorArrays:
         self._require()
-        return VectorArrays.load(self.dir / "vectors")
+        return VectorArrays.load(self.gen_dir / "vectors")
 
     @functools.cached_property
     def lexicon(self) -> Lexicon:
         """The catalog's words (built from the products for an index written before the
         lexicon existed)."""
         self._require()
-        return Lexicon.load(self.dir) or Lexicon.build(self.all_products())
+        return Lexicon.load(self.gen_dir) or Lexicon.build(self.all_products())
 
     def all_products(self) -> list[Product]:
         with self._db() as db:
@@ -190,9 +263,16 @@ class ProductIndex:
         return {pid: row for row, pid in enumerate(self.ids)}
 
     # ---- product records -----------------------------------------------------------------
-    def _db(self) -> sqlite3.Connection:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.dir / "products.sqlite")
+    def _db(self, folder: Path | None = None) -> sqlite3.Connection:
+        """The generation's product rows; read-only unless `folder` is a generation being
+        written (a reader never creates a file where a generation was)."""
+        if folder is None:
+            self._require()
+            path = self.gen_dir / "products.sqlite"
+            if not path.is_file():
+                raise IndexNotFoundError(f"{path} is missing: run `aisle ingest --check`")
+            return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(folder / "products.sqlite")
         db.execute(
             "CREATE TABLE IF NOT EXISTS products "
             "(id TEXT PRIMARY KEY, row INTEGER, hash TEXT, record TEXT)"
@@ -227,7 +307,7 @@ class ProductIndex:
 
     def stored_hashes(self) -> dict[str, tuple[int, str]]:
         """id → (row, content hash) of what is indexed now."""
-        if not (self.dir / "products.sqlite").exists():
+        if not self.exists() or not (self.gen_dir / "products.sqlite").exists():
             return {}
         with self._db() as db:
             return {
@@ -243,14 +323,19 @@ class ProductIndex:
         lexical: LexicalIndex,
         vectors: VectorArrays,
         lexicon: Lexicon,
-    ) -> None:
-        """Replace the folder's files with a new generation (rows = order of `products`)."""
-        vectors.save(self.dir / "vectors")
-        lexical.save(self.dir / "lexical")
-        facets.save(self.dir)
-        lexicon.save(self.dir)
-        with self._db() as db:
-            db.execute("DELETE FROM products")
+    ) -> str:
+        """Write a new generation beside the live one (rows = order of `products`), then
+        make it live with one rename. Returns its name; this object now reads it."""
+        numbers = [int(GENERATION.fullmatch(g).group(1)) for g in self.generations()]
+        name = f"gen-{max(numbers, default=0) + 1:06d}"
+        folder = self.dir / name
+        folder.mkdir(parents=True)
+        vectors.save(folder / "vectors")
+        fault_point("vectors-written")
+        lexical.save(folder / "lexical")
+        facets.save(folder)
+        lexicon.save(folder)
+        with self._db(folder) as db:
             db.executemany(
                 "INSERT INTO products VALUES (?, ?, ?, ?)",
                 (
@@ -258,11 +343,34 @@ class ProductIndex:
                     for row, (p, h) in enumerate(zip(products, hashes, strict=True))
                 ),
             )
-        _atomic(
-            self.dir / "manifest.json", lambda p: Path(p).write_text(manifest.model_dump_json())
-        )
+        db.close()
+        (folder / "manifest.json").write_text(manifest.model_dump_json())
+        _fsync_tree(folder)
+        fault_point("generation-written")
+        previous = self.live_generation()
+        _atomic(self.dir / CURRENT, lambda p: Path(p).write_text(name))
+        fault_point("switched")
+        self._pin(name)
+        self.collect(keep={name, previous or ""})
+        return name
+
+    def collect(self, keep: set[str]) -> None:
+        """Delete generations not in `keep` (the live one and the one before it, which a
+        running server may still be finishing a turn on) and half-written ones, and the
+        top-level files of an index written before generations."""
+        for g in self.generations():
+            if g not in keep:
+                shutil.rmtree(self.dir / g, ignore_errors=True)
+        if (self.dir / CURRENT).is_file() and "" not in keep:
+            for legacy in LEGACY:
+                (self.dir / legacy).unlink(missing_ok=True)
+            for legacy in LEGACY_DIRS:
+                shutil.rmtree(self.dir / legacy, ignore_errors=True)
+
+    def _pin(self, name: str) -> None:
+        self.__dict__["generation"] = name
         self.titles.cache_clear()
-        for name in (
+        for cached in (
             "manifest",
             "facets",
             "lexical",
@@ -272,7 +380,7 @@ class ProductIndex:
             "_photos_by_row",
             "lexicon",
         ):
-            self.__dict__.pop(name, None)
+            self.__dict__.pop(cached, None)
 
     def summary(self) -> dict[str, Any]:
         return {"index_dir": str(self.dir), "store": self.store.where, **self.manifest.model_dump()}

@@ -9,6 +9,7 @@ across ingests, is encoded once.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -18,11 +19,21 @@ from pydantic import BaseModel, Field
 from .color import basic_colors, color_distribution
 from .config import RetrievalConfig
 from .facets import FacetIndex
+from .faults import fault_point
 from .image_embedder import ImageEncoder, make_image_encoder, open_image
-from .index import IMAGE_TEXT, PHOTOS, TEXT, Manifest, ProductIndex, VectorArrays
+from .index import (
+    IMAGE_TEXT,
+    PENDING,
+    PHOTOS,
+    TEXT,
+    Manifest,
+    ProductIndex,
+    VectorArrays,
+    collection_names,
+)
 from .lexical import LexicalIndex
 from .lexicon import Lexicon, read_shop_synonyms
-from .loaders import load_catalog
+from .loaders import CatalogFormatError, load_catalog
 from .models import resolve_device
 from .schema import Product, RowError
 from .text_embedder import TextEmbedder, product_text
@@ -67,14 +78,22 @@ def ingest(
     text_embedder: TextEmbedder | None = None,
     mapping: Path | None = None,
     lexicon_file: Path | None = None,
+    rebuild: bool = False,
 ) -> IngestReport:
     """`text_embedder` replaces the configured one (the benchmark reuses vectors with it).
     `mapping`: how to read the catalog's columns (default: `<catalog>.mapping.toml` beside
-    it); `lexicon_file`: the shop's own synonyms (default: `<catalog>.lexicon.toml`)."""
+    it); `lexicon_file`: the shop's own synonyms (default: `<catalog>.lexicon.toml`);
+    `rebuild`: embed everything again rather than keep what looks unchanged."""
     started = time.perf_counter()
     catalog = Path(catalog)
     index = index or ProductIndex(config)
     products, errors = load_catalog(catalog, mapping)
+    if not products:  # never replace a shop's index with nothing
+        first = f"; line {errors[0].line}: {errors[0].reason}" if errors else ""
+        raise CatalogFormatError(
+            f"{catalog.name}: no product could be read ({len(errors)} rows skipped{first}); "
+            "the index was left as it was"
+        )
     if lexicon_file is None and catalog.with_suffix(".lexicon.toml").is_file():
         lexicon_file = catalog.with_suffix(".lexicon.toml")
     synonyms = read_shop_synonyms(lexicon_file)
@@ -107,11 +126,22 @@ def ingest(
         and old_manifest.image_model == config.image_model
         and old_manifest.colors == list(basic_colors())
     )
-    if not same_models:
+    # Chroma is shared with the live generation: a change of model fills new collections
+    collections = (
+        {role: old_manifest.collection(role) for role in (TEXT, IMAGE_TEXT, PHOTOS)}
+        if same_models
+        else collection_names(config.text_model, config.image_model, list(basic_colors()))
+    )
+    if rebuild or not same_models:
         old = {}
-        for name in (TEXT, IMAGE_TEXT, PHOTOS):
-            index.store.drop(name)
+    if not same_models:
+        for role in (TEXT, IMAGE_TEXT, PHOTOS):
+            index.store.drop(collections[role])  # a crashed ingest's partial fill
     old_vectors = index.vectors if old else None
+    # ids an ingest wrote to Chroma and then crashed: Chroma may hold vectors the live
+    # generation does not, so they are written again whatever their hash says
+    for pid in _pending(index):
+        old.pop(pid, None)
 
     hashes = [p.content_hash(digests) for p in products]
     keep = {p.id for p, h in zip(products, hashes, strict=True) if old.get(p.id, (0, ""))[1] == h}
@@ -143,14 +173,16 @@ def ingest(
     save_web_photos(photo_paths, digests, index.photos_dir)
     report.image_seconds = time.perf_counter() - t0
     vectors = _assemble(products, photo_paths, digests, text_vecs, photos, encoder is not None)
+    fault_point("embedded")
 
     # ---- stores -----------------------------------------------------------------------
     t0 = time.perf_counter()
     facets = FacetIndex.build(products)
     lexical = LexicalIndex.build(texts)
-    _sync_chroma(
-        index, products, changed, set(old) - {p.id for p in products}, vectors, old_vectors
-    )
+    _mark_pending(index, [products[i].id for i in changed])
+    fault_point("pending-marked")
+    _upsert_chroma(index, collections, products, changed, vectors, old_vectors)
+    fault_point("chroma-written")
     manifest = Manifest(
         text_model=config.text_model,
         text_dim=dim,
@@ -160,10 +192,14 @@ def ingest(
         products=len(products),
         photos=len(vectors.photo_digests),
         colors=list(basic_colors()),
+        collections=collections,
     )
     lexicon = Lexicon.build(products, synonyms)
     manifest.currency = lexicon.currency
     index.write(products, hashes, manifest, facets, lexical, vectors, lexicon)
+    _prune_chroma(index, manifest, old_manifest, vectors)
+    (index.dir / PENDING).unlink(missing_ok=True)
+    fault_point("done")
     report.store_seconds = time.perf_counter() - t0
     report.indexed = len(products)
     report.seconds = time.perf_counter() - started
@@ -337,37 +373,66 @@ def _assemble(
     )
 
 
-def _sync_chroma(
+def _pending(index: ProductIndex) -> list[str]:
+    path = index.dir / PENDING
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def _mark_pending(index: ProductIndex, ids: list[str]) -> None:
+    """Recorded before Chroma is touched (with what an earlier crashed ingest left)."""
+    index.dir.mkdir(parents=True, exist_ok=True)
+    ids = sorted({*_pending(index), *ids})
+    tmp = index.dir / (PENDING + ".tmp")
+    tmp.write_text(json.dumps(ids))
+    tmp.replace(index.dir / PENDING)
+
+
+def _upsert_chroma(
     index: ProductIndex,
+    collections: dict[str, str],
     products: list[Product],
     changed: list[int],
-    removed: set[str],
     vectors: VectorArrays,
     old_vectors: VectorArrays | None,
 ) -> None:
+    """Add and update only: the live generation keeps every vector it scores with, and ids
+    it does not hold are ignored by search until `_prune_chroma` removes them."""
     store = index.store
     ids = [products[i].id for i in changed]
     metas = [product_metadata(products[i]) for i in changed]
-    store.upsert(TEXT, ids, vectors.text[changed], metas)
+    store.upsert(collections[TEXT], ids, vectors.text[changed], metas)
     with_image = [j for j, i in enumerate(changed) if vectors.has_image[i]]
-    without = [ids[j] for j, i in enumerate(changed) if not vectors.has_image[i]]
     if vectors.image_text.shape[1]:
         store.upsert(
-            IMAGE_TEXT,
+            collections[IMAGE_TEXT],
             [ids[j] for j in with_image],
             vectors.image_text[[changed[j] for j in with_image]],
             [metas[j] for j in with_image],
         )
-    stale = sorted(removed)
-    store.delete(TEXT, stale)
-    if vectors.image_text.shape[1]:
-        store.delete(IMAGE_TEXT, stale + without)
-    # photos: add the new ones, drop the ones no product shows any more
-    current = set(vectors.photo_digests)
     previous = set(old_vectors.photo_digests) if old_vectors is not None else set()
     at = {d: i for i, d in enumerate(vectors.photo_digests)}
     new = [d for d in vectors.photo_digests if d not in previous]
     if new and vectors.photo_visual.shape[1]:
-        store.upsert(PHOTOS, new, vectors.photo_visual[[at[d] for d in new]])
-    if previous - current:
-        store.delete(PHOTOS, sorted(previous - current))
+        store.upsert(collections[PHOTOS], new, vectors.photo_visual[[at[d] for d in new]])
+
+
+def _prune_chroma(
+    index: ProductIndex, manifest: Manifest, old: Manifest | None, vectors: VectorArrays
+) -> None:
+    """Once the new generation is live: every collection holds exactly its ids (a crash
+    before this point leaves extra ids, removed by the next ingest), and the collections of
+    replaced models go."""
+    store = index.store
+    keep = {
+        TEXT: set(index.ids),
+        IMAGE_TEXT: {pid for pid, has in zip(index.ids, vectors.has_image, strict=True) if has},
+        PHOTOS: set(vectors.photo_digests),
+    }
+    for role, wanted in keep.items():
+        name = manifest.collection(role)
+        stale = [i for i in store.ids(name) if i not in wanted]
+        store.delete(name, stale)
+    if old is not None:
+        for role in (TEXT, IMAGE_TEXT, PHOTOS):
+            if old.collection(role) != manifest.collection(role):
+                store.drop(old.collection(role))

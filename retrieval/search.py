@@ -142,12 +142,16 @@ class HybridSearcher:
             # A filter can correlate with the query's neighbourhood (a kind's pricier products
             # near its name), so widen the ANN fetch a few times before paying for exact
             # search.
+            name = self.index.manifest.collection(collection)
             while want <= self.tuning.ann_max:
-                ids, sims = self.index.store.query(collection, query, want)
+                ids, _ = self.index.store.query(name, query, want)
                 rows = np.fromiter((row_of.get(i, -1) for i in ids), np.int64, count=len(ids))
                 ok = (rows >= 0) & allowed[np.maximum(rows, 0)]
                 if ok.sum() >= min(fetch, n_allowed) or len(ids) < want:
-                    return top_rows(sims[ok], rows[ok], fetch)
+                    # Chroma proposes, the generation's own vectors score: ids another
+                    # generation wrote are ignored, and no score comes from one
+                    rows = rows[ok]
+                    return top_rows(np.asarray(matrix[rows] @ query), rows, fetch)
                 want *= 4
             self.exact_fallbacks += 1
         rows = np.flatnonzero(allowed)
@@ -209,10 +213,12 @@ class HybridSearcher:
         vectors = self.index.vectors
         n_photos = len(vectors.photo_digests)
         if n_photos >= self.tuning.exact_below:
-            digests, sims = self.index.store.query(PHOTOS, query, self.tuning.fetch * 20)
+            name = self.index.manifest.collection(PHOTOS)
+            digests, _ = self.index.store.query(name, query, self.tuning.fetch * 20)
             photo_sims = np.full(n_photos, -np.inf, np.float32)
             at = self._photo_index
-            photo_sims[[at[d] for d in digests]] = sims
+            found = [at[d] for d in digests if d in at]
+            photo_sims[found] = vectors.photo_visual[found] @ query
         else:
             photo_sims = np.asarray(vectors.photo_visual @ query, dtype=np.float32)
         product_sims = np.full(len(allowed), -np.inf, np.float32)

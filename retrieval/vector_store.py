@@ -111,6 +111,18 @@ class VectorStore:
     def count(self, name: str) -> int:
         return self.collection(name).count()
 
+    def ids(self, name: str) -> list[str]:
+        """Every id the collection holds (to reconcile it with an index generation)."""
+        return list(self.collection(name).get(include=[])["ids"])
+
+    def vectors(self, name: str, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these ids (those it has)."""
+        got = self.collection(name).get(ids=list(ids), include=["embeddings"])
+        return {
+            i: np.asarray(v, dtype=np.float32)
+            for i, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
+
     @functools.cache  # noqa: B019 - counted once per store; writers clear it
     def _count(self, name: str) -> int:
         return self.count(name)

@@ -64,8 +64,9 @@ def _user_errors() -> tuple[type[Exception], ...]:
 @app.command()
 def ingest(
     catalog: Annotated[
-        Path, typer.Argument(help="catalog file (.jsonl, .csv), or a folder of policy .md files")
-    ],
+        Path | None,
+        typer.Argument(help="catalog file (.jsonl, .csv), or a folder of policy .md files"),
+    ] = None,
     images: Annotated[
         Path | None, typer.Option("--images", help="folder the image paths are relative to")
     ] = None,
@@ -95,12 +96,25 @@ def ingest(
     ] = None,
     as_json: AsJson = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bars")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="verify the index instead (no catalog needed)")
+    ] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="embed every product again, changed or not")
+    ] = False,
 ) -> None:
-    """Validate, embed and index a catalog (incremental: unchanged products are kept)."""
+    """Validate, embed and index a catalog (incremental: unchanged products are kept). The
+    new index is written beside the live one and replaces it in one step."""
     settings = Settings().with_overrides(
         index_dir=index_dir, chroma_url=chroma_url, text_model=text_model, image_model=image_model
     )
     from retrieval.ingest import ingest as run_ingest
+
+    if check:
+        _check_index(settings, as_json)
+        return
+    if catalog is None:
+        raise _fail("give a CATALOG to ingest (or --check to verify the index)")
 
     if catalog.is_dir() or catalog.suffix.lower() == ".md":
         _ingest_policies(catalog, settings, as_json)
@@ -118,6 +132,7 @@ def ingest(
             progress=not quiet and not as_json,
             mapping=mapping,
             lexicon_file=lexicon or settings.lexicon_file,
+            rebuild=rebuild,
         )
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
@@ -125,6 +140,26 @@ def ingest(
         print(report.model_dump_json(indent=2))
         return
     _print_ingest_report(report)
+
+
+def _check_index(settings: Settings, as_json: bool) -> None:
+    from retrieval.index import ProductIndex
+    from retrieval.index_check import check_index
+
+    report = check_index(ProductIndex(settings))
+    if as_json:
+        print(json.dumps({**report.model_dump(), "ok": report.ok}, indent=2))
+    else:
+        typer.echo(f"{report.index_dir} ({report.generation}): {report.products} products")
+        for done in report.checked:
+            typer.echo(f"  checked: {done}")
+        for note in report.notes:
+            typer.echo(f"  note: {note}")
+        for problem in report.problems:
+            _warn(f"  problem: {problem}")
+        typer.echo("OK" if report.ok else f"{len(report.problems)} problems")
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def _ingest_policies(folder: Path, settings: Settings, as_json: bool) -> None:

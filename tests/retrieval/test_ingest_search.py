@@ -45,7 +45,7 @@ def test_ingest_reports_and_reingest_is_incremental(tiny_catalog, tiny_config):
     index = ProductIndex(tiny_config)
     assert index.product("J1").price == 65 and index.product("W1") is None
     assert set(index.ids) == {"J1", "J2", "H1", "B1", "N1"}
-    assert index.store.count("text") == 5  # Chroma follows the catalog
+    assert index.store.count(index.manifest.collection("text")) == 5  # Chroma follows the catalog
     result = HybridSearcher(index).search(SearchRequest(text="sport watch running"))
     assert "W1" not in [c.product.id for c in result.candidates]
 
