@@ -23,6 +23,7 @@ from .chips import chips_of, without
 from .config import Settings
 from .examples import example_request, typical_price
 from .feedback import Feedback
+from .generation import GenerationGate
 from .llm import make_chat_model
 from .llm_models import LLMUnavailableError
 from .records import DialogueState, Reply, ShownItem, TurnInterpretation
@@ -39,15 +40,7 @@ NEAR_COSINE = 0.35  # a product this close to the words asked for is worth offer
 class Assistant:
     def __init__(self, settings: Settings, use_llm: bool = True):
         self.settings = settings
-        self.index = ProductIndex(settings)
-        self.searcher = HybridSearcher(self.index)
-        self.ranker, why = load_ranker(self.index.dir, resolve_device(settings.device))
-        self.lexicon = self.index.lexicon
-        if settings.lexicon_file:  # the shop's own synonyms, without re-ingesting
-            self.lexicon.synonyms.update(read_shop_synonyms(settings.lexicon_file))
-        self.words = CatalogWords(self.lexicon)
-        self.view = CatalogView(self.index.facets, self.lexicon)
-        self.notes: list[str] = [why] if why else []
+        self.notes: list[str] = []
         llm = None
         if use_llm:
             try:
@@ -55,16 +48,58 @@ class Assistant:
             except LLMUnavailableError as exc:  # the assistant still works from rules and facts
                 self.notes.append(f"LLM unavailable ({exc}); replies are built from the catalog")
         self.llm = llm  # shared by the agent console's drafting
-        self.interpreter = Interpreter(self.words, self.view, llm, settings)
         writes = settings.llm_writes_replies
         if writes is None:  # measured: on a CPU the reasons cost ~10 s and mostly fail checks
             writes = resolve_device(settings.device) == "cuda" or bool(settings.llm_url)
-        self.writer = ReplyWriter(self.lexicon, llm if writes else None, settings)
+        self._writer_llm = llm if writes else None
+        self._gate = GenerationGate()
+        self._open(ProductIndex(settings))
+        self.ranker, why = load_ranker(self.index.dir, resolve_device(settings.device))
+        self.notes[:0] = [why] if why else []
         self.feedback = Feedback(settings)
         self.actions = ShopperActions(self)
         self.sessions: dict[str, DialogueState] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._checked = time.monotonic()
+        self._following = threading.Lock()
+
+    def _open(self, index: ProductIndex) -> None:
+        """Everything read from one index generation, replaced together."""
+        lexicon = index.lexicon
+        if self.settings.lexicon_file:  # the shop's own synonyms, without re-ingesting
+            lexicon.synonyms.update(read_shop_synonyms(self.settings.lexicon_file))
+        searcher = HybridSearcher(index)
+        words, view = CatalogWords(lexicon), CatalogView(index.facets, lexicon)
+        parts = {
+            "index": index,
+            "searcher": searcher,
+            "lexicon": lexicon,
+            "words": words,
+            "view": view,
+            "interpreter": Interpreter(words, view, self.llm, self.settings),
+            "writer": ReplyWriter(lexicon, self._writer_llm, self.settings),
+        }
+        with self._gate.switch():  # no turn is half on the old generation, half on the new
+            self.__dict__.update(parts)
+
+    def follow_index(self) -> bool:
+        """Switch to the generation an ingest made live since (checked at most once a
+        second). The new one is loaded while turns go on; the switch waits for the turns
+        under way, so each turn reads one generation whole."""
+        now = time.monotonic()
+        if now - self._checked < 1.0 or not self._following.acquire(blocking=False):
+            return False  # checked a moment ago, or another turn is loading it
+        try:
+            self._checked = now
+            if not self.index.is_stale():
+                return False
+            index = ProductIndex(self.settings)
+            index.vectors, index.facets, index.lexical  # noqa: B018 - loaded before the switch
+            self._open(index)
+            return True
+        finally:
+            self._following.release()
 
     def example_request(self) -> str:
         """A request in this shop's own words and currency, for the page to suggest."""
@@ -92,7 +127,8 @@ class Assistant:
         on_token: Callable[[str], None] | None = None,
     ) -> Reply:
         message, said = self._admit(message)
-        with self.session_lock(session):
+        self.follow_index()
+        with self._gate.turn(), self.session_lock(session):
             started = time.perf_counter()
             before = self.sessions.get(session, DialogueState())
             if image and not message.strip():  # a photo alone: "something like this", afresh
@@ -136,7 +172,8 @@ class Assistant:
         self, session: str, key: str, on_token: Callable[[str], None] | None = None
     ) -> Reply:
         """Remove one understood constraint (a chip) and search again."""
-        with self.session_lock(session):
+        self.follow_index()
+        with self._gate.turn(), self.session_lock(session):
             state = without(self.sessions.get(session, DialogueState()), key, self.view)
             turn = TurnInterpretation(intent="refine", source="chip", certain=True)
             return self._finish(session, "", None, turn, state, [], {}, on_token)

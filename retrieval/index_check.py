@@ -73,13 +73,14 @@ def check_index(index: ProductIndex, sample: int = 32, embed: bool = True) -> In
     if missing:
         problems.append(f"{len(missing)} photo copies missing from {index.photos_dir}")
     checked.append("part lengths and photo copies")
+    if problems:  # the parts disagree already: comparing them further proves nothing more
+        return report
 
     pending = set()
     if (index.dir / PENDING).is_file():
         pending = set(json.loads((index.dir / PENDING).read_text()))
         report.notes.append(
-            f"an ingest did not finish: the next one writes {len(pending)} products' "
-            "vectors again"
+            f"an ingest did not finish: the next one writes {len(pending)} products' vectors again"
         )
     _check_chroma(index, ids, vectors, sample, problems, report.notes, pending)
     checked.append(f"Chroma ({index.store.where})")

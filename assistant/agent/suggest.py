@@ -139,13 +139,24 @@ class AgentAssistant:
     def __init__(self, assistant, policy_min_cosine: float | None = None):
         """`assistant`: the shopper's `Assistant` (index, search, ranker, LLM are shared)."""
         self.a = assistant
-        self.reader = Interpreter(assistant.words, assistant.view, None, assistant.settings)
+        self._reader: tuple[object, Interpreter] | None = None
         self.policies = PolicyIndex(assistant.settings)
         self.min_cosine = (
             policy_min_cosine
             if policy_min_cosine is not None
             else assistant.settings.policy_min_cosine
         )
+
+    @property
+    def reader(self) -> Interpreter:
+        """The rules reader (no LLM) over the catalog words the shopper's assistant has now:
+        rebuilt when it switched to a new index generation."""
+        if self._reader is None or self._reader[0] is not self.a.words:
+            self._reader = (
+                self.a.words,
+                Interpreter(self.a.words, self.a.view, None, self.a.settings),
+            )
+        return self._reader[1]
 
     # ---- feedback --------------------------------------------------------------------------
     def feedback_conversation_id(self, text: str) -> str:

@@ -83,13 +83,15 @@ def _state(config: RetrievalConfig) -> list[tuple[str, str]]:
     return [(p.id, p.model_dump_json()) for p in ProductIndex(config).all_products()]
 
 
-@pytest.fixture(params=sorted(SHOPS))
-def versions(request, tmp_path):
-    a, b = SHOPS[request.param](tmp_path)
-    config = RetrievalConfig(index_dir=tmp_path / "base", device="cpu")
+@pytest.fixture(scope="module", params=sorted(SHOPS))
+def built(request, tmp_path_factory):
+    """Each shop's two versions, A indexed once; what a reader of A and of B sees."""
+    folder = tmp_path_factory.mktemp(request.param)
+    a, b = SHOPS[request.param](folder)
+    config = RetrievalConfig(index_dir=folder / "base", device="cpu")
     ingest(a, config, progress=False)
     expected_a = _state(config)
-    probe = RetrievalConfig(index_dir=tmp_path / "probe", device="cpu")
+    probe = RetrievalConfig(index_dir=folder / "probe", device="cpu")
     shutil.copytree(config.index_dir, probe.index_dir)
     ingest(b, probe, progress=False)
     expected_b = _state(probe)
@@ -97,9 +99,16 @@ def versions(request, tmp_path):
     return request.param, a, b, config, expected_a, expected_b
 
 
-def test_a_crash_at_any_point_leaves_the_old_index_or_the_new_one(
-    versions, tmp_path, monkeypatch
-):
+@pytest.fixture
+def versions(built, tmp_path):
+    """`built`, with a copy of A's index of this test's own to break."""
+    name, a, b, base, expected_a, expected_b = built
+    config = RetrievalConfig(index_dir=tmp_path / "index", device="cpu")
+    shutil.copytree(base.index_dir, config.index_dir)
+    return name, a, b, config, expected_a, expected_b
+
+
+def test_a_crash_at_any_point_leaves_the_old_index_or_the_new_one(versions, tmp_path, monkeypatch):
     name, _, b, base, expected_a, expected_b = versions
     monkeypatch.setenv("AISLE_FAULT_MODE", "raise")
     outcomes = {}
@@ -181,12 +190,6 @@ def test_kill_9_in_the_middle_of_aisle_ingest(tmp_path, tiny_text_model):
     )
     assert killed.returncode == -9
     assert _state(config) == before
-    check = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "ingest", "--check", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert check.returncode == 0 and json.loads(check.stdout)["ok"], check.stdout
+    assert check_index(ProductIndex(config)).ok
     subprocess.run([*cmd, str(b)], env=env, check=True, capture_output=True)
     assert [pid for pid, _ in _state(config)] == [p.id for p in load_catalog(b)[0]]

@@ -64,7 +64,10 @@ def test_the_same_code_runs_against_a_chroma_server(chroma_server, tiny_catalog,
     assert report.indexed == 5
     index = ProductIndex(config)
     assert index.store.where == f"Chroma server {chroma_server}"
-    assert index.store.count(index.manifest.collection("text")) == 5 and index.store.count(index.manifest.collection("photos")) == 5
+    assert (
+        index.store.count(index.manifest.collection("text")) == 5
+        and index.store.count(index.manifest.collection("photos")) == 5
+    )
     assert not (Path(config.index_dir) / "chroma").exists()  # nothing embedded locally
     # force the ANN path so the query goes to the server
     searcher = HybridSearcher(index, tuning=SearchTuning(exact_below=1))

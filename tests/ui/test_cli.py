@@ -108,3 +108,21 @@ def test_ingest_reports_odd_rows_and_prints_markup_as_text(tmp_path, tiny_config
     result = runner.invoke(app, ["search", "mug"])
     assert result.exit_code == 0, result.output
     assert "[/]" in result.output and "[bold]" in result.output  # shown, not interpreted
+
+
+def test_ingest_check_says_ok_then_names_a_broken_part(tiny_catalog, tiny_config, monkeypatch):
+    import numpy as np
+
+    from retrieval.index import ProductIndex
+
+    monkeypatch.setenv("AISLE_INDEX_DIR", str(tiny_config.index_dir))
+    monkeypatch.setenv("AISLE_TEXT_MODEL", tiny_config.text_model)
+    assert runner.invoke(app, ["ingest", str(tiny_catalog), "--quiet"]).exit_code == 0
+    result = runner.invoke(app, ["ingest", "--check"])
+    assert result.exit_code == 0 and "OK" in result.output, result.output
+    folder = ProductIndex(tiny_config).gen_dir / "vectors"
+    np.save(folder / "has_image.npy", np.load(folder / "has_image.npy")[:-1])
+    result = runner.invoke(app, ["ingest", "--check", "--json"])
+    assert result.exit_code == 1
+    assert any("photo flags" in p for p in json.loads(result.stdout)["problems"])
+    assert runner.invoke(app, ["ingest"]).exit_code != 0  # no catalog, no --check: an error
