@@ -41,6 +41,9 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     serve_concurrency: int = Field(
         2, ge=1, le=64, description="turns computed at once (the rest wait in Gradio's queue)"
     )
+    agent_session_s: int = Field(
+        8 * 3600, ge=60, description="an agent's sign-in lasts this long (then sign in again)"
+    )
     serve_max_upload_mb: int = Field(
         10, ge=1, le=200, description="largest photo a shopper may upload (bigger: refused)"
     )

@@ -112,11 +112,11 @@ def build_agent_app(agent: AgentAssistant, title: str = "Aisle") -> gr.Blocks:
                     heads.append("")
                     texts.append("")
                     rests.append("")
-            note = " · ".join(result.notes)
+            note = render.plain_text(" · ".join(result.notes))
             return [
                 [s.model_dump() for s in result.suggestions],
                 conv_id,
-                f"**Understood:** {escape(result.understood)}  \n"
+                f"**Understood:** {render.plain_text(result.understood)}  \n"
                 f"<span class='muted'>{result.latency_ms / 1000:.1f} s</span>",
                 note,
                 *cols,
@@ -164,7 +164,7 @@ def build_agent_app(agent: AgentAssistant, title: str = "Aisle") -> gr.Blocks:
             except ValueError as exc:
                 return gr.skip(), f"Couldn't read that file: {exc}"
 
-        upload.upload(load_file, upload, [convo, status])
+        upload.upload(load_file, upload, [convo, status], api_name="load_file")
         sample = example_conversation(next(iter(agent.a.index.titles().values()), None))
         example.click(lambda: sample, None, convo)
     return demo

@@ -32,6 +32,12 @@ LLM_NOTE = (
 )
 
 
+def said(role: str, text: str) -> dict:
+    """A chat message. The chat renders Markdown, and a reply quotes the catalog and the
+    shopper: both are shown as the plain text they are."""
+    return {"role": role, "content": render.plain_text(text)}
+
+
 def shopper_note(notes: list[str]) -> str:
     """The one short note a shopper needs; details stay in the server's log."""
     for n in notes:
@@ -84,6 +90,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             with gr.Column(scale=5, min_width=320):
                 chatbot = gr.Chatbot(
                     height=460,
+                    latex_delimiters=[],  # "$57 or $47" is prices, not a formula
                     label="Chat",
                     placeholder=f"Ask for something — “{example}”"
                     + (" — or add a photo." if assistant.has_photos else "."),
@@ -190,7 +197,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
 
         # ---- handlers (closures over `assistant`) -----------------------------------
         def after(reply: Reply, session_id: str, hist: list, ids: list) -> dict:
-            hist[-1] = {"role": "assistant", "content": reply.text}
+            hist[-1] = said("assistant", reply.text)
             # aligned with the chat's messages: thumbs on message i rate reply ids[i]
             ids = [*ids, *[""] * (len(hist) - len(ids))]
             ids[-1] = reply.reply_id
@@ -223,14 +230,14 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                     if isinstance(step, Reply):
                         yield after(step, session_id, hist, ids)
                     else:
-                        hist[-1] = {"role": "assistant", "content": step}
+                        hist[-1] = said("assistant", step)
                         yield {chatbot: hist, history: hist, note: ""}
             except ValueError as exc:  # the shopper's input (e.g. an unreadable photo)
-                hist[-1] = {"role": "assistant", "content": f"Sorry, I couldn't use that: {exc}"}
+                hist[-1] = said("assistant", f"Sorry, I couldn't use that: {exc}")
                 yield {chatbot: hist, history: hist}
             except Exception:
                 log.exception("turn failed")
-                hist[-1] = {"role": "assistant", "content": SORRY}
+                hist[-1] = said("assistant", SORRY)
                 yield {chatbot: hist, history: hist}
 
         def send(message: dict, session_id: str, hist: list, ids: list):
@@ -251,7 +258,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             if image:
                 hist.append({"role": "user", "content": {"path": image}})
             if text:
-                hist.append({"role": "user", "content": text})
+                hist.append(said("user", text))
             # the shopper's message appears and the box clears at once
             yield {session: session_id, chatbot: hist, history: hist, box: gr.update(value=None)}
             yield from run_turn(
@@ -263,7 +270,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
 
         def drop_chip(chip: Chip):
             def handler(session_id: str, hist: list, ids: list):
-                hist = [*hist, {"role": "user", "content": f"(removed “{chip.label}”)"}]
+                hist = [*hist, said("user", f"(removed “{chip.label}”)")]
                 yield from run_turn(
                     lambda on_token: assistant.drop_constraint(session_id, chip.key, on_token),
                     session_id,
@@ -294,12 +301,12 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             def handler(session_id: str, reply_id: str, option: str | None, hist, ids):
                 session_id = session_id or uuid.uuid4().hex
                 try:
-                    said, items = assistant.actions.add_variant(
+                    confirmed, items = assistant.actions.add_variant(
                         session_id, product_id, option, reply_id
                     )
                 except ValueError as exc:
                     return gr.skip(), gr.skip(), gr.skip(), f"Couldn't add that: {exc}"
-                hist = [*hist, {"role": "assistant", "content": said}]
+                hist = [*hist, said("assistant", confirmed)]
                 return hist, hist, render.cart_html(items), ""
 
             return handler

@@ -11,6 +11,27 @@ from assistant.feedback import ProductView
 from assistant.records import CartItem
 from retrieval.language.money import format_money
 
+# Every character Markdown (CommonMark, as Gradio's chat renders it) could read as syntax
+MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$&:")
+
+
+def plain_text(text: str) -> str:
+    """Text for a Markdown component, shown exactly as written: a product title holding
+    `![x](http://…)` or `[90 % off](…)` is text, never an image fetched or a link."""
+    out = []
+    for ch in text:
+        if ch == "<":
+            out.append("&lt;")
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch == "&":
+            out.append("&amp;")
+        elif ch in MARKDOWN_SPECIAL:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
 
 def file_url(path: str) -> str:
     """Gradio serves files under `allowed_paths` at this route."""

@@ -53,6 +53,7 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
 
     from .agent_app import build_agent_app
     from .app import CSS, build_app
+    from .security import ExpiringTokens, Guarded, LoginGuard
 
     assistant = Assistant(settings, use_llm=use_llm)
     theme = gr.themes.Soft()
@@ -87,9 +88,15 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
             auth=agent_logins,
             auth_message="Aisle agent console: sign in with your agent login.",
         )
+        console = next(r.app for r in app.routes if getattr(r, "path", "") == "/agent")
+        console.tokens = ExpiringTokens(settings.agent_session_s)  # sign-ins expire
     mount(build_app(assistant), "")
+    guard = LoginGuard(dict(agent_logins)) if agent_logins else None
     config = uvicorn.Config(
-        app, host=settings.serve_host, port=settings.serve_port, log_level="warning"
+        Guarded(app, guard, login_paths={"/agent/login"}),
+        host=settings.serve_host,
+        port=settings.serve_port,
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

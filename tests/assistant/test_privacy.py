@@ -13,7 +13,10 @@ from assistant.pipeline import Assistant
 pytestmark = pytest.mark.slow
 INDEXES = {"luma": "demo_index", "vendure": "vendure_index", "grocery": "grocery_index"}
 PII = "my email is jane.doe@example.com, phone +1 415 555 0100, card 4111 1111 1111 1111"
-LEAKS = [b"jane", b"example.com", b"example com", b"415", b"0100", b"4111"]
+# as written, and as the split words a tokenised need would keep (digits alone are not
+# enough: a timestamp or a price holds "415" too)
+LEAKS = [b"jane", b"example.com", b"example com", b"415 555", b"555 0100", b"4111 1111"]
+LEAKS += [b"4155550100", b"4111111111"]
 
 
 @pytest.fixture(scope="module", params=sorted(INDEXES))

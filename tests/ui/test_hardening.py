@@ -3,7 +3,9 @@ never opened, only the index's photo copies are served."""
 
 from __future__ import annotations
 
+import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -80,3 +82,103 @@ def test_only_the_index_photo_copies_are_served(shop, secret):
         assert not copies  # no photos in this catalog: nothing to serve
     else:
         assert get(base + str(copies[0])) == 200
+
+
+@pytest.fixture(scope="module")
+def console(grocery_index, tmp_path_factory):
+    """A shop with the agent console on (its own server: these tests lock logins out)."""
+    server, settings = launch_on(
+        grocery_index[0], tmp_path_factory, agent_users=["ana:s3cret-pass"]
+    )
+    yield server
+    server.close()
+
+
+def sign_in(base: str, user: str, password: str) -> tuple[int, dict, str]:
+    """(status, headers, cookie) of a sign-in posted as the page's form posts it."""
+    data = urllib.parse.urlencode({"username": user, "password": password}).encode()
+    req = urllib.request.Request(base + "login", data=data)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            cookies = r.headers.get_all("set-cookie") or []
+            return r.status, dict(r.headers), "; ".join(c.split(";")[0] for c in cookies)
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), ""
+
+
+def test_sign_ins_back_off_and_names_match_exactly(console):
+    base = console.agent_url
+    assert sign_in(base, "ana ", "s3cret-pass")[0] == 400  # not "ana"
+    codes = [sign_in(base, "ana", f"guess-{i}")[0] for i in range(20)]
+    assert codes[:2] == [400, 400] and set(codes[3:]) == {429}  # 60 guesses no longer fly
+    status, headers, _ = sign_in(base, "ana", f"guess-{99}")
+    assert status == 429 and int(headers.get("retry-after", headers.get("Retry-After"))) >= 1
+
+
+def test_every_response_carries_security_headers(console):
+    for url in (console.url, console.url + "config", console.agent_url + "config"):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as r:
+                headers = r.headers
+        except urllib.error.HTTPError as exc:
+            headers = exc.headers
+        assert headers["x-frame-options"] == "DENY", url
+        assert headers["x-content-type-options"] == "nosniff", url
+        assert "img-src 'self'" in headers["content-security-policy"], url
+
+
+@pytest.fixture(scope="module")
+def agent_cookie(grocery_index, tmp_path_factory):
+    server, _ = launch_on(grocery_index[0], tmp_path_factory, agent_users=["ana:s3cret-pass"])
+    status, _, cookie = sign_in(server.agent_url, "ana", "s3cret-pass")
+    assert status == 200 and cookie
+    yield server, cookie
+    server.close()
+
+
+def test_a_signed_in_agent_cannot_read_server_files_through_the_upload(agent_cookie, tmp_path):
+    server, cookie = agent_cookie
+    secret = tmp_path / "notes.txt"
+    secret.write_text("the till code is 4711")
+    payload = {"path": str(secret), "meta": {"_type": "gradio.FileData"}}
+    messages = call(server.agent_url, "load_file", [payload], headers={"cookie": cookie})
+    assert "4711" not in json.dumps(messages)
+
+
+@pytest.fixture(scope="module")
+def tricky_shop(tmp_path_factory, tiny_text_model):
+    """Product texts written as an attacker with catalog access would write them."""
+    from retrieval.config import RetrievalConfig
+    from retrieval.ingest import ingest
+
+    folder = tmp_path_factory.mktemp("tricky")
+    rows = [
+        {"id": "m1", "title": "Mug ![pixel](http://evil.example/p.png)", "price": 4},
+        {"id": "m2", "title": "Mug [90 % off](http://evil.example/deal)", "price": 5},
+        {"id": "m3", "title": "Mug <img src=http://evil.example/q.png>", "price": 6},
+    ]
+    path = folder / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = RetrievalConfig(index_dir=folder / "index", text_model=tiny_text_model, device="cpu")
+    ingest(path, config, progress=False)
+    server, _ = launch_on(config, tmp_path_factory)
+    yield server
+    server.close()
+
+
+def test_product_text_is_shown_as_text_never_markup(tricky_shop, browser):
+    from .test_shopper_page import ask, wait_for_new_cards
+
+    page = browser.new_page()
+    fetched = []
+    page.on("request", lambda r: "evil.example" in r.url and fetched.append(r.url))
+    page.goto(tricky_shop.url)
+    ask(page, "mug")
+    wait_for_new_cards(page, [])
+    page.wait_for_timeout(500)
+    chat = page.locator("[data-testid='bot']").last
+    assert "![pixel](http://evil.example/p.png)" in chat.inner_text()
+    assert page.locator("a[href*='evil.example']").count() == 0
+    assert page.locator("img[src*='evil.example']").count() == 0
+    assert not fetched
+    page.close()

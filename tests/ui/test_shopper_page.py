@@ -60,16 +60,6 @@ def server(demo_index, tmp_path_factory):
     server.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def shots(tmp_path) -> Path:
     folder = Path(os.environ.get("AISLE_SCREENSHOTS", tmp_path))

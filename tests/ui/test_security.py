@@ -1,0 +1,58 @@
+"""Sign-in backoff, exact names, expiring sign-ins and plain-text chat, without a server."""
+
+from ui.render import plain_text
+from ui.security import ExpiringTokens, LoginGuard
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_guessing_is_slowed_per_user_and_per_address():
+    clock = Clock()
+    guard = LoginGuard({"ana": "s3cret"}, free=3, base_s=1, max_s=60, clock=clock)
+    results = [guard.attempt("ana", f"guess{i}", "10.0.0.1") for i in range(6)]
+    assert [ok for ok, _ in results] == [False] * 6
+    assert [w for _, w in results[:3]] == [0, 0, 0]  # typos cost nothing
+    assert results[3][1] == 1  # then the lock starts
+    assert all(w > 0 for _, w in results[4:])  # locked: refused without a look
+    ok, wait = guard.attempt("ana", "s3cret", "10.0.0.2")  # the right password, too early
+    assert not ok and wait > 0  # the user is locked from every address
+    ok, wait = guard.attempt("bob", "x", "10.0.0.1")
+    assert not ok and wait > 0  # and the address for every user
+    clock.t += 10
+    assert guard.attempt("ana", "s3cret", "10.0.0.2") == (True, 0.0)
+    many = LoginGuard({"ana": "s3cret"}, free=3, base_s=1, max_s=60, clock=clock)
+    waits = []
+    for _ in range(12):  # each failure after the lock doubles it, up to the cap
+        clock.t += 1000
+        waits.append(many.attempt("ana", "nope", "10.0.0.9")[1])
+    assert waits[3:7] == [1, 2, 4, 8] and max(waits) == 60
+
+
+def test_user_names_match_exactly():
+    guard = LoginGuard({"ana": "s3cret"})
+    assert not guard.attempt("ana ", "s3cret", "a")[0]
+    assert not guard.attempt("Ana", "s3cret", "b")[0]
+    assert guard.attempt("ana", "s3cret", "c")[0]
+
+
+def test_sign_ins_expire():
+    clock = Clock()
+    tokens = ExpiringTokens(ttl_s=60, clock=clock)
+    tokens["t1"] = "ana"
+    assert tokens.get("t1") == "ana" and "t1" in tokens
+    clock.t += 61
+    assert tokens.get("t1") is None and "t1" not in tokens
+
+
+def test_catalog_text_in_the_chat_is_plain_text():
+    title = "Mug ![pixel](http://evil.example/p.png) [90 % off](http://evil.example) <b>x</b>"
+    shown = plain_text(title)
+    for syntax in ("![", "](", "<b>", "http://"):
+        assert syntax not in shown
+    assert plain_text("Tea, 2 for $5") == "Tea, 2 for \\$5"
