@@ -49,9 +49,10 @@ class ShopperActions:
         if not v.available:
             raise ValueError(f"Sorry, the {product.title} ({v.label()}) is out of stock.")
         with self.a.session_lock(session):
-            state = self.a.sessions.setdefault(session, DialogueState())
+            state = self.a.conversations.load(session)
             state.engaged = [*[e for e in state.engaged if e != product.id], product.id]
             state.cart.append(CartItem.of(product, v))
+            self.a.conversations.save(session, state)
             cart = list(state.cart)
         self.a.feedback.record(session, "cart_add", reply_id, product.id, state)
         return f"Added the {product.title} ({v.label()}) to your cart.", cart
@@ -61,9 +62,10 @@ class ShopperActions:
         if product is None:
             raise ValueError(f"no product {product_id!r} in this catalog")
         with self.a.session_lock(session):
-            state = self.a.sessions.setdefault(session, DialogueState())
+            state = self.a.conversations.load(session)
             state.engaged = [*[e for e in state.engaged if e != product.id], product.id]
-        self.a.feedback.record(session, "click", reply_id, product.id, self.a.state(session))
+            self.a.conversations.save(session, state)
+        self.a.feedback.record(session, "click", reply_id, product.id, state)
         return ProductView(
             product=product,
             photos=[str(p) for p in self.a.index.photo_files(product.id)],
@@ -82,6 +84,12 @@ class ShopperActions:
 
     def cards(self, reply: Reply) -> list[ProductCard]:
         return cards_for(reply.products, reply.reasons, reply.state, self.a.index.photo_files)
+
+    def shown_cards(self, state: DialogueState) -> list[ProductCard]:
+        """The cards of the products the conversation showed last, to draw them again (after
+        a restart, or on another worker): the same products, without their reasons."""
+        items = self.shown(state, list(range(1, len(state.shown) + 1)))
+        return cards_for(items, [], state, self.a.index.photo_files)
 
     def rate_reply(self, session: str, reply_id: str, up: bool) -> None:
         self.a.feedback.record(session, "thumbs_up" if up else "thumbs_down", reply_id, None)

@@ -29,6 +29,11 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         None, description="SQLAlchemy URL of the event log; default SQLite in the index folder"
     )
     event_log_enabled: bool = True
+    conversation_store_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the conversations and carts; default SQLite in the "
+        "index folder (PostgreSQL when several workers share them)",
+    )
     policy_min_cosine: float = Field(
         0.35, description="a policy passage this similar to the question can answer it"
     )
@@ -53,6 +58,11 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     max_message_chars: int = Field(
         2_000, ge=100, le=100_000, description="longer messages are read up to here, with a note"
     )
+
+    def conversation_location(self) -> str:
+        if self.conversation_store_url:
+            return self.conversation_store_url
+        return f"sqlite:///{Path(self.index_dir).expanduser() / 'conversations.sqlite'}"
 
     def event_log_location(self) -> str:
         if self.event_log_url:

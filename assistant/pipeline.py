@@ -21,6 +21,7 @@ from retrieval.search import HybridSearcher
 from .actions import ShopperActions
 from .chips import chips_of, without
 from .config import Settings
+from .conversations import ConversationStore
 from .examples import example_request, typical_price
 from .feedback import Feedback
 from .generation import GenerationGate
@@ -58,7 +59,7 @@ class Assistant:
         self.notes[:0] = [why] if why else []
         self.feedback = Feedback(settings)
         self.actions = ShopperActions(self)
-        self.sessions: dict[str, DialogueState] = {}
+        self.conversations = ConversationStore(settings.conversation_location())
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._checked = time.monotonic()
@@ -110,10 +111,17 @@ class Assistant:
         return self.index.manifest.photos > 0
 
     def state(self, session: str) -> DialogueState:
-        return self.sessions.get(session, DialogueState()).model_copy(deep=True)
+        return self.conversations.load(session)
 
     def reset(self, session: str) -> None:
-        self.sessions.pop(session, None)
+        self.conversations.delete(session)
+
+    def chat(self, session: str) -> list[dict]:
+        """The conversation's chat as the page drew it (to draw it again after a restart)."""
+        return self.conversations.messages(session)
+
+    def save_chat(self, session: str, messages: list[dict]) -> None:
+        self.conversations.save(session, messages=messages)
 
     def session_lock(self, session: str) -> threading.Lock:
         with self._guard:  # one turn at a time per session; sessions never share state
@@ -130,7 +138,7 @@ class Assistant:
         self.follow_index()
         with self._gate.turn(), self.session_lock(session):
             started = time.perf_counter()
-            before = self.sessions.get(session, DialogueState())
+            before = self.conversations.load(session)
             if image and not message.strip():  # a photo alone: "something like this", afresh
                 reading = Interpretation(turn=TurnInterpretation(intent="search", remove=["all"]))
             else:
@@ -174,7 +182,7 @@ class Assistant:
         """Remove one understood constraint (a chip) and search again."""
         self.follow_index()
         with self._gate.turn(), self.session_lock(session):
-            state = without(self.sessions.get(session, DialogueState()), key, self.view)
+            state = without(self.conversations.load(session), key, self.view)
             turn = TurnInterpretation(intent="refine", source="chip", certain=True)
             return self._finish(session, "", None, turn, state, [], {}, on_token)
 
@@ -206,7 +214,7 @@ class Assistant:
             text, items, reasons = self._search(message, image, turn, state, on_token, notes, lap)
         lap("respond")
         timings["total_ms"] = round(sum(timings.values()), 1)
-        previous = self.sessions.get(session, DialogueState())
+        previous = self.conversations.load(session)
         reply_id = uuid.uuid4().hex
         if reasons:  # a search reply: what was shown, for the ranker's training data
             state.shown_reply = reply_id
@@ -217,7 +225,7 @@ class Assistant:
             notes += self.feedback.record(
                 session, "cart_add", state.shown_reply, line.product_id, state
             )
-        self.sessions[session] = state
+        self.conversations.save(session, state)
         return Reply(
             text=text,
             intent=turn.intent,

@@ -100,24 +100,10 @@ class EventLog:
             String,
             Table,
             Text,
-            create_engine,
-            event,
         )
 
         self.url = url
-        try:
-            if url.startswith("sqlite:///"):
-                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_engine(url)
-        except Exception as exc:  # noqa: BLE001 - a bad URL, a missing driver, a bad path
-            raise EventLogUnavailableError(f"event log {url}: {exc}") from exc
-        if self.engine.dialect.name == "sqlite":
-
-            @event.listens_for(self.engine, "connect")
-            def _wal(conn, _record):  # readers never block the writer
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA busy_timeout=5000")
-
+        self.engine = open_engine(url, "event log")
         meta = MetaData()
         self.table = Table(
             "events",
@@ -173,3 +159,26 @@ class EventLog:
 
 class EventLogUnavailableError(RuntimeError):
     pass
+
+
+def open_engine(url: str, what: str, error: type[Exception] = EventLogUnavailableError):
+    """A SQLAlchemy engine for one of Aisle's stores (the event log, the conversations):
+    SQLite in WAL mode, so readers never block the writer, or any other URL (PostgreSQL
+    when several workers share it). A bad URL, a missing driver or an unwritable folder is
+    named, with the store it was for."""
+    from sqlalchemy import create_engine, event
+
+    try:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+    except Exception as exc:  # noqa: BLE001 - a bad URL, a missing driver, a bad path
+        raise error(f"{what} {url}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _wal(conn, _record):
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+
+    return engine

@@ -229,3 +229,22 @@ def tiny_config(tmp_path, tiny_text_model):
     from retrieval.config import RetrievalConfig
 
     return RetrievalConfig(index_dir=tmp_path / "index", text_model=tiny_text_model, device="cpu")
+
+
+# Conversations persist (by default in the index folder, which session-wide indexes share),
+# so each test module, and each test, gets a conversation store of its own: an id such as
+# "a" in one test never continues another test's conversation. Module-scoped assistants are
+# built under the module's store (autouse fixtures of a scope come first), the rest under
+# the test's. A test that restarts an assistant builds both under the same store.
+@pytest.fixture(scope="module", autouse=True)
+def _module_conversations(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        path = tmp_path_factory.mktemp("conversations") / "conversations.sqlite"
+        mp.setenv("AISLE_CONVERSATION_STORE_URL", f"sqlite:///{path}")
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _test_conversations(tmp_path_factory, monkeypatch):
+    path = tmp_path_factory.mktemp("conversations") / "conversations.sqlite"
+    monkeypatch.setenv("AISLE_CONVERSATION_STORE_URL", f"sqlite:///{path}")

@@ -17,8 +17,10 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.cards import ProductCard
+from assistant.chips import chips_of
 from assistant.pipeline import Assistant
 from assistant.records import Chip, Reply
+from ranking.events import pseudonym, redact
 
 from . import render
 from .uploads import uploaded
@@ -30,6 +32,12 @@ LLM_NOTE = (
     "The writing model was slow or unavailable, so the reasons below come straight "
     "from the catalog."
 )
+
+
+def browser_secret(assistant: Assistant) -> str:
+    """The key the browser's copy of the conversation id is kept under: the same for every
+    worker on this index and across restarts (a random one per process would forget it)."""
+    return pseudonym("browser-state", assistant.feedback.salt)
 
 
 def said(role: str, text: str) -> dict:
@@ -75,7 +83,11 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
     example = assistant.example_request()  # in this shop's words, not another shop's
     kept = assistant.settings.uploads_kept_s
     with gr.Blocks(title=title, delete_cache=(min(kept, 3600), kept)) as demo:
-        session = gr.State("")  # the conversation id; a new one per "New conversation"
+        # The conversation id, kept by the browser (localStorage); all else is in the
+        # conversation store, so a reload, a restart or another worker continues it.
+        session = gr.BrowserState(
+            "", storage_key="aisle-conversation", secret=browser_secret(assistant)
+        )
         history = gr.State([])  # chat messages as drawn
         reply_ids = gr.State([])  # reply id per chat message ("" for others), for thumbs
         cards = gr.State([])  # ProductCard list of the last product reply
@@ -198,6 +210,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
         # ---- handlers (closures over `assistant`) -----------------------------------
         def after(reply: Reply, session_id: str, hist: list, ids: list) -> dict:
             hist[-1] = said("assistant", reply.text)
+            assistant.save_chat(session_id, hist)
             # aligned with the chat's messages: thumbs on message i rate reply ids[i]
             ids = [*ids, *[""] * (len(hist) - len(ids))]
             ids[-1] = reply.reply_id
@@ -257,8 +270,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             hist = list(hist)
             if image:
                 hist.append({"role": "user", "content": {"path": image}})
-            if text:
-                hist.append(said("user", text))
+            if text:  # as the assistant read it: contact details are never kept
+                hist.append(said("user", redact(text)))
             # the shopper's message appears and the box clears at once
             yield {session: session_id, chatbot: hist, history: hist, box: gr.update(value=None)}
             yield from run_turn(
@@ -307,6 +320,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 except ValueError as exc:
                     return gr.skip(), gr.skip(), gr.skip(), f"Couldn't add that: {exc}"
                 hist = [*hist, said("assistant", confirmed)]
+                assistant.save_chat(session_id, hist)
                 return hist, hist, render.cart_html(items), ""
 
             return handler
@@ -327,6 +341,24 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             if session_id and 0 <= at < len(ids) and ids[at]:
                 assistant.actions.rate_reply(session_id, ids[at], bool(event.liked))
 
+        def restore(session_id: str) -> dict:
+            """The page opened: draw the conversation this browser had, if it is stored."""
+            if not session_id:  # a first visit: the first message makes the id
+                return {}
+            state, hist = assistant.state(session_id), assistant.chat(session_id)
+            product_cards = assistant.actions.shown_cards(state)
+            return {
+                session: session_id,
+                chatbot: hist,
+                history: hist,
+                reply_ids: [""] * len(hist),  # thumbs count for replies of this visit
+                cards: product_cards,
+                chips: chips_of(state, assistant.lexicon.currency),
+                last_reply: state.shown_reply,
+                pick: gr.update(choices=[(c.title, c.product_id) for c in product_cards]),
+                cart: render.cart_html(state.cart),
+            }
+
         def restart(session_id: str) -> dict:
             if session_id:
                 assistant.reset(session_id)
@@ -346,6 +378,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 comparison: "",
             }
 
+        demo.load(restore, session, turn_outputs, api_name=False)
         box.submit(send, [box, session, history, reply_ids], turn_outputs, api_name="chat")
         close.click(lambda: gr.update(visible=False), None, detail)
         detail_add.click(
