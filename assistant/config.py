@@ -46,6 +46,9 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     serve_concurrency: int = Field(
         2, ge=1, le=64, description="turns computed at once (the rest wait in Gradio's queue)"
     )
+    serve_worker: str = Field(
+        "", description="this worker's name in the X-Aisle-Worker header (default host:port)"
+    )
     agent_session_s: int = Field(
         8 * 3600, ge=60, description="an agent's sign-in lasts this long (then sign in again)"
     )

@@ -40,13 +40,25 @@ def _as_dicts(messages: list[BaseMessage]) -> list[dict[str, str]]:
 
 
 @functools.cache
-def _llama_server(path: str, n_ctx: int, threads: int, gpu_layers: int):
+def _llama_server(
+    path: str,
+    n_ctx: int,
+    threads: int,
+    gpu_layers: int,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    parallel: int = 1,
+):
+    """llama.cpp's server, in process. It also answers HTTP (OpenAI's API) on `host:port`:
+    a free loopback port when used in process, a chosen one for `aisle llm-server`."""
     import xllamacpp
 
     params = xllamacpp.CommonParams()
     params.model.path = path
-    params.n_ctx = n_ctx
-    params.n_parallel = 1
+    params.n_ctx = n_ctx * parallel  # the context is shared by the parallel slots
+    params.n_parallel = parallel
+    params.hostnames = [host]
+    params.port = port
     params.n_gpu_layers = gpu_layers
     params.warmup = False
     params.verbosity = -1  # llama.cpp logs every request to stderr otherwise; errors still raise
@@ -56,6 +68,25 @@ def _llama_server(path: str, n_ctx: int, threads: int, gpu_layers: int):
         return xllamacpp.Server(params)
     except Exception as exc:  # a bad file raises from the C++ side
         raise LLMUnavailableError(f"llama.cpp could not load {path}: {exc}") from exc
+
+
+def serve_llm(
+    config: LLMConfig, host: str, port: int, parallel: int = 2, device: str = "cpu"
+) -> str:
+    """Start llama.cpp's OpenAI-compatible HTTP server on the configured GGUF model, for
+    several `aisle serve` workers to share (`--llm-url <address>/v1`). Returns the address;
+    the server runs until the process ends."""
+    path = str(resolve_gguf(config.llm_model))
+    server = _llama_server(
+        path,
+        config.llm_context,
+        config.llm_threads,
+        -1 if device.startswith("cuda") else 0,
+        host,
+        port,
+        parallel,
+    )
+    return server.listening_address
 
 
 class ChatLlamaCpp(BaseChatModel):

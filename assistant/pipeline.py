@@ -168,7 +168,7 @@ class Assistant:
         if len(message) > limit:
             message = message[:limit]
             said.append(f"(Your message was long, so I read its first {limit:,} characters.)")
-        message, removed = redacted(message)
+        message, removed = redacted(message, tags=False)
         if removed:
             said.append(
                 "(I left out the contact or card details in your message: "

@@ -3,8 +3,13 @@ with generated photos, so most tests run in seconds with the same code paths as 
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -232,19 +237,57 @@ def tiny_config(tmp_path, tiny_text_model):
 
 
 # Conversations persist (by default in the index folder, which session-wide indexes share),
-# so each test module, and each test, gets a conversation store of its own: an id such as
-# "a" in one test never continues another test's conversation. Module-scoped assistants are
-# built under the module's store (autouse fixtures of a scope come first), the rest under
-# the test's. A test that restarts an assistant builds both under the same store.
-@pytest.fixture(scope="module", autouse=True)
-def _module_conversations(tmp_path_factory):
+# so every assistant a test builds gets a store of its own, as each had its own memory
+# before: an id such as "a" never continues another test's conversation. A test that
+# restarts an assistant, or runs two, names one store for both (conversation_store_url).
+@pytest.fixture(scope="session", autouse=True)
+def _own_conversations(tmp_path_factory):
+    from assistant.config import Settings
+
+    default = Settings.conversation_location
+
+    def fresh(self) -> str:
+        if self.conversation_store_url:
+            return default(self)
+        return f"sqlite:///{tmp_path_factory.mktemp('conversations') / 'store.sqlite'}"
+
     with pytest.MonkeyPatch.context() as mp:
-        path = tmp_path_factory.mktemp("conversations") / "conversations.sqlite"
-        mp.setenv("AISLE_CONVERSATION_STORE_URL", f"sqlite:///{path}")
+        mp.setattr(Settings, "conversation_location", fresh)
         yield
 
 
-@pytest.fixture(autouse=True)
-def _test_conversations(tmp_path_factory, monkeypatch):
-    path = tmp_path_factory.mktemp("conversations") / "conversations.sqlite"
-    monkeypatch.setenv("AISLE_CONVERSATION_STORE_URL", f"sqlite:///{path}")
+def _bin() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return os.path.dirname(found[-1]) if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL cluster, when the machine has its server binaries (Debian's
+    `postgresql` package) and psycopg; skipped, with the reason, where it has not."""
+    pytest.importorskip("psycopg", reason="the `postgres` extra (psycopg) is not installed")
+    pg = _bin()
+    if pg is None:
+        pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
+    # directly under /tmp: pytest's own temp root is closed to the postgres user
+    folder = Path(tempfile.mkdtemp(prefix="aisle-pg-"))
+    # initdb refuses to run as root: run the server as the postgres user when we are root
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if run_as:
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root without runuser")
+        shutil.chown(folder, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = folder / "data"
+    subprocess.run([*run_as, f"{pg}/initdb", "-D", str(data), "-A", "trust", "-U", "aisle"],
+                   check=True, capture_output=True)  # fmt: skip
+    opts = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+    log = str(folder / "log")
+    subprocess.run([*run_as, f"{pg}/pg_ctl", "-D", str(data), "-o", opts, "-l", log, "-w",
+                    "start"], check=True, capture_output=True)  # fmt: skip
+    yield f"postgresql+psycopg://aisle@127.0.0.1:{port}/postgres"
+    subprocess.run([*run_as, f"{pg}/pg_ctl", "-D", str(data), "-m", "fast", "stop"],
+                   capture_output=True)  # fmt: skip
+    shutil.rmtree(folder, ignore_errors=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -491,6 +492,32 @@ def serve(
     else:
         typer.echo("Agent console off: set AISLE_AGENT_USERS='[\"name:password\"]' to turn it on")
     server.block()
+
+
+@app.command("llm-server")
+def llm_server(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8081,
+    llm_model: LlmModel = None,
+    parallel: Annotated[int, typer.Option(help="requests answered at once")] = 2,
+) -> None:
+    """llama.cpp's OpenAI-compatible server on a GGUF model, for several `aisle serve`
+    workers to share: start them with AISLE_LLM_URL=http://HOST:PORT/v1."""
+    settings = Settings().with_overrides(llm_model=llm_model)
+    from assistant.llm import serve_llm
+    from assistant.llm_models import LLMUnavailableError
+    from retrieval.models import resolve_device
+
+    try:
+        address = serve_llm(settings, host, port, parallel, resolve_device(settings.device))
+    except (*_user_errors(), LLMUnavailableError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"LLM server ({settings.llm_model}) at {address}/v1  (Ctrl+C to stop)")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command("train-ranker")

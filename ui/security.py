@@ -106,11 +106,13 @@ class ExpiringTokens(dict):
 
 
 class Guarded:
-    """The ASGI app wrapped: security headers everywhere; sign-ins at `login_paths`
-    checked by `guard` first."""
+    """The ASGI app wrapped: security headers (and the worker's name) on every response;
+    sign-ins at `login_paths` checked by `guard` first."""
 
-    def __init__(self, app, guard: LoginGuard | None, login_paths: set[str]):
+    def __init__(self, app, guard: LoginGuard | None, login_paths: set[str], worker: str = ""):
         self.app, self.guard, self.login_paths = app, guard, login_paths
+        # which worker answered, for an operator behind a proxy (and the failover test)
+        self.headers = [*HEADERS, *([(b"x-aisle-worker", worker.encode())] if worker else [])]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -119,7 +121,7 @@ class Guarded:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in HEADERS if k not in names]
+                extra = [(k, v) for k, v in self.headers if k not in names]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 

@@ -93,7 +93,12 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
     mount(build_app(assistant), "")
     guard = LoginGuard(dict(agent_logins)) if agent_logins else None
     config = uvicorn.Config(
-        Guarded(app, guard, login_paths={"/agent/login"}),
+        Guarded(
+            app,
+            guard,
+            login_paths={"/agent/login"},
+            worker=settings.serve_worker or f"{settings.serve_host}:{settings.serve_port}",
+        ),
         host=settings.serve_host,
         port=settings.serve_port,
         log_level="warning",

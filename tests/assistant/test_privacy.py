@@ -34,11 +34,13 @@ def test_a_pii_laden_session_leaves_no_trace_in_the_database_or_its_wal(shop):
     assert first.products, first.text
     assert "left out the contact or card details" in first.text
     assert not any(w in first.state.need for w in ("jane", "415", "4111"))
-    bot.respond(session, f"cheaper please, write to jane.doe@example.com {PII}")
+    bot.respond(session, "cheaper please, write to jane.doe@example.com or +1 415 555 0100")
     reply = bot.respond(session, "add the first one to my cart")
-    if not reply.state.cart:  # it asked which option: answer with the first one it offers
-        option = reply.text.split("comes in ")[-1].split(",")[0].rstrip(".")
-        reply = bot.respond(session, f"add the first one in {option}")
+    chosen: list[str] = []
+    while not reply.state.cart and "comes in" in reply.text and len(chosen) < 3:
+        # it asked which option: answer with the first it offers, and those before
+        chosen.append(reply.text.split("comes in ")[-1].split(",")[0].rstrip("."))
+        reply = bot.respond(session, f"add the first one in {' '.join(chosen)}")
     assert reply.state.cart, reply.text
     shown = bot.state(session).shown[0].product_id
     bot.actions.open_product(session, shown, reply.reply_id)
