@@ -27,6 +27,7 @@ import numpy as np
 
 from assistant.config import Settings
 from retrieval.language.money import format_amount
+from ui.render import from_plain_text
 
 from .bench_scripts import ServeScript, script_for
 from .sets import load_set
@@ -72,16 +73,17 @@ def shopper(url: str, n: int, script: Script) -> dict:
     from gradio_client import Client
 
     client = Client(url, verbose=False)
+    conversation = f"bench-{n}-{time.time_ns()}"  # an API client names its conversation
     latencies, errors, leaks = [], [], []
     for turn, (message, must) in enumerate(script.turns(n), 1):
         t0 = time.perf_counter()
         try:
-            out = client.predict({"text": message, "files": []}, api_name="/chat")
+            out = client.predict({"text": message, "files": []}, conversation, api_name="/chat")
         except Exception as exc:  # noqa: BLE001 - counted and reported
             errors.append(f"shopper {n} turn {turn}: {exc}"[:200])
             continue
         latencies.append(time.perf_counter() - t0)
-        chat = out[0]
+        chat = out[1]  # after the conversation id
         said = [m for m in chat if m["role"] == "user"]
         reply = _text(chat[-1]["content"]) if chat else ""
         if len(said) != turn:  # another shopper's message in this chat
@@ -96,7 +98,7 @@ def shopper(url: str, n: int, script: Script) -> dict:
 
 def _text(content) -> str:
     if isinstance(content, str):
-        return content
+        return from_plain_text(content)
     if isinstance(content, list):
         return " ".join(_text(c) for c in content)
     if isinstance(content, dict):

@@ -40,6 +40,14 @@ def browser_secret(assistant: Assistant) -> str:
     return pseudonym("browser-state", assistant.feedback.salt)
 
 
+def conversation_id(request: gr.Request | None) -> str:
+    """A new conversation's id: the client's Gradio session when there is one, so an API
+    client that never sends the browser's stored id (gradio_client) still continues its
+    conversation from turn to turn; else a random one."""
+    session_hash = getattr(request, "session_hash", None)
+    return f"s-{session_hash}" if session_hash else uuid.uuid4().hex
+
+
 def said(role: str, text: str) -> dict:
     """A chat message. The chat renders Markdown, and a reply quotes the catalog and the
     shopper: both are shown as the plain text they are."""
@@ -253,8 +261,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 hist[-1] = said("assistant", SORRY)
                 yield {chatbot: hist, history: hist}
 
-        def send(message: dict, session_id: str, hist: list, ids: list):
-            session_id = session_id or uuid.uuid4().hex
+        def send(message: dict, session_id: str, hist: list, ids: list, request: gr.Request):
+            session_id = session_id or conversation_id(request)
             text = (message or {}).get("text", "").strip()
             files = [
                 f if isinstance(f, str) else f["path"] for f in (message or {}).get("files", [])
@@ -311,8 +319,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             return handler
 
         def add_to_cart(product_id: str):
-            def handler(session_id: str, reply_id: str, option: str | None, hist, ids):
-                session_id = session_id or uuid.uuid4().hex
+            def handler(session_id, reply_id, option, hist, ids, request: gr.Request):
+                session_id = session_id or conversation_id(request)
                 try:
                     confirmed, items = assistant.actions.add_variant(
                         session_id, product_id, option, reply_id
@@ -325,10 +333,10 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
 
             return handler
 
-        def add_open(session_id, reply_id, option, product_id, hist, ids):
+        def add_open(session_id, reply_id, option, product_id, hist, ids, request: gr.Request):
             if not product_id:
                 return gr.skip(), gr.skip(), gr.skip(), "Open a product first."
-            return add_to_cart(product_id)(session_id, reply_id, option, hist, ids)
+            return add_to_cart(product_id)(session_id, reply_id, option, hist, ids, request)
 
         def compare(ids: list[str]):
             try:

@@ -33,6 +33,14 @@ def plain_text(text: str) -> str:
     return "".join(out)
 
 
+def from_plain_text(shown: str) -> str:
+    """The text `plain_text` was given (for an API client reading the chat's value)."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"\\(.)", r"\1", shown))
+
+
 def file_url(path: str) -> str:
     """Gradio serves files under `allowed_paths` at this route."""
     return "/gradio_api/file=" + quote(path)

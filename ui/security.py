@@ -15,7 +15,6 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qs
 
 HEADERS = [
     (b"x-frame-options", b"DENY"),
@@ -128,7 +127,7 @@ class Guarded:
         path = scope["path"].rstrip("/") or "/"
         if self.guard is not None and scope["method"] == "POST" and path in self.login_paths:
             body = await _read_body(receive)
-            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+            form = await _form(scope, body)
             address = (scope.get("client") or ("unknown", 0))[0]
             ok, wait = self.guard.attempt(
                 form.get("username", ""), form.get("password", ""), address
@@ -151,6 +150,20 @@ class Guarded:
 
             return await self.app(scope, replay, send_with_headers)
         return await self.app(scope, receive, send_with_headers)
+
+
+async def _form(scope, body: bytes) -> dict[str, str]:
+    """The sign-in form as sent: URL-encoded or multipart (the page's login posts this)."""
+    from starlette.requests import Request
+
+    async def once():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        form = await Request(scope, once).form()
+    except Exception:  # noqa: BLE001 - an unreadable form signs nobody in
+        return {}
+    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 async def _read_body(receive, limit: int = 64 * 1024) -> bytes:

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import os
 import socket
+from types import SimpleNamespace
 
 import pytest
 
+from assistant.config import Settings
 from assistant.records import DialogueState, Reply, TurnInterpretation
 from ui.app import LLM_NOTE, SORRY, build_app, shopper_note, streamed
+from ui.render import from_plain_text
 
 
 class Exploding:
     """Stands in for `Assistant` where the test needs a turn to fail."""
 
     has_photos = False
+    settings = Settings()
+    feedback = SimpleNamespace(salt="a salt")
 
     def example_request(self):
         return "something nice"
@@ -43,12 +48,13 @@ def test_a_failing_turn_shows_an_apology_not_a_traceback():
     demo.queue()
     _, url, _ = demo.launch(server_port=_port(), prevent_thread_lock=True, quiet=True)
     try:
-        chat = Client(url, verbose=False).predict(
-            {"text": "a jacket", "files": []}, api_name="/chat"
-        )[0]
+        out = Client(url, verbose=False).predict(
+            {"text": "a jacket", "files": []}, "", api_name="/chat"
+        )
+        chat = out[1]  # after the conversation id
     finally:
         demo.close()
-    last = str(chat[-1]["content"])
+    last = from_plain_text(chat[-1]["content"][0]["text"])
     assert SORRY in last and "Traceback" not in last and "fire" not in last
 
 

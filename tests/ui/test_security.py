@@ -1,6 +1,6 @@
 """Sign-in backoff, exact names, expiring sign-ins and plain-text chat, without a server."""
 
-from ui.render import plain_text
+from ui.render import from_plain_text, plain_text
 from ui.security import ExpiringTokens, LoginGuard
 
 
@@ -56,3 +56,4 @@ def test_catalog_text_in_the_chat_is_plain_text():
     for syntax in ("![", "](", "<b>", "http://"):
         assert syntax not in shown
     assert plain_text("Tea, 2 for $5") == "Tea, 2 for \\$5"
+    assert from_plain_text(shown) == title
