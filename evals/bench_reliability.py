@@ -1,0 +1,178 @@
+"""Reliability figures for issue-style claims, on this machine:
+
+    python -m evals.bench_reliability [--kills 20] [--catalog data/grocery/products.csv]
+
+1. kill -9 during `aisle ingest` (a real SIGKILL at each fault point in turn, a catalog
+   re-ordered and edited over the original): how many runs left a consistent index (the
+   old one or the new one, whole, and `--check` clean of problems).
+2. One shopper sends 100,000-character messages while another chats: the other's turn
+   time, next to the same turns with nobody else, in the same run (ratio of medians).
+3. Conversations across restarts: N conversations, each turn on a freshly started
+   assistant sharing one store; conversations or cart lines lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from assistant.config import Settings
+from assistant.pipeline import Assistant
+from retrieval.config import RetrievalConfig
+from retrieval.faults import POINTS
+from retrieval.index import ProductIndex
+from retrieval.index_check import check_index
+from retrieval.ingest import ingest
+
+
+def _versions(catalog: Path, folder: Path) -> tuple[Path, Path]:
+    rows = list(csv.DictReader(io.StringIO(catalog.read_text(encoding="utf-8-sig"))))
+    title = next(k for k in rows[0] if k.lower() in ("title", "name"))
+    a, b = folder / "a.csv", folder / "b.csv"
+    changed = [dict(r) for r in reversed(rows[:-3])]
+    changed[0][title] += " (new)"
+    for path, data in ((a, rows), (b, changed)):
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(data)
+    return a, b
+
+
+def _seen(index_dir: Path) -> list[tuple[str, str]]:
+    index = ProductIndex(RetrievalConfig(index_dir=index_dir, device="cpu"))
+    return [(p.id, p.model_dump_json()) for p in index.all_products()]
+
+
+def kills(catalog: Path, runs: int, work: Path) -> dict:
+    a, b = _versions(catalog, work)
+    base = work / "base"
+    ingest(a, RetrievalConfig(index_dir=base, device="cpu"), progress=False)
+    old = _seen(base)
+    probe = work / "probe"
+    shutil.copytree(base, probe)
+    ingest(b, RetrievalConfig(index_dir=probe, device="cpu"), progress=False)
+    new = _seen(probe)
+    outcomes = []
+    for n in range(runs):
+        point = POINTS[n % len(POINTS)]
+        target = work / f"run-{n}"
+        shutil.copytree(base, target)
+        env = {**os.environ, "AISLE_INDEX_DIR": str(target), "AISLE_FAULT_AT": point}
+        cmd = [sys.executable, "-m", "ui.cli", "ingest", str(b), "--quiet", "--json"]
+        done = subprocess.run(cmd, env=env, capture_output=True)
+        seen = _seen(target)
+        report = check_index(ProductIndex(RetrievalConfig(index_dir=target, device="cpu")))
+        which = "old" if seen == old else "new" if seen == new else "MIX"
+        outcomes.append(
+            {"point": point, "rc": done.returncode, "left": which, "check_ok": report.ok}
+        )
+        shutil.rmtree(target, ignore_errors=True)
+    consistent = sum(o["left"] != "MIX" and o["check_ok"] for o in outcomes)
+    return {"runs": runs, "consistent": consistent, "outcomes": outcomes}
+
+
+def stall(settings: Settings, turns: int) -> dict:
+    bot = Assistant(settings, use_llm=False)
+    request = bot.example_request()
+
+    def timed(session: str) -> list[float]:
+        out = []
+        for i in range(turns):
+            t0 = time.perf_counter()
+            bot.respond(f"{session}-{i}", request)
+            out.append(time.perf_counter() - t0)
+        return out
+
+    timed("warm")
+    quiet = timed("quiet")
+    stop = threading.Event()
+    long_turns = []
+
+    def flood():
+        noise = (("a" * 60 + "@") * 2000)[:100_000]
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            bot.respond("flood", f"{request} {noise}")
+            long_turns.append(time.perf_counter() - t0)
+
+    thread = threading.Thread(target=flood)
+    thread.start()
+    busy = timed("beside")
+    stop.set()
+    thread.join()
+    q, b = statistics.median(quiet), statistics.median(busy)
+    return {
+        "quiet_p50_ms": q * 1000,
+        "beside_p50_ms": b * 1000,
+        "ratio": b / q,
+        "long_message_p50_ms": statistics.median(long_turns) * 1000,
+    }
+
+
+def restarts(settings: Settings, conversations: int, work: Path) -> dict:
+    store = f"sqlite:///{work / 'conversations.sqlite'}"
+    s = settings.with_overrides(conversation_store_url=store, event_log_enabled=False)
+    request = Assistant(s, use_llm=False).example_request()
+    lost_conversations = lost_lines = 0
+    for n in range(conversations):
+        cid = f"restart-{n}"
+        first = Assistant(s, use_llm=False)  # each turn on a newly started process
+        reply = first.respond(cid, request)
+        if not reply.products:
+            continue
+        product = reply.products[0].product
+        variants = product.purchasable_variants()
+        if product.available and variants:
+            first.actions.add_variant(cid, product.id, variants[0].label())
+        kept = first.state(cid)
+        second = Assistant(s, use_llm=False)
+        state = second.state(cid)
+        lost_conversations += state.shown != kept.shown or state.filters != kept.filters
+        lost_lines += max(0, len(kept.cart) - len(state.cart))
+    return {
+        "conversations": conversations,
+        "lost_conversations": int(lost_conversations),
+        "lost_cart_lines": lost_lines,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kills", type=int, default=20)
+    ap.add_argument("--catalog", type=Path, default=Path("data/grocery/products.csv"))
+    ap.add_argument("--turns", type=int, default=20)
+    ap.add_argument("--conversations", type=int, default=5)
+    args = ap.parse_args()
+    settings = Settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        k = kills(args.catalog, args.kills, work)
+        print(f"kill -9 during ingest: {k['consistent']}/{k['runs']} left a consistent index")
+        for o in k["outcomes"]:
+            print(f"    {o['point']:<20} rc={o['rc']:<4} left {o['left']}, ok: {o['check_ok']}")
+        st = stall(settings, args.turns)
+        print(
+            f"a shopper beside 100k-character messages: p50 {st['beside_p50_ms']:.0f} ms vs "
+            f"{st['quiet_p50_ms']:.0f} ms alone (x{st['ratio']:.2f}); the long turns p50 "
+            f"{st['long_message_p50_ms']:.0f} ms"
+        )
+        r = restarts(settings, args.conversations, work)
+        print(
+            f"restarts: {r['lost_conversations']} of {r['conversations']} conversations and "
+            f"{r['lost_cart_lines']} cart lines lost"
+        )
+
+
+if __name__ == "__main__":
+    main()
