@@ -12,7 +12,7 @@ import json
 import threading
 from datetime import UTC, datetime
 
-from ranking.events import open_engine, redact
+from ranking.events import create_tables, open_engine, redact
 
 from .records import DialogueState
 
@@ -36,12 +36,12 @@ class ConversationStore:
             Column("updated_at", DateTime(timezone=True), nullable=False, index=True),
         )
         self._lock = threading.Lock()
-        try:
-            meta.create_all(self.engine)
-        except Exception as exc:  # noqa: BLE001 - any driver error: name the store
-            raise ConversationStoreUnavailableError(
-                f"conversation store {self.where}: {exc}"
-            ) from exc
+        create_tables(
+            meta,
+            self.engine,
+            f"conversation store {self.where}",
+            ConversationStoreUnavailableError,
+        )
 
     @property
     def where(self) -> str:

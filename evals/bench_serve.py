@@ -1,6 +1,7 @@
 """Load benchmark for `aisle serve`: N simultaneous scripted shoppers over loopback.
 
     python -m evals.bench_serve [--shoppers 1,5,20] [--llm-model qwen2.5-0.5b | --no-llm]
+    python -m evals.bench_serve --url http://127.0.0.1:8080/   # a running deployment
 
 Starts `aisle serve` in a subprocess on the indexed catalog, then for each N runs N
 shoppers at once, each in its own Gradio session (gradio_client), each playing a short
@@ -72,7 +73,9 @@ def start_server(port: int, llm_model: str | None, no_llm: bool) -> subprocess.P
 def shopper(url: str, n: int, script: Script) -> dict:
     from gradio_client import Client
 
-    client = Client(url, verbose=False)
+    # behind scripts/nginx-aisle.conf shoppers are spread by this header, as distinct
+    # browsers would be by address and user agent; a single server ignores it
+    client = Client(url, verbose=False, headers={"x-aisle-route": f"shopper-{n}"})
     conversation = f"bench-{n}-{time.time_ns()}"  # an API client names its conversation
     latencies, errors, leaks = [], [], []
     for turn, (message, must) in enumerate(script.turns(n), 1):
@@ -114,6 +117,9 @@ def main() -> None:
     ap.add_argument("--no-llm", action="store_true")
     ap.add_argument("--port", type=int, default=7871)
     ap.add_argument("--out", default="evals/results/bench_serve.json")
+    ap.add_argument(
+        "--url", help="measure a running deployment (e.g. workers behind nginx) instead"
+    )
     args = ap.parse_args()
     from retrieval.index import ProductIndex
 
@@ -121,8 +127,8 @@ def main() -> None:
     currency = ProductIndex(settings).manifest.currency
     script = Script(script_for(load_set(args.set), "serve"), currency)
 
-    proc = start_server(args.port, args.llm_model, args.no_llm)
-    url = f"http://127.0.0.1:{args.port}/"
+    proc = None if args.url else start_server(args.port, args.llm_model, args.no_llm)
+    url = args.url or f"http://127.0.0.1:{args.port}/"
     rows = []
     try:
         shopper(url, 99, script)  # warm-up: models load, caches fill
@@ -144,10 +150,11 @@ def main() -> None:
                 }
             )
     finally:
-        proc.terminate()
-        proc.wait(30)
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
     base = rows[0]["p50_s"] or 1.0
-    model = "no LLM" if args.no_llm else args.llm_model
+    model = f"deployment at {url}" if args.url else "no LLM" if args.no_llm else args.llm_model
     print(f"aisle serve on this machine, {model}, {os.cpu_count()} CPUs")
     print(
         f"{'N':>3} {'turns':>5} {'p50 s':>7} {'p95 s':>7} {'x N=1':>6} {'errors':>6} {'leaks':>5}"

@@ -122,10 +122,7 @@ class EventLog:
             Column("detail", JSON, nullable=False, default=dict),
         )
         self._lock = threading.Lock()
-        try:
-            meta.create_all(self.engine)
-        except Exception as exc:  # noqa: BLE001 - any driver error: name the store
-            raise EventLogUnavailableError(f"event log {self.where}: {exc}") from exc
+        create_tables(meta, self.engine, f"event log {self.where}", EventLogUnavailableError)
 
     @property
     def where(self) -> str:
@@ -161,6 +158,19 @@ class EventLog:
 
 class EventLogUnavailableError(RuntimeError):
     pass
+
+
+def create_tables(meta, engine, what: str, error: type[Exception]) -> None:
+    """Create the store's tables if missing. Workers starting together race to create
+    them (PostgreSQL then refuses the loser's CREATE): a failure is retried once, when the
+    other worker's tables are there; any other driver error names the store."""
+    for attempt in (1, 2):
+        try:
+            meta.create_all(engine)
+            return
+        except Exception as exc:  # noqa: BLE001 - any driver error: name the store
+            if attempt == 2:
+                raise error(f"{what}: {exc}") from exc
 
 
 def open_engine(url: str, what: str, error: type[Exception] = EventLogUnavailableError):
