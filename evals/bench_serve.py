@@ -91,10 +91,14 @@ def shopper(url: str, n: int, script: Script) -> dict:
         reply = _text(chat[-1]["content"]) if chat else ""
         if len(said) != turn:  # another shopper's message in this chat
             leaks.append(f"shopper {n}: {len(said)} user messages after {turn} turns")
+        if "doesn't sell" in reply:  # a kind this catalog lacks: a plain no is right
+            continue
         if must and must not in reply:
             leaks.append(f"shopper {n} turn {turn}: reply lacks {must!r}: {reply[:80]!r}")
+        # later turns set their own bounds ("cheaper than the first one"), which may equal
+        # another shopper's limit by chance: only the turns that carry the limit are read
         others = {script.limit(k) for k in range(60) if k != n}
-        if any(re.search(re.escape(o) + r"(?![\d.])", reply) for o in others):
+        if must and any(re.search(re.escape(o) + r"(?![\d.])", reply) for o in others):
             leaks.append(f"shopper {n} turn {turn}: another shopper's limit in {reply[:80]!r}")
     return {"latencies": latencies, "errors": errors, "leaks": leaks}
 
@@ -105,7 +109,7 @@ def _text(content) -> str:
     if isinstance(content, list):
         return " ".join(_text(c) for c in content)
     if isinstance(content, dict):
-        return str(content.get("text") or content.get("value") or "")
+        return from_plain_text(str(content.get("text") or content.get("value") or ""))
     return str(content)
 
 

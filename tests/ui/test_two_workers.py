@@ -104,7 +104,8 @@ def cluster(grocery_index, postgres_url, tmp_path_factory):
         _wait(proxy + "config", procs["w1"], "nginx")
         yield {"url": proxy, "procs": procs, "port": port, "store": postgres_url, "logs": logs}
     finally:
-        subprocess.run([NGINX, "-p", str(prefix), "-s", "quit"], capture_output=True)
+        stop = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-s", "quit"]
+        subprocess.run(stop, capture_output=True)
         for proc in procs.values():
             proc.terminate()
         for proc in procs.values():
