@@ -182,3 +182,24 @@ def test_product_text_is_shown_as_text_never_markup(tricky_shop, browser):
     assert page.locator("img[src*='evil.example']").count() == 0
     assert not fetched
     page.close()
+
+
+def test_an_upload_over_the_limit_is_refused(console):
+    """Anyone may upload a photo to the shopper's page; not 30 MB of anything."""
+    boundary = "aisleboundary"
+    big = b"\xff" * (11 * 1024 * 1024)  # over serve_max_upload_mb (10)
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="x.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode() + big + f"\r\n--{boundary}--\r\n".encode()
+    req = urllib.request.Request(
+        console.url + "gradio_api/upload",
+        data=body,
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status = r.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    assert status == 413
