@@ -189,9 +189,13 @@ def test_an_upload_over_the_limit_is_refused(console):
     boundary = "aisleboundary"
     big = b"\xff" * (11 * 1024 * 1024)  # over serve_max_upload_mb (10)
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="x.jpg"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode() + big + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="x.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + big
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     req = urllib.request.Request(
         console.url + "gradio_api/upload",
         data=body,
