@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ranking.rank import RankedItem
 from retrieval.facets import value_matches, variant_matches, variant_values
+from retrieval.schema import SearchFilters
 
 from .cards import ProductCard, cards_for
 from .feedback import ProductView
@@ -127,6 +128,7 @@ class ShopperActions:
             return f"Sorry, the {p.title} is out of stock, so I can't add it to your cart.", [item]
         asked = dict(want.options) if want else {}
         variants = p.purchasable_variants()
+        amounts = SearchFilters(quantities=want.amounts if want else [])
         match = [
             v
             for v in variants
@@ -134,12 +136,13 @@ class ShopperActions:
                 any(value_matches(k, x, val) for x in variant_values(p, v, k))
                 for k, val in asked.items()
             )
+            and (not amounts.quantities or variant_matches(p, v, amounts))
         ]
         if not match:
             options = ", ".join(sorted({v.label() for v in variants}))
+            said = [*asked.values(), *(q.label for q in amounts.quantities)]
             return (
-                f"The {p.title} doesn't come in {' / '.join(asked.values())}. "
-                f"It comes in: {options}.",
+                f"The {p.title} doesn't come in {' / '.join(said)}. It comes in: {options}.",
                 [item],
             )
         # an option that varies and was not chosen: ask, unless the shopper's filters choose it

@@ -9,10 +9,11 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 
-from ranking.events import redacted
+from ranking.events import TAGS, redacted
 from ranking.model import load_ranker
 from ranking.rank import RankedItem
 from retrieval.index import ProductIndex
+from retrieval.language.general import language
 from retrieval.lexicon import read_shop_synonyms
 from retrieval.models import resolve_device
 from retrieval.schema import SearchRequest
@@ -36,6 +37,22 @@ from .understanding.unknown import foreign
 from .wording import describe_constraints, item_price
 
 NEAR_COSINE = 0.35  # a product this close to the words asked for is worth offering instead
+
+
+def without_contact_details(text: str) -> str:
+    """The redacted message with its tags gone, and the words that introduced them ("my
+    email is", "call me on", "card"): left in, the reader would take "phone" or "card" for
+    something the shopper wants. Split on white space, not tokenised: the text is rebuilt
+    as written, only whole tagged spans and their labels leave."""
+    labels = language().contact_labels
+    kept: list[str] = []
+    for word in text.split():
+        if word.strip(",.;:!?()") in TAGS:
+            while kept and kept[-1].strip(",.;:!?()").casefold() in labels:
+                kept.pop()
+            continue
+        kept.append(word)
+    return " ".join(kept)
 
 
 class Assistant:
@@ -168,8 +185,9 @@ class Assistant:
         if len(message) > limit:
             message = message[:limit]
             said.append(f"(Your message was long, so I read its first {limit:,} characters.)")
-        message, removed = redacted(message, tags=False)
+        message, removed = redacted(message)
         if removed:
+            message = without_contact_details(message)
             said.append(
                 "(I left out the contact or card details in your message: "
                 "I don't need them to find products.)"

@@ -62,6 +62,8 @@ class ConstraintSet(BaseModel):
 class CartRequest(BaseModel):
     reference: int | None = None  # 1-based position among the items shown
     options: dict[str, str] = Field(default_factory=dict)  # catalog key → value ("size": "M")
+    # options named by an amount ("in <n> <unit>"): the variant whose option holds it
+    amounts: list[QuantityFilter] = Field(default_factory=list)
     quantity: int = Field(1, ge=1, le=20)
 
 

@@ -50,14 +50,16 @@ def redact(text: str) -> str:
     return redacted(text)[0]
 
 
-def redacted(text: str, tags: bool = True) -> tuple[str, int]:
-    """The text without e-mail addresses, card-like and phone numbers, and how many went:
-    each replaced by a tag ("[email]"), or by nothing when `tags` is false (for a reader
-    that would take "phone" for a word of the request)."""
-    text, emails = EMAIL.subn("[email]" if tags else " ", text)
-    text, cards = CARD.subn("[card]" if tags else " ", text)
-    text, phones = PHONE.subn("[phone]" if tags else " ", text)
-    return (text if tags else " ".join(text.split())), emails + cards + phones
+TAGS = ("[email]", "[card]", "[phone]")
+
+
+def redacted(text: str) -> tuple[str, int]:
+    """The text with e-mail addresses, card-like and phone numbers replaced by their tags
+    (`TAGS`), and how many went."""
+    text, emails = EMAIL.subn(TAGS[0], text)
+    text, cards = CARD.subn(TAGS[1], text)
+    text, phones = PHONE.subn(TAGS[2], text)
+    return text, emails + cards + phones
 
 
 def pseudonym(raw: str, salt: str) -> str:

@@ -90,7 +90,9 @@ def read_turn(
     cart = turn.cart
     if turn.intent == "cart" and cart is not None:
         cart = CartRequest(
-            reference=cart.reference, options={k: v[0] for k, v in cons.facets.items()}
+            reference=cart.reference,
+            options={k: v[0] for k, v in cons.facets.items()},
+            amounts=cons.quantities,
         )
     acts = turn.intent in ("compare", "ask_item", "cart", "smalltalk", "out_of_scope")
     if turn.intent == "out_of_scope":

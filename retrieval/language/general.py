@@ -89,6 +89,7 @@ class GeneralLanguage(BaseModel):
     invariant: frozenset[str]
     materials: frozenset[str]
     demonyms: dict[str, str] = Field(default_factory=dict)
+    contact_labels: frozenset[str] = Field(default_factory=frozenset)
     product_nouns: frozenset[str] = Field(default_factory=frozenset)
 
     @functools.cached_property

@@ -157,3 +157,13 @@ def test_the_pages_example_request_is_one_this_shop_answers(shop, request):
     limit = reply.state.filters.price_max
     assert limit is not None and all(item_price(i) < limit for i in reply.products), example
     assert bot.has_photos == (shop != "grocery")
+
+
+def test_an_option_named_by_its_amount_goes_into_the_cart(vendure):
+    """ "in 2TB" chooses the variant whose option holds 2 TB; an amount it lacks is named."""
+    vendure.reset("amount")
+    vendure.respond("amount", "hard drive")
+    added = vendure.respond("amount", "add the first one in 2TB")
+    assert [c.options for c in added.state.cart] == [{"HDD": "2TB"}], added.text
+    missing = vendure.respond("amount", "add the first one in 5TB")
+    assert "doesn't come in 5 TB" in missing.text and len(missing.state.cart) == 1

@@ -34,7 +34,8 @@ def test_a_pii_laden_session_leaves_no_trace_in_the_database_or_its_wal(shop):
     assert first.products, first.text
     assert "left out the contact or card details" in first.text
     assert not any(w in first.state.need for w in ("jane", "415", "4111"))
-    bot.respond(session, "cheaper please, write to jane.doe@example.com or +1 415 555 0100")
+    cheaper = bot.respond(session, f"cheaper please, {PII}")
+    assert "doesn't sell" not in cheaper.text  # "phone" and "card" left with the details
     reply = bot.respond(session, "add the first one to my cart")
     chosen: list[str] = []
     while not reply.state.cart and "comes in" in reply.text and len(chosen) < 3:
@@ -61,3 +62,19 @@ def test_a_very_long_message_is_read_up_to_the_limit(shop):
     reply = bot.respond("long", bot.example_request() + " " + noise)
     assert "first 2,000 characters" in reply.text
     assert len(reply.state.need) <= 2_000
+
+
+@pytest.mark.parametrize(
+    ("message", "read"),
+    [
+        ("cheaper please, write to jo@example.com or +1 415 555 0100", "cheaper please,"),
+        (f"jackets under $60 {PII}", "jackets under $60"),
+        ("olive oil, call me on 0151 555 0100 please", "olive oil, please"),
+        ("a card game for 4 players", "a card game for 4 players"),  # no detail: no change
+    ],
+)
+def test_contact_details_leave_with_the_words_that_introduce_them(message, read):
+    from assistant.pipeline import without_contact_details
+    from ranking.events import redacted
+
+    assert without_contact_details(redacted(message)[0]) == read
