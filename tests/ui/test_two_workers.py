@@ -49,15 +49,24 @@ def _worker_of(url: str, route: str) -> str:
         return r.headers["x-aisle-worker"]
 
 
-@pytest.fixture(scope="module")
-def cluster(grocery_index, postgres_url, tmp_path_factory):
+# per catalog shape: a first request, and a cart add the first product it shows accepts
+SHOPS = {
+    "grocery": ("grocery_index", "coffee beans", "add the first one to my cart"),
+    "vendure": ("vendure_index", "hard drive", "add the first one in 2TB"),
+    "luma": ("demo_index", "a backpack", "add the first one to my cart"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SHOPS))
+def cluster(request, postgres_url, tmp_path_factory):
     if not Path(NGINX).is_file():
         if os.environ.get("CI"):
             pytest.fail("nginx is not installed: .ci/run installs it with apt-get")
         pytest.skip("nginx is not installed (apt-get install nginx)")
-    folder = tmp_path_factory.mktemp("cluster")
+    fixture, ask, add = SHOPS[request.param]
+    folder = tmp_path_factory.mktemp(f"cluster-{request.param}")
     index = folder / "index"
-    shutil.copytree(grocery_index[0].index_dir, index)
+    shutil.copytree(request.getfixturevalue(fixture)[0].index_dir, index)
     port = {name: _free_port() for name in ("chroma", "llm", "w1", "w2", "proxy")}
     env = {
         **os.environ,
@@ -102,7 +111,15 @@ def cluster(grocery_index, postgres_url, tmp_path_factory):
     proxy = f"http://127.0.0.1:{port['proxy']}/"
     try:
         _wait(proxy + "config", procs["w1"], "nginx")
-        yield {"url": proxy, "procs": procs, "port": port, "store": postgres_url, "logs": logs}
+        yield {
+            "url": proxy,
+            "procs": procs,
+            "port": port,
+            "store": postgres_url,
+            "logs": logs,
+            "turns": (ask, add),
+            "shop": request.param,
+        }
     finally:
         stop = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-s", "quit"]
         subprocess.run(stop, capture_output=True)
@@ -122,7 +139,8 @@ def test_turns_alternate_between_workers_and_survive_one_dying(cluster):
         routes.setdefault(_worker_of(base, f"shopper-{n}"), f"shopper-{n}")
     assert len(routes) == 2, routes  # both workers answer through the proxy
     (w_a, route_a), (w_b, route_b) = sorted(routes.items())
-    session = "conversation-through-the-proxy"
+    session = f"conversation-through-the-proxy-{cluster['shop']}"  # one database for all
+    ask, add = cluster["turns"]
 
     def turn(text: str, route: str) -> str:
         messages = call(base, "chat", [{"text": text, "files": []}, session, None, None],
@@ -130,9 +148,9 @@ def test_turns_alternate_between_workers_and_survive_one_dying(cluster):
         assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"], messages
         return str(messages)
 
-    first = turn("coffee beans", route_a)
-    assert "Here are" in first
-    turn("add the first one to my cart", route_b)  # the other worker: it read the store
+    first = turn(ask, route_a)
+    assert "Here" in first
+    turn(add, route_b)  # the other worker: it read the store
     cart = ConversationStore(cluster["store"]).load(session).cart
     assert len(cart) == 1
     dying = procs["w1"] if w_a.endswith(f":{port['w1']}") else procs["w2"]
