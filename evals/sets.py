@@ -56,3 +56,14 @@ def load_set(name_or_path: str) -> EvalSet:
 
 def all_sets() -> list[str]:
     return sorted(p.name for p in HERE.iterdir() if (p / "set.toml").is_file())
+
+
+def set_for_catalog(catalog: str) -> str | None:
+    """The name of the set whose `set.toml` names this catalog file, if one does."""
+    if not catalog:
+        return None
+    for name in all_sets():
+        es = load_set(name)
+        if es.catalog is not None and es.catalog.resolve() == Path(catalog).resolve():
+            return name
+    return None

@@ -69,6 +69,7 @@ class Manifest(BaseModel):
     photos: int = 0
     currency: str = "USD"
     colors: list[str] = Field(default_factory=list)  # the colour columns' order
+    catalog: str = ""  # the file it was built from (resolved), e.g. to find its eval set
     # role → Chroma collection; named by the models, so a change of model fills new
     # collections while the old generation keeps its own (empty: the role's own name)
     collections: dict[str, str] = Field(default_factory=dict)

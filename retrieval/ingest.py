@@ -193,6 +193,7 @@ def ingest(
         photos=len(vectors.photo_digests),
         colors=list(basic_colors()),
         collections=collections,
+        catalog=str(catalog.resolve()),
     )
     lexicon = Lexicon.build(products, synonyms)
     manifest.currency = lexicon.currency

@@ -4,7 +4,7 @@ A TOML file, `--mapping FILE` or `<catalog>.mapping.toml` beside the catalog, sa
 column holds which field, whether one product spans several rows (a row per variant, the
 product's fields on its first row only), and how packed cells read ("category:<Top>|
 brand:<Brand>", option names on the first row and each variant's values on its own row).
-`data/vendure/products.mapping.toml` is a worked example. Every field is optional:
+(The README names a worked example among the bundled catalogs.) Every field is optional:
 
     continuation = "name"      # a row whose `name` cell is empty is another variant of the
                                # product above

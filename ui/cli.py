@@ -627,13 +627,13 @@ def eval_(
         list[str] | None, typer.Argument(help="dialogues | nlu | retrieval | agent")
     ] = None,
     eval_set: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--set",
-            help="an eval set in evals/sets (luma, vendure, grocery) "
-            "or a folder of your own; its index must hold that set's catalog",
+            help="an eval set in evals/sets, or a folder of your own; its index must hold "
+            "that set's catalog (default: the set written for the index's catalog)",
         ),
-    ] = "luma",
+    ] = None,
     split: Annotated[str, typer.Option(help="dev | test | all")] = "dev",
     models: Annotated[
         str, typer.Option(help="comma-separated: rules, qwen2.5-0.5b, qwen2.5-1.5b, smollm2-135m")
@@ -659,8 +659,18 @@ def eval_(
         )
     if split not in ("dev", "test", "all"):
         raise _fail(f"--split {split!r}: use dev, test or all")
-    from evals.sets import load_set
+    from evals.sets import all_sets, load_set, set_for_catalog
 
+    if eval_set is None:
+        from retrieval.index import ProductIndex
+
+        index = ProductIndex(settings)
+        eval_set = set_for_catalog(index.manifest.catalog) if index.exists() else None
+        if eval_set is None:
+            raise _fail(
+                "no eval set names this index's catalog: give --set "
+                f"({', '.join(all_sets())}, or a folder of your own)"
+            )
     try:
         es = load_set(eval_set)
     except ValueError as exc:

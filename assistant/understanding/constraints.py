@@ -254,7 +254,8 @@ def _drop_implied(segments: list[str], view: CatalogView) -> list[str]:
 
 
 def _audience(group: str, kinds: list[str], words: CatalogWords, view: CatalogView):
-    """A category segment (str) or a facet (key, value) for "men", "kids" …, or None."""
+    """A category segment (str) or a facet (key, value) for an audience group of the
+    language data (`[audience]`: "<audience>" and its words), or None."""
     lang = language()
     names = {term(w) for w in lang.audience[group]} | {term(group)}
     cats = [
