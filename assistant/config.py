@@ -4,6 +4,7 @@ file (`AISLE_CONFIG`, else `./aisle.toml`); CLI flags override both."""
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 
 from pydantic import Field
@@ -58,6 +59,10 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     uploads_kept_s: int = Field(
         86_400, ge=60, description="uploaded photos are deleted this long after they arrive"
     )
+    use_trained_ranker: bool = Field(
+        True,
+        description="rank with the index's trained ranker when it has one (off: retrieval order)",
+    )
     max_message_chars: int = Field(
         2_000, ge=100, le=100_000, description="longer messages are read up to here, with a note"
     )
@@ -78,6 +83,21 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     ):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_file())
         return init_settings, env_settings, toml, file_secret_settings
+
+    @classmethod
+    def from_file(cls, path: Path) -> Settings:
+        """The settings with this TOML file's over the environment's (`aisle eval --config`,
+        to compare configurations side by side); a key the settings lack is an error."""
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML ({exc})") from None
+        unknown = sorted(set(data) - set(cls.model_fields))
+        if unknown:
+            raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}")
+        return cls().with_overrides(**data)
 
     def with_overrides(self, **overrides) -> Settings:
         """A copy with the CLI flags that were given (None = not given)."""

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from ranking.events import TAGS, redacted
 from ranking.model import load_ranker
-from ranking.rank import RankedItem
+from ranking.rank import RankedItem, RetrievalOrderRanker
 from retrieval.index import ProductIndex
 from retrieval.language.general import language
 from retrieval.lexicon import read_shop_synonyms
@@ -72,8 +72,11 @@ class Assistant:
         self._writer_llm = llm if writes else None
         self._gate = GenerationGate()
         self._open(ProductIndex(settings))
-        self.ranker, why = load_ranker(self.index.dir, resolve_device(settings.device))
-        self.notes[:0] = [why] if why else []
+        if settings.use_trained_ranker:
+            self.ranker, why = load_ranker(self.index.dir, resolve_device(settings.device))
+            self.notes[:0] = [why] if why else []
+        else:
+            self.ranker = RetrievalOrderRanker()
         self.feedback = Feedback(settings)
         self.actions = ShopperActions(self)
         self.conversations = ConversationStore(settings.conversation_location())

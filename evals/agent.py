@@ -26,6 +26,8 @@ from assistant.config import Settings
 from assistant.pipeline import Assistant
 from retrieval.text_embedder import product_text
 
+from .report import SuiteResult, WorstCase
+
 CASES = Path(__file__).parent / "agent" / "conversations.jsonl"
 
 
@@ -38,7 +40,8 @@ class Case(BaseModel):
 
     @property
     def split(self) -> str:
-        return "dev" if int(self.id[1:]) % 2 else "test"
+        digits = "".join(ch for ch in self.id if ch.isdigit())
+        return ("dev" if int(digits) % 2 else "test") if digits else "dev"
 
 
 class AgentReport(BaseModel):
@@ -52,10 +55,58 @@ class AgentReport(BaseModel):
     latency_p50_ms: float
     latency_p95_ms: float
     failures: list[str]
+    source: str = "project"
+    per_required: dict[str, float] = {}
+    per_bad: dict[str, float] = {}
+    latencies: list[float] = []
 
 
-def load_cases(split: str) -> list[Case]:
-    cases = [Case.model_validate_json(line) for line in CASES.read_text().splitlines() if line]
+def suite_result(report: AgentReport, seconds: float) -> SuiteResult:
+    return SuiteResult(
+        suite="agent",
+        config=report.model,
+        set=Path(report.source).name if report.source != "project" else "agent conversations",
+        headline={
+            "with every required fact": report.with_required,
+            "suggestions with unsupported facts": report.with_bad_fact,
+            "written by the LLM": report.llm_written,
+            "latency p50 ms": report.latency_p50_ms,
+            "latency p95 ms": report.latency_p95_ms,
+        },
+        per_case={
+            "with every required fact": report.per_required,
+            "suggestions with unsupported facts": report.per_bad,
+        },
+        latencies_ms=report.latencies,
+        worst=[WorstCase(id=f.split(" ")[0], asked="", note=f) for f in report.failures[:10]],
+        seconds=round(seconds, 1),
+        detail=report.model_dump(exclude={"per_required", "per_bad", "latencies"}),
+    )
+
+
+def load_cases(split: str, path: Path | None = None) -> list[Case]:
+    """The project's cases by split, or all of a shop's own file (`path`), whose bad lines
+    are named together."""
+    source = Path(path) if path else CASES
+    if not source.is_file():
+        raise ValueError(f"conversations file not found: {source}")
+    cases, bad = [], []
+    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if isinstance(row, dict) and not row.get("id"):
+                row["id"] = f"line{number}"
+            cases.append(Case.model_validate(row))
+        except json.JSONDecodeError as exc:
+            bad.append(f"line {number}: not valid JSON: {exc.msg}")
+        except ValueError as exc:
+            bad.append(f"line {number}: {' '.join(str(exc).split())[:200]}")
+    if bad:
+        raise ValueError(f"{source}: {len(bad)} bad line(s): {'; '.join(bad[:10])}")
+    if path:
+        return cases
     return [c for c in cases if split == "all" or c.split == split]
 
 
@@ -88,12 +139,24 @@ def bad_facts(result: Suggestions, policy_texts: list[str], index, case: Case) -
     return out
 
 
-def evaluate(settings: Settings, split: str, model: str | None) -> AgentReport:
-    bot = Assistant(settings.with_overrides(llm_model=model), use_llm=model is not None)
+def evaluate(
+    settings: Settings,
+    split: str,
+    model: str | None,
+    conversations: Path | None = None,
+    use_llm: bool | None = None,
+    config_name: str | None = None,
+) -> AgentReport:
+    """`conversations`: a shop's own cases (same format) instead of the project's."""
+    cases = load_cases(split, conversations)
+    bot = Assistant(
+        settings.with_overrides(llm_model=model),
+        use_llm=model is not None if use_llm is None else use_llm,
+    )
     agent = AgentAssistant(bot)
     policy_texts = [p.text for p in agent.policies.passages] if agent.policies.exists() else []
-    cases = load_cases(split)
     required_ok, bad, n_suggestions, llm, latencies, failures = 0, 0, 0, 0, [], []
+    per_required, per_bad = {}, {}
     for case in cases:
         result = agent.suggest(case.messages)
         latencies.append(result.latency_ms)
@@ -101,6 +164,8 @@ def evaluate(settings: Settings, split: str, model: str | None) -> AgentReport:
         required_ok += not missing
         problems = bad_facts(result, policy_texts, bot.index, case)
         bad_suggestions = {p.split(":")[0] for p in problems}
+        per_required[case.id] = float(not missing)
+        per_bad[case.id] = float(bool(problems))
         bad += len(bad_suggestions)
         n_suggestions += len(result.suggestions)
         llm += sum(s.source == "llm" for s in result.suggestions)
@@ -108,7 +173,11 @@ def evaluate(settings: Settings, split: str, model: str | None) -> AgentReport:
             failures.append(f"{case.id} ({case.kind}): missing {missing} {problems[:2]}")
     n = max(len(cases), 1)
     return AgentReport(
-        model=model or "no LLM (facts only)",
+        model=config_name or model or "no LLM (facts only)",
+        source=str(conversations) if conversations else "project",
+        per_required=per_required,
+        per_bad=per_bad,
+        latencies=latencies,
         split=split,
         conversations=len(cases),
         suggestions=n_suggestions,

@@ -18,18 +18,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 
 from .criteria import Criteria
+from .report import SuiteResult, WorstCase
 from .sets import EvalSet, load_set
 
 
 class TurnCase(BaseModel):
-    text: str
-    intent: str
+    text: str = Field(min_length=1)
+    intent: str | None = None  # None (a shop's own script): the reading is not scored
     slots: dict = Field(default_factory=dict)
     expect: list[str] | None = None
     shows: str | None = None  # "none": no product may be shown
@@ -49,9 +50,53 @@ class TurnCase(BaseModel):
 
 
 class Dialogue(BaseModel):
-    id: str
+    id: str = ""
     split: str = ""
-    turns: list[TurnCase]
+    turns: list[TurnCase] = Field(min_length=1)
+
+
+def load_script(path: Path, facet_keys: list[str]) -> list[Dialogue]:
+    """A shop's scripted dialogues, one JSON object per line: `{"id": ..., "turns": [{"text":
+    ..., "expect": ["category=...", "price<60"]}, ...]}` (a bare list of turns works too).
+    Every expectation is parsed against this catalog's facets; all bad lines are named."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"script not found: {path}")
+    out, bad = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if isinstance(row, list):
+                row = {"turns": row}
+            d = Dialogue.model_validate(row)
+            for t, case in enumerate(d.turns, 1):
+                try:
+                    Criteria(case.expect or [], facet_keys)
+                except ValueError as exc:
+                    raise ValueError(f"turn {t}: {exc}") from None
+                if case.shows not in (None, "none"):
+                    raise ValueError(f'turn {t}: "shows" may only be "none"')
+        except json.JSONDecodeError as exc:
+            bad.append(f"line {number}: not valid JSON: {exc.msg}")
+            continue
+        except ValidationError as exc:
+            why = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors()
+            )
+            bad.append(f"line {number}: {why}")
+            continue
+        except ValueError as exc:
+            bad.append(f"line {number}: {exc}")
+            continue
+        out.append(d.model_copy(update={"id": d.id or f"line {number}"}))
+    if bad:
+        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
+        raise ValueError(f"{path}: {len(bad)} bad line(s): {'; '.join(bad[:10])}{more}")
+    if not out:
+        raise ValueError(f"{path}: no dialogues")
+    return out
 
 
 def load_dialogues(es: EvalSet, split: str, files: tuple[str, ...]) -> list[Dialogue]:
@@ -77,6 +122,7 @@ class DialogueReport(BaseModel):
     split: str
     dialogues: int
     turns: int
+    read_turns: int = 0  # turns that say what the reading should be
     intent_accuracy: float
     slot_precision: float
     slot_recall: float
@@ -93,6 +139,9 @@ class DialogueReport(BaseModel):
     turn_ms_p50: float
     turn_ms_p95: float
     errors: list[dict]
+    turn_clean: dict[str, float] = {}  # "dialogue #turn" → 1 when no product shown broke it
+    dialogue_clean: dict[str, float] = {}
+    latencies_ms: list[float] = []
 
 
 def _slot_type(slot: str) -> str:
@@ -106,23 +155,31 @@ def evaluate(
     model: str | None,
     force_llm: bool = False,
     files: tuple[str, ...] = ("dialogues.jsonl", "nlu.jsonl"),
+    script: Path | None = None,
+    use_llm: bool | None = None,
+    config_name: str | None = None,
 ) -> DialogueReport:
-    """`model` None: the deterministic reading alone."""
-    es = load_set(eval_set) if isinstance(eval_set, str) else eval_set
+    """`model` None: the deterministic reading alone (unless `use_llm`: the settings' own
+    LLM). `script`: a shop's scripted dialogues instead of the set's."""
     config = settings.with_overrides(llm_model=model) if model else settings
-    assistant = Assistant(config, use_llm=model is not None)
+    assistant = Assistant(config, use_llm=model is not None if use_llm is None else use_llm)
     assistant.writer.llm = None  # understanding only; replies from facts
     assistant.interpreter.always = force_llm
     keys = [f.key for f in assistant.lexicon.facets.values()]
     tp, fp, fn = Counter(), Counter(), Counter()
-    intents_ok = total = invented = alone = dropped = checked = clean = empty = 0
+    intents_ok = total = read = invented = alone = dropped = checked = clean = empty = 0
     latencies, errors, violations = [], [], []
-    dialogues = load_dialogues(es, split, files)
+    if script is not None:
+        dialogues, set_name = load_script(script, keys), Path(script).name
+    else:
+        es = load_set(eval_set) if isinstance(eval_set, str) else eval_set
+        dialogues, set_name = load_dialogues(es, split, files), es.name
     clean_dialogues = 0
+    turn_clean, dialogue_clean = {}, {}
     for dialogue in dialogues:
         session = f"{dialogue.id}-{time.monotonic_ns()}"
         ok_dialogue = True
-        for case in dialogue.turns:
+        for number, case in enumerate(dialogue.turns, 1):
             before = assistant.state(session)
             t0 = time.perf_counter()
             reply = assistant.respond(session, case.text)
@@ -130,10 +187,15 @@ def evaluate(
             turn = reply.interpretation
             alone += turn.certain  # the deterministic reading accounted for every word
             dropped += reply.llm_invented
-            got, want = turn.slots(), case.expected()
             total += 1
             answered = turn.intent == "clarify_answer" and case.intent == "refine" and before.asked
-            intents_ok += turn.intent == case.intent or bool(answered)
+            if case.intent is None:  # a script without readings: only the products count
+                got = want = set()
+                answered = True
+            else:
+                read += 1
+                got, want = turn.slots(), case.expected()
+                intents_ok += turn.intent == case.intent or bool(answered)
             for slot, _ in got & want:
                 tp[_slot_type(slot)] += 1
             for slot, value in got - want:
@@ -165,6 +227,7 @@ def evaluate(
                 and turn.intent in ("search", "refine", "clarify_answer")
             ):
                 empty += 1
+            turn_clean[f"{dialogue.id} #{number}"] = float(not bad)
             if bad:
                 ok_dialogue = False
                 violations.append(
@@ -179,6 +242,7 @@ def evaluate(
             else:
                 clean += 1
         clean_dialogues += ok_dialogue
+        dialogue_clean[dialogue.id] = float(ok_dialogue)
     per_slot = {}
     for slot in sorted(set(tp) | set(fp) | set(fn)):
         p = tp[slot] / (tp[slot] + fp[slot]) if tp[slot] + fp[slot] else 1.0
@@ -194,13 +258,15 @@ def evaluate(
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     latencies.sort()
     n = max(total, 1)
+    n_read = max(read, 1)
     return DialogueReport(
-        set=es.name,
-        config=(model or "rules only") + (" (LLM every turn)" if force_llm else ""),
+        set=set_name,
+        config=(config_name or model or "rules only") + (" (LLM every turn)" if force_llm else ""),
         split=split,
         dialogues=len(dialogues),
         turns=total,
-        intent_accuracy=round(intents_ok / n, 3),
+        read_turns=read,
+        intent_accuracy=round(intents_ok / n_read, 3),
         slot_precision=round(precision, 3),
         slot_recall=round(recall, 3),
         slot_f1=round(f1, 3),
@@ -216,6 +282,64 @@ def evaluate(
         turn_ms_p50=round(statistics.median(latencies), 1) if latencies else 0.0,
         turn_ms_p95=round(latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else 0.0,
         errors=errors,
+        turn_clean=turn_clean,
+        dialogue_clean=dialogue_clean,
+        latencies_ms=latencies,
+    )
+
+
+def suite_result(report: DialogueReport, suite: str, seconds: float) -> SuiteResult:
+    headline = {
+        "turns with 0 violations": report.zero_violation_turns,
+        "dialogues with 0 violations": report.zero_violation_dialogues,
+        "empty turns": float(report.empty_turns),
+        "turn p50 ms": report.turn_ms_p50,
+        "turn p95 ms": report.turn_ms_p95,
+    }
+    if report.read_turns:
+        headline = {
+            "intent accuracy": report.intent_accuracy,
+            "slot f1": report.slot_f1,
+            "rules alone": report.rules_alone_share,
+            **headline,
+        }
+    if suite == "nlu":
+        headline = {
+            k: v for k, v in headline.items() if "violation" not in k and k != "empty turns"
+        }
+    worst = [
+        WorstCase(
+            id=v["dialogue"],
+            asked=v["text"],
+            shown=v["violating"],
+            expected=", ".join(v["expect"] or []) or f"shows {v['shows']}",
+            note="shown products break what the turn expects",
+        )
+        for v in report.violations[:10]
+    ]
+    worst += [
+        WorstCase(
+            id=e["dialogue"],
+            asked=e["text"],
+            expected=f"intent {e['intent'][1]}; missing {e['missing']}",
+            note=f"read as {e['intent'][0]}; extra {e['extra']}",
+        )
+        for e in report.errors[: 10 - len(worst)]
+    ]
+    per_case = {
+        "turns with 0 violations": report.turn_clean,
+        "dialogues with 0 violations": report.dialogue_clean,
+    }
+    return SuiteResult(
+        suite=suite,
+        config=report.config,
+        set=report.set,
+        headline=headline,
+        per_case={k: v for k, v in per_case.items() if k in headline},
+        latencies_ms=report.latencies_ms,
+        worst=worst,
+        seconds=round(seconds, 1),
+        detail=report.model_dump(exclude={"turn_clean", "dialogue_clean", "latencies_ms"}),
     )
 
 

@@ -24,6 +24,7 @@ from retrieval.index import ProductIndex
 from retrieval.schema import SearchRequest
 from retrieval.search import HybridSearcher
 
+from .report import SuiteResult, WorstCase
 from .sets import EvalSet, load_set
 
 METRICS = ["ndcg@10", "recall@10", "recall@50", "mrr"]
@@ -37,6 +38,23 @@ class RetrievalReport(BaseModel):
     rows: dict[str, dict[str, float]]
     ranker: str | None
     rank_latency_ms: dict[str, float] = {}
+    per_query: dict[str, dict[str, dict[str, float]]] = {}  # row → metric → query → score
+    texts: dict[str, str] = {}  # query id → text
+    top: dict[str, list[str]] = {}  # query id → the best row's first products
+    relevant: dict[str, list[str]] = {}  # query id → judged relevant products
+
+
+def judged_pairs(path: Path, index: ProductIndex) -> list:
+    """A shop's own judged pairs (`query, product_id, grade`, optional `query_id`): every
+    bad row is named with its line, and none is skipped silently."""
+    good, bad = load_judgments(path, index.ids)
+    if bad:
+        lines = "; ".join(f"line {b.line}: {b.reason}" for b in bad[:10])
+        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
+        raise ValueError(f"{path}: {len(bad)} bad row(s): {lines}{more}")
+    if not good:
+        raise ValueError(f"{path}: no judged pairs")
+    return good
 
 
 def evaluate(
@@ -46,15 +64,25 @@ def evaluate(
     ranker_device: str = "cpu",
     eval_set: EvalSet | str = "luma",
     assistant=None,
+    judged: Path | None = None,
+    ranker=None,
 ):
     """`assistant`: an `assistant.pipeline.Assistant` on the same index, for the row of
-    queries read as chat turns (left out when None)."""
+    queries read as chat turns (left out when None). `judged`: a judged-pairs file to use
+    instead of the set's (then `eval_set` only names the report). `ranker`: the ranker to
+    evaluate (default: the index's trained one, if any)."""
     from ranx import Qrels, Run
     from ranx import evaluate as ranx_evaluate
 
-    es = load_set(eval_set) if isinstance(eval_set, str) else eval_set
-    splits = ["dev", "test"] if split == "all" else [split]
-    pairs = []
+    if judged is not None:
+        pairs = judged_pairs(judged, index)
+        splits = []
+        set_name = Path(judged).name
+    else:
+        es = load_set(eval_set) if isinstance(eval_set, str) else eval_set
+        splits = ["dev", "test"] if split == "all" else [split]
+        pairs = []
+        set_name = es.name
     for s in splits:
         good, bad = load_judgments(es.file(f"judged-{s}.jsonl"), index.ids)
         if bad:
@@ -81,7 +109,10 @@ def evaluate(
                 c.product.id: float(n_products - c.signals[signal].rank) for c in hits
             }
     folder = ranker_dir(index.dir)
-    ranker = FineTunedRanker(folder, ranker_device) if (folder / "card.json").is_file() else None
+    if ranker is None and (folder / "card.json").is_file():
+        ranker = FineTunedRanker(folder, ranker_device)
+    if ranker is not None and ranker.name == "retrieval-order":
+        ranker = None
     latencies = []
     if ranker is not None:
         runs["hybrid + ranker"] = {}
@@ -94,6 +125,9 @@ def evaluate(
             tail = runs["hybrid"][qid]
             run |= {pid: s - n_products for pid, s in tail.items() if pid not in run}
             runs["hybrid + ranker"][qid] = run
+    for row in list(SIGNAL_ROWS):  # a signal this index lacks (photos) is no row at all
+        if not any(runs[row].values()):
+            del runs[row]
     if assistant is not None:
         runs["assistant (turn read as filters)"] = {
             qid: _assistant_run(assistant, text, n_products) for qid, text in texts.items()
@@ -101,23 +135,73 @@ def evaluate(
     qrels = Qrels(
         {q: {p: g for p, g in grades.items() if g > 0} for q, grades in qrels_dict.items()}
     )
-    rows = {}
-    for name, run in runs.items():
-        run = {q: r if r else {"__none__": 0.0} for q, r in run.items()}
-        scores = ranx_evaluate(qrels, Run(run), METRICS)
-        rows[name] = {k: round(float(v), 4) for k, v in scores.items()}
+    rows, per_query = {}, {}
+    for row, run in runs.items():
+        run = Run({q: r if r else {"__none__": 0.0} for q, r in run.items()})
+        scores = ranx_evaluate(qrels, run, METRICS)
+        rows[row] = {k: round(float(v), 4) for k, v in scores.items()}
+        per_query[row] = {
+            m: {q: round(float(v), 4) for q, v in run.scores[m].items()} for m in METRICS
+        }
+    best = "hybrid + ranker" if "hybrid + ranker" in runs else "hybrid"
+    top = {
+        q: [f"{pid} {index.product(pid).title}" for pid in sorted(r, key=r.get, reverse=True)[:5]]
+        for q, r in runs[best].items()
+    }
     lat = (
         {"p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))}
         if latencies
         else {}
     )
     return RetrievalReport(
-        set=es.name,
-        split=split,
+        set=set_name,
+        split=split if judged is None else "file",
         queries=len(texts),
         rows=rows,
-        ranker=str(folder) if ranker else None,
+        ranker=str(getattr(ranker, "folder", folder)) if ranker else None,
         rank_latency_ms=lat,
+        per_query=per_query,
+        texts=texts,
+        top=top,
+        relevant={
+            q: sorted(p for p, g in grades.items() if g > 0) for q, grades in qrels_dict.items()
+        },
+    )
+
+
+def suite_result(report: RetrievalReport, config: str, seconds: float) -> SuiteResult:
+    """The report in the shape every suite hands the run's report (evals/report.py): the
+    best row's metrics as the headline, each row's by name."""
+    best = "hybrid + ranker" if "hybrid + ranker" in report.rows else "hybrid"
+    headline = dict(report.rows[best])
+    for row, m in report.rows.items():
+        if row != best:
+            headline[f"{row} ndcg@10"] = m["ndcg@10"]
+    per_case = dict(report.per_query[best])
+    worst_ids = sorted(per_case["ndcg@10"], key=per_case["ndcg@10"].get)[:8]
+    worst = [
+        WorstCase(
+            id=q,
+            asked=report.texts.get(q, q),
+            shown=report.top.get(q, []),
+            expected=", ".join(report.relevant.get(q, [])[:8]),
+            note=f"ndcg@10 {per_case['ndcg@10'][q]:.3f} ({best})",
+        )
+        for q in worst_ids
+    ]
+    notes = ["unjudged products count as not relevant"]
+    if report.ranker is None:
+        notes.append("no trained ranker for this index: the headline is hybrid retrieval")
+    return SuiteResult(
+        suite="retrieval",
+        config=config,
+        set=report.set,
+        headline=headline,
+        per_case=per_case,
+        worst=worst,
+        notes=notes,
+        seconds=round(seconds, 1),
+        detail=report.model_dump(exclude={"per_query", "top", "relevant", "texts"}),
     )
 
 

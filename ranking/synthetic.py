@@ -84,7 +84,7 @@ def kind_words(leaf: str) -> list[str]:
     return [w.strip().casefold() for w in re.split(r"&|,| and ", leaf) if w.strip()]
 
 
-def _audience(p: Product) -> str | None:
+def audience_of(p: Product) -> str | None:
     top = p.category.split("/")[0] if "/" in p.category else ""
     groups = {term(w) for ws in language().audience.values() for w in ws}
     return top if top and term(top.replace(" ", "")) in groups else None
@@ -94,7 +94,7 @@ COMMON = 0.6  # a value most products share ("Solid" pattern) tells the ranker n
 COMMON_MIN = 10  # …judged only on a facet that many products list
 
 
-def _options(p: Product, lexicon: Lexicon, kind: str) -> list[tuple[str, str]]:
+def attribute_options(p: Product, lexicon: Lexicon, kind: str) -> list[tuple[str, str]]:
     out = []
     top = term((p.category.split("/")[0] if p.category else "").replace(" ", ""))
     for key in p.facet_keys():
@@ -119,7 +119,7 @@ def has(p: Product, key: str, value: str) -> bool:
 
 
 def grade(p: Product, spec: Spec) -> int:
-    if spec.kind not in kind_keys(p) or (spec.department and _audience(p) != spec.department):
+    if spec.kind not in kind_keys(p) or (spec.department and audience_of(p) != spec.department):
         return 0
     if not spec.attributes:
         return 2
@@ -157,12 +157,12 @@ def generate(
         tries += 1
         p = rng.choice(visible)
         kind, word = kind_of(p)
-        options = _options(p, lexicon, term(word.split()[-1]))
+        options = attribute_options(p, lexicon, term(word.split()[-1]))
         n_attr = rng.choice([0, 1, 1, 1, 2, 2])
         attrs = tuple(rng.sample(options, min(n_attr, len(options))))
         if len({k for k, _ in attrs}) < len(attrs):
             continue  # two values of one facet read as nonsense
-        department = _audience(p) if rng.random() < 0.5 else None
+        department = audience_of(p) if rng.random() < 0.5 else None
         spec = Spec(kind=kind, department=department, attributes=attrs)
         if rng.random() < 0.5:  # plural and singular both
             if kind.startswith("cat:"):

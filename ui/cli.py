@@ -624,110 +624,187 @@ def _paraphraser(settings: Settings):
 @app.command("eval")
 def eval_(
     suites: Annotated[
-        list[str] | None, typer.Argument(help="dialogues | nlu | retrieval | agent")
+        list[str] | None,
+        typer.Argument(
+            help="retrieval | dialogues | nlu | simulate | replay | agent (default: every "
+            "suite that applies to the index)"
+        ),
     ] = None,
     eval_set: Annotated[
         str | None,
         typer.Option(
             "--set",
             help="an eval set in evals/sets, or a folder of your own; its index must hold "
-            "that set's catalog (default: the set written for the index's catalog)",
+            "that set's catalog (default: the set written for the index's catalog, if any)",
         ),
     ] = None,
-    split: Annotated[str, typer.Option(help="dev | test | all")] = "dev",
+    split: Annotated[str, typer.Option(help="dev | test | all (a set's own cases)")] = "dev",
+    judged: Annotated[
+        Path | None,
+        typer.Option(help="retrieval: your judged pairs (JSONL: query, product_id, grade)"),
+    ] = None,
+    script: Annotated[
+        Path | None,
+        typer.Option(help='dialogues: your scripted dialogues (JSONL: turns of "text", "expect")'),
+    ] = None,
+    conversations: Annotated[
+        Path | None,
+        typer.Option(help="agent: your conversations with required and forbidden facts"),
+    ] = None,
+    events: Annotated[
+        str | None,
+        typer.Option(help="replay: the event log (SQLAlchemy URL; default: the index's)"),
+    ] = None,
+    config: Annotated[
+        list[Path] | None,
+        typer.Option(help="a settings TOML to evaluate; repeat to compare side by side"),
+    ] = None,
     models: Annotated[
-        str, typer.Option(help="comma-separated: rules, qwen2.5-0.5b, qwen2.5-1.5b, smollm2-135m")
-    ] = "rules",
+        str | None,
+        typer.Option(
+            help="comma-separated readers to compare: rules, qwen2.5-0.5b, qwen2.5-1.5b, "
+            "smollm2-135m (instead of --config)"
+        ),
+    ] = None,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="rules and facts only")] = False,
     llm_every_turn: Annotated[
-        bool, typer.Option(help="also run each LLM on every turn, not only uncertain ones")
+        bool, typer.Option(help="dialogues/nlu: also run the LLM on every turn")
     ] = False,
-    out: Annotated[Path | None, typer.Option(help="JSON results file")] = None,
+    targets: Annotated[int, typer.Option(min=1, help="simulate: target products")] = 30,
+    runs: Annotated[int, typer.Option(min=1, help="simulate: runs per target (pass^k)")] = 2,
+    max_turns: Annotated[int, typer.Option(min=1, max=20, help="simulate: turns")] = 5,
+    seed: Annotated[int, typer.Option(help="simulate: targets and phrasing drawn by it")] = 0,
+    paraphrase: Annotated[
+        bool, typer.Option(help="simulate: the LLM rewords the shopper's messages")
+    ] = False,
+    baseline: Annotated[
+        Path | None, typer.Option(help="an earlier run's report.json: deltas with 95 % intervals")
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option(help="SUITE.METRIC=VALUE: exit 1 when below (a CI gate); repeatable"),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="folder for report.json and report.html (default: evals/run-<time> "
+            "beside the index)"
+        ),
+    ] = None,
     index_dir: IndexDir = None,
 ) -> None:
-    """Offline evaluations on a set written for a catalog. `dialogues`: scripted dialogues —
-    turns with zero products that break a stated constraint, intent accuracy and slot F1.
-    `nlu`: the same reading scores on every turn the set has (no product checks).
-    `retrieval`: NDCG@10, Recall@10/50, MRR per signal, hybrid, hybrid + ranker, and the
-    query read as a chat turn. `agent`: suggested replies (the demo shop's policies)."""
-    settings = Settings().with_overrides(index_dir=index_dir)
-    chosen = suites or ["dialogues"]
-    unknown = set(chosen) - {"nlu", "dialogues", "retrieval", "agent"}
+    """Offline evaluation on your shop's own index, written to one report (JSON and HTML).
+    `retrieval`: NDCG@10, Recall@10/50, MRR per signal, hybrid, hybrid + ranker.
+    `dialogues`: scripted turns with zero products that break a stated constraint (and,
+    on a set, intent accuracy and slot F1); `nlu`: the reading alone. `simulate`: shoppers
+    generated from the catalog with hidden needs. `replay`: the event log's impressions
+    re-ranked by this configuration. `agent`: suggested replies."""
+    import shlex
+    from datetime import datetime
+
+    from evals import report as rpt
+    from evals.run import SUITES, EvalConfig, EvalPlan, default_suites
+    from evals.run import run as run_plan
+    from evals.sets import load_set, set_for_catalog
+    from retrieval.index import ProductIndex
+
+    unknown = set(suites or []) - set(SUITES)
     if unknown:
         raise _fail(
-            f"unknown suite(s): {', '.join(sorted(unknown))}; "
-            "available: dialogues, nlu, retrieval, agent"
+            f"unknown suite(s): {', '.join(sorted(unknown))}; available: {', '.join(SUITES)}"
         )
     if split not in ("dev", "test", "all"):
         raise _fail(f"--split {split!r}: use dev, test or all")
-    from evals.sets import all_sets, load_set, set_for_catalog
-
-    if eval_set is None:
-        from retrieval.index import ProductIndex
-
-        index = ProductIndex(settings)
-        eval_set = set_for_catalog(index.manifest.catalog) if index.exists() else None
-        if eval_set is None:
-            raise _fail(
-                "no eval set names this index's catalog: give --set "
-                f"({', '.join(all_sets())}, or a folder of your own)"
-            )
+    if config and models:
+        raise _fail("give --config files or --models, not both")
     try:
-        es = load_set(eval_set)
+        bases = (
+            [(p.stem, Settings.from_file(p)) for p in config]
+            if config
+            else [("default", Settings())]
+        )
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    names = [m.strip() for m in models.split(",") if m.strip()]
-    results = settings.index_dir.parent / "evals"
-    if "retrieval" in chosen:
-        from assistant.pipeline import Assistant
-        from evals.retrieval import evaluate as eval_retrieval
-        from evals.retrieval import print_report
-        from evals.retrieval import save as save_retrieval
-        from retrieval.index import ProductIndex
-
+    configs = []
+    for name, base in bases:
+        base = base.with_overrides(index_dir=index_dir)
+        if models:
+            for m in [m.strip() for m in models.split(",") if m.strip()]:
+                rules = m in ("rules", "facts")
+                configs.append(
+                    EvalConfig(name=m, settings=base, use_llm=not rules, model=None if rules else m)
+                )
+        else:
+            label = f"{name} (no LLM)" if no_llm else name
+            configs.append(EvalConfig(name=label, settings=base, use_llm=not no_llm))
+    settings = configs[0].settings
+    index = ProductIndex(settings)
+    if not index.exists():
+        raise _fail(f"no index in {settings.index_dir}: run `aisle ingest CATALOG` first")
+    es = None
+    name = eval_set or set_for_catalog(index.manifest.catalog)
+    if name:
         try:
-            index = ProductIndex(settings)
-            report = eval_retrieval(
-                index, split, eval_set=es, assistant=Assistant(settings, use_llm=False)
-            )
-        except _user_errors() as exc:
+            es = load_set(name)
+        except ValueError as exc:
             raise _fail(str(exc)) from None
-        print_report(report)
-        target = out or results / f"retrieval-{es.name}-{split}.json"
-        save_retrieval(report, target)
-        print(f"\nwritten to {target}")
-    if "agent" in chosen:
-        from evals import agent as agent_eval
-
-        agent_reports = []
-        for model in names:
-            name = None if model in ("rules", "facts") else model
-            try:
-                agent_reports.append(agent_eval.evaluate(settings, split, name))
-            except _user_errors() as exc:
-                typer.secho(f"{model}: {exc}", fg=typer.colors.RED, err=True)
-        agent_eval.print_reports(agent_reports)
-        target = out or results / f"agent-{split}.json"
-        agent_eval.save(agent_reports, target)
-        print(f"\nwritten to {target}")
-    for suite in ("dialogues", "nlu"):
-        if suite not in chosen:
-            continue
-        from evals import dialogues as dialogue_eval
-
-        files = ("dialogues.jsonl",) if suite == "dialogues" else ("dialogues.jsonl", "nlu.jsonl")
-        reports = []
-        for model in names:
-            name = None if model == "rules" else model
-            try:
-                reports.append(dialogue_eval.evaluate(settings, es, split, name, files=files))
-                if name and llm_every_turn:
-                    reports.append(dialogue_eval.evaluate(settings, es, split, name, True, files))
-            except _user_errors() as exc:
-                typer.secho(f"{model}: {exc}", fg=typer.colors.RED, err=True)
-        dialogue_eval.print_reports(reports)
-        target = out or results / f"{suite}-{es.name}-{split}.json"
-        dialogue_eval.save(reports, target)
-        print(f"\nwritten to {target}")
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    plan = EvalPlan(
+        suites=[],
+        configs=configs,
+        eval_set=es,
+        split=split,
+        judged=judged,
+        script=script,
+        conversations=conversations,
+        events_url=events,
+        targets=targets,
+        runs=runs,
+        max_turns=max_turns,
+        seed=seed,
+        paraphrase=paraphrase,
+        llm_every_turn=llm_every_turn,
+        out=out or settings.index_dir.parent / "evals" / f"run-{stamp}",
+    )
+    plan.suites = list(suites or default_suites(plan, events or settings.event_log_location()))
+    needs_set = {"retrieval": judged, "dialogues": script, "nlu": None}
+    for suite in plan.suites:
+        if suite in needs_set and es is None and needs_set[suite] is None:
+            flag = {"retrieval": "--judged FILE", "dialogues": "--script FILE"}.get(suite, "--set")
+            raise _fail(f"{suite}: no eval set names this index's catalog: give {flag} or --set")
+    try:
+        old = rpt.load_run(baseline) if baseline else None
+        for g in fail_under or []:
+            rpt.parse_gate(g)
+        result = run_plan(plan, say=lambda m: typer.secho(m, fg=typer.colors.BLUE, err=True))
+    except (*_user_errors(), ValueError) as exc:
+        raise _fail(str(exc)) from None
+    result.command = "aisle eval " + shlex.join(sys.argv[2:])
+    result.deltas = rpt.compare_configs(result.results)
+    if old is not None:
+        result.deltas += rpt.compare_baseline(result.results, old, baseline.name)
+    ok = True
+    if fail_under:
+        try:
+            result.gates, ok = rpt.check_gates(result.results, fail_under)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    js, page = rpt.write(result, plan.out)
+    print(rpt.headline_table(result))
+    for r in result.results:
+        for n in r.notes:
+            print(f"  {r.suite} · {r.config}: {n}")
+    for d in result.deltas:
+        ci = f" [{d.low:+.3f}, {d.high:+.3f}]" if d.low is not None else ""
+        verdict = {True: "better", False: "worse", None: "within noise"}[d.better]
+        print(
+            f"  {d.suite}.{d.metric} {d.candidate} vs {d.reference}: {d.delta:+.3f}{ci} {verdict}"
+        )
+    for g in result.gates:
+        print(f"  gate {g}")
+    print(f"\nreport: {page}\n        {js}  ({result.seconds:.0f} s)")
+    if not ok:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:  # pragma: no cover - `python -m ui.cli`

@@ -1,0 +1,233 @@
+"""What `aisle eval` runs: the suites chosen, for each configuration, on one index, into one
+report (evals/report.py). Each configuration gets its own conversation store and event
+log in the run's folder, so an eval never writes into the shop's own."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from assistant.config import Settings
+
+from . import report as rpt
+from .sets import EvalSet
+
+SUITES = ("retrieval", "dialogues", "nlu", "simulate", "replay", "agent")
+
+
+class EvalConfig(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    settings: Settings
+    use_llm: bool = True
+    model: str | None = None  # a reader model named by --models (dialogues/nlu/agent)
+
+
+class EvalPlan(BaseModel):
+    suites: list[str]
+    configs: list[EvalConfig]
+    eval_set: EvalSet | None = None
+    split: str = "dev"
+    judged: Path | None = None
+    script: Path | None = None
+    conversations: Path | None = None
+    events_url: str | None = None  # the log to replay (default: each config's own shop log)
+    targets: int = 30
+    runs: int = 2
+    max_turns: int = 5
+    seed: int = 0
+    paraphrase: bool = False
+    llm_every_turn: bool = False
+    out: Path
+
+
+def default_suites(plan: EvalPlan, events_url: str) -> list[str]:
+    """What applies to this index: its set's (or the files given) judged queries and
+    dialogues, the simulated shopper always, the event log when it has engagement."""
+    es = plan.eval_set
+    split_files = ["dev", "test"] if plan.split == "all" else [plan.split]
+    chosen = []
+    if plan.judged or (es and all(es.has(f"judged-{s}.jsonl") for s in split_files)):
+        chosen.append("retrieval")
+    if plan.script or (es and es.has("dialogues.jsonl")):
+        chosen.append("dialogues")
+    chosen.append("simulate")
+    if _has_engagement(events_url):
+        chosen.append("replay")
+    if plan.conversations:
+        chosen.append("agent")
+    return chosen
+
+
+def _has_engagement(url: str) -> bool:
+    from ranking.events import EventLog, EventLogUnavailableError
+
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return False
+    try:
+        return any(True for _ in EventLog(url).events(kinds=["click", "cart_add"]))
+    except EventLogUnavailableError:
+        return False
+
+
+def _isolated(config: EvalConfig, folder: Path) -> Settings:
+    folder.mkdir(parents=True, exist_ok=True)
+    return config.settings.with_overrides(
+        conversation_store_url=f"sqlite:///{folder / 'conversations.sqlite'}",
+        event_log_url=f"sqlite:///{folder / 'events.sqlite'}",
+    )
+
+
+def _set_name(plan: EvalPlan, settings: Settings) -> str:
+    if plan.eval_set is not None:
+        return plan.eval_set.name
+    from retrieval.index import ProductIndex
+
+    catalog = ProductIndex(settings).manifest.catalog
+    return Path(catalog).parent.name or Path(catalog).name if catalog else settings.index_dir.name
+
+
+def run(plan: EvalPlan, say: Callable[[str], None] = print) -> rpt.EvalRun:
+    started = time.perf_counter()
+    results: list[rpt.SuiteResult] = []
+    for n, config in enumerate(plan.configs):
+        folder = plan.out / f"config-{n + 1}"
+        settings = _isolated(config, folder)
+        name = _set_name(plan, settings)
+        for suite in plan.suites:
+            say(f"{suite} · {name} · {config.name} …")
+            t0 = time.perf_counter()
+            results += _suite(suite, plan, config, settings, name, t0)
+    return rpt.EvalRun(
+        seconds=round(time.perf_counter() - started, 1),
+        index=str(plan.configs[0].settings.index_dir),
+        configs=[c.name for c in plan.configs],
+        results=results,
+    )
+
+
+def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, t0):
+    from assistant.pipeline import Assistant
+
+    elapsed = lambda: time.perf_counter() - t0  # noqa: E731
+    if suite == "retrieval":
+        from .retrieval import evaluate, suite_result
+
+        bot = Assistant(settings, use_llm=False)  # the turn-as-filters row reads with rules
+        report = evaluate(
+            bot.index,
+            plan.split,
+            eval_set=plan.eval_set or "",
+            assistant=bot,
+            judged=plan.judged,
+            ranker=bot.ranker,
+        )
+        return [suite_result(report, config.name, elapsed())]
+    if suite in ("dialogues", "nlu"):
+        from .dialogues import evaluate, suite_result
+
+        files = ("dialogues.jsonl",) if suite == "dialogues" else ("dialogues.jsonl", "nlu.jsonl")
+        out = []
+        for force in [False, True] if plan.llm_every_turn and config.use_llm else [False]:
+            report = evaluate(
+                settings,
+                plan.eval_set or "",
+                plan.split,
+                config.model,
+                force,
+                files,
+                script=plan.script if suite == "dialogues" else None,
+                use_llm=config.use_llm,
+                config_name=config.name,
+            )
+            out.append(suite_result(report, suite, elapsed()))
+        return out
+    if suite == "simulate":
+        from tqdm import tqdm
+
+        from .simulate import simulate, suite_result
+
+        bot = Assistant(settings, use_llm=config.use_llm)
+        rewrite = _paraphraser(bot) if plan.paraphrase else None
+        bar = tqdm(
+            total=plan.targets * plan.runs, desc="simulated shoppers", unit="run", leave=False
+        )
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            report = simulate(
+                bot,
+                bot.index.all_products(),
+                bot.lexicon,
+                plan.targets,
+                plan.runs,
+                plan.max_turns,
+                plan.seed,
+                rewrite,
+                progress,
+            )
+        finally:
+            bar.close()
+        result = suite_result(report, config.name, name, elapsed())
+        result.notes += bot.notes
+        return [result]
+    if suite == "replay":
+        from ranking.events import EventLog
+
+        from .replay import replay, suite_result
+
+        bot = Assistant(settings, use_llm=False)
+        url = plan.events_url or config.settings.event_log_location()
+        report = replay(EventLog(url).events(), bot.searcher, bot.ranker, bot.index)
+        result = suite_result(report, config.name, name, elapsed())
+        result.notes.append(f"event log: {EventLog(url).where}")
+        return [result]
+    if suite == "agent":
+        from .agent import evaluate, suite_result
+
+        report = evaluate(
+            settings,
+            plan.split,
+            config.model,
+            plan.conversations,
+            use_llm=config.use_llm,
+            config_name=config.name,
+        )
+        return [suite_result(report, elapsed())]
+    raise ValueError(f"unknown suite {suite!r}")
+
+
+def _paraphraser(bot) -> Callable[[str], str | None]:
+    """The shopper's message reworded by the assistant's LLM (the simulator keeps a
+    rewording only if every value it needs survives)."""
+    if bot.llm is None:
+        raise ValueError(
+            "--paraphrase needs an LLM, and none loaded: " + "; ".join(bot.notes or ["LLM off"])
+        )
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from assistant.llm import chat_json
+
+    schema = {
+        "type": "object",
+        "properties": {"message": {"type": "string", "maxLength": 200}},
+        "required": ["message"],
+    }
+    system = (
+        "Reword a shopper's chat message to a shop assistant the way a real shopper might "
+        "write it, keeping every product word, value and price exactly. Return JSON."
+    )
+
+    def rewrite(text: str) -> str | None:
+        messages = [SystemMessage(content=system), HumanMessage(content=text)]
+        out = chat_json(bot.llm, messages, schema, bot.settings.llm_timeout_s, 60)
+        return out.get("message") if isinstance(out, dict) else None
+
+    return rewrite
