@@ -188,8 +188,10 @@ def pick_goals(products: list[Product], lexicon: Lexicon, n: int, seed: int) -> 
     goals: list[Goal] = []
     while len(goals) < n and any(by_kind.values()):
         for kind in sorted(by_kind):
-            if by_kind[kind] and len(goals) < n and (
-                goal := make_goal(by_kind[kind].pop(), lexicon, rng)
+            if (
+                by_kind[kind]
+                and len(goals) < n
+                and (goal := make_goal(by_kind[kind].pop(), lexicon, rng))
             ):
                 goals.append(goal)
     return goals

@@ -1,0 +1,216 @@
+"""`aisle eval` as a shop's engineer runs it, on a tiny shop written in the test: their own
+judged pairs, scripts and event log, one report, a gate, a baseline, two configurations."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ui.cli import app
+
+runner = CliRunner()
+
+
+def _env(monkeypatch, settings):
+    monkeypatch.setenv("AISLE_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("AISLE_TEXT_MODEL", settings.text_model)
+    monkeypatch.setenv("AISLE_DEVICE", "cpu")
+
+
+def _lines(path, rows):
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+JUDGED = [
+    {"query": "red kettle", "product_id": "K1", "grade": 3},
+    {"query": "red kettle", "product_id": "K4", "grade": 3},
+    {"query": "red kettle", "product_id": "K2", "grade": 1},
+    {"query": "blue mug", "product_id": "M1", "grade": 3},
+    {"query": "blue mug", "product_id": "M4", "grade": 3},
+    {"query": "apron", "product_id": "S1", "grade": 2, "query_id": "a1"},
+]
+SCRIPT = [
+    {
+        "id": "d1",
+        "turns": [
+            {"text": "a kettle", "expect": ["category=kettles"]},
+            {"text": "under $30 please", "expect": ["category=kettles", "price<30"]},
+        ],
+    },
+    [{"text": "mugs by Holm", "expect": ["category=mugs", "brand=Holm"]}],
+]
+
+
+def test_bad_rows_are_named_with_their_line(tiny_shop, tmp_path, monkeypatch):
+    _env(monkeypatch, tiny_shop[0])
+    judged = _lines(
+        tmp_path / "j.jsonl",
+        [JUDGED[0], '{"query": "x"', {"query": "y", "product_id": "NOPE", "grade": 2}],
+    )
+    out = runner.invoke(
+        app, ["eval", "retrieval", "--judged", str(judged), "--out", str(tmp_path / "r")]
+    )
+    assert out.exit_code == 2
+    assert "line 2: not valid JSON" in out.output and "line 3: product 'NOPE'" in out.output
+
+    script = _lines(
+        tmp_path / "s.jsonl",
+        [SCRIPT[0], {"turns": [{"text": "mugs", "expect": ["flavour=mint"]}]}, {"turns": []}],
+    )
+    out = runner.invoke(
+        app, ["eval", "dialogues", "--script", str(script), "--out", str(tmp_path / "r")]
+    )
+    assert out.exit_code == 2
+    assert "line 2: turn 1:" in out.output and "flavour" in out.output and "line 3" in out.output
+
+
+def test_a_whole_run_writes_one_report_with_every_suite(tiny_shop, tmp_path, monkeypatch):
+    settings, _ = tiny_shop
+    _env(monkeypatch, settings)
+    judged = _lines(tmp_path / "j.jsonl", JUDGED)
+    script = _lines(tmp_path / "s.jsonl", SCRIPT)
+    events = _shop_log(settings, tmp_path / "shop-events.sqlite")
+    out = tmp_path / "run"
+    args = [
+        "eval",
+        "--judged",
+        str(judged),
+        "--script",
+        str(script),
+        "--events",
+        events,
+        "--targets",
+        "6",
+        "--runs",
+        "2",
+        "--no-llm",
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    suites = [r["suite"] for r in report["results"]]
+    assert suites == ["retrieval", "dialogues", "simulate", "replay"]
+    page = (out / "report.html").read_text()
+    for s in ("retrieval · j.jsonl", "dialogues · s.jsonl", "simulate ·", "replay ·"):
+        assert s in page
+    dialogues = next(r for r in report["results"] if r["suite"] == "dialogues")
+    assert dialogues["detail"]["checked_turns"] == 3
+    replay = next(r for r in report["results"] if r["suite"] == "replay")
+    assert replay["headline"]["impressions"] == 1
+    # the eval wrote nothing into the shop's own conversation store or event log
+    assert not (settings.index_dir / "events.sqlite").exists()
+
+    # the same run as a baseline: deltas of zero; a gate above what it got fails the run
+    again = runner.invoke(
+        app,
+        [
+            "eval",
+            "simulate",
+            "--targets",
+            "6",
+            "--runs",
+            "2",
+            "--no-llm",
+            "--out",
+            str(tmp_path / "b"),
+            "--baseline",
+            str(out / "report.json"),
+            "--fail-under",
+            "simulate.success@5=1.01",
+        ],
+    )
+    assert again.exit_code == 1, again.output
+    assert "FAILED" in again.output
+    second = json.loads((tmp_path / "b" / "report.json").read_text())
+    deltas = [d for d in second["deltas"] if d["metric"] == "success@5"]
+    assert deltas and deltas[0]["delta"] == 0.0 and deltas[0]["reference"].startswith("baseline")
+
+
+def _shop_log(settings, path) -> str:
+    """A shop's log: one reply of three mugs where the shopper carted the third."""
+    from ranking.events import Event, EventLog
+
+    url = f"sqlite:///{path}"
+    log = EventLog(url)
+    shown = ["M3", "M2", "M1"]
+    events = [
+        Event(
+            kind="impression",
+            session="s1",
+            reply_id="r1",
+            query="blue mug",
+            product_id=p,
+            position=n,
+            detail={"ranking_query": "blue mug"},
+        )
+        for n, p in enumerate(shown, 1)
+    ]
+    events.append(Event(kind="cart_add", session="s1", reply_id="r1", product_id="M1", position=3))
+    log.record(events)
+    return url
+
+
+def test_replay_scores_where_the_engaged_product_lands(tiny_shop, tmp_path):
+    from assistant.pipeline import Assistant
+    from evals.replay import replay
+    from ranking.events import EventLog
+    from ranking.rank import RankedItem
+
+    settings, _ = tiny_shop
+    bot = Assistant(settings.with_overrides(event_log_enabled=False), use_llm=False)
+    url = _shop_log(settings, tmp_path / "e.sqlite")
+
+    class Prefers:
+        name = "prefers-M1"
+
+        def rank(self, query, candidates, history=()):
+            order = sorted(candidates, key=lambda c: c.product.id != "M1")
+            return [RankedItem.of(c, 1.0, self.name) for c in order]
+
+    report = replay(EventLog(url).events(), bot.searcher, Prefers(), bot.index)
+    assert report.impressions == 1
+    assert report.logged["mrr"] == pytest.approx(1 / 3, abs=1e-3)
+    assert report.candidate["mrr"] == 1.0
+
+
+def test_two_configurations_side_by_side(tiny_shop, tmp_path, monkeypatch):
+    settings, _ = tiny_shop
+    _env(monkeypatch, settings)
+    a = tmp_path / "a.toml"
+    a.write_text("results_per_turn = 5\n")
+    b = tmp_path / "b.toml"
+    b.write_text("results_per_turn = 1\n")
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "simulate",
+            "--config",
+            str(a),
+            "--config",
+            str(b),
+            "--targets",
+            "6",
+            "--runs",
+            "1",
+            "--no-llm",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert [r["config"] for r in report["results"]] == ["a (no LLM)", "b (no LLM)"]
+    assert any(
+        d["candidate"] == "b (no LLM)" and d["reference"] == "a (no LLM)" for d in report["deltas"]
+    )
+    typo = tmp_path / "typo.toml"
+    typo.write_text("results_per_trun = 3\n")
+    bad = runner.invoke(app, ["eval", "simulate", "--config", str(typo), "--out", str(out)])
+    assert bad.exit_code == 2 and "results_per_trun" in bad.output
