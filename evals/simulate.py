@@ -116,6 +116,8 @@ def _plural(word: str) -> str:
     last = word.split()[-1]
     if last.endswith("s"):
         return word
+    if last.endswith("y") and last[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
     return word + ("es" if last.endswith(("ch", "sh", "x")) else "s")
 
 

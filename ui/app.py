@@ -352,7 +352,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
         def restore(session_id: str) -> dict:
             """The page opened: draw the conversation this browser had, if it is stored."""
             if not session_id:  # a first visit: the first message makes the id
-                return {}
+                return {session: session_id}  # (an empty dict reads as one value to Gradio)
             state, hist = assistant.state(session_id), assistant.chat(session_id)
             product_cards = assistant.actions.shown_cards(state)
             return {

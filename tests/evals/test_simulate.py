@@ -140,3 +140,15 @@ def test_a_broken_assistant_scores_clearly_worse(fixture, request):
     bad = simulate(broken, products, lexicon, targets=20, runs=1, seed=0)
     assert bad.metrics["violations per turn"] > fine.metrics["violations per turn"] + 0.5
     assert bad.metrics["success@3"] < fine.metrics["success@3"] - 0.2
+
+
+def test_kind_words_are_said_in_the_plural_as_shoppers_do():
+    from evals.simulate import _plural
+
+    assert [_plural(w) for w in ("berry", "tray", "watch", "kettle", "oils")] == [
+        "berries",
+        "trays",
+        "watches",
+        "kettles",
+        "oils",
+    ]
