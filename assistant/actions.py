@@ -12,7 +12,7 @@ from retrieval.schema import SearchFilters
 from .cards import ProductCard, cards_for
 from .feedback import ProductView
 from .item_answers import answer_about, compare_reply, compare_rows
-from .records import CartItem, DialogueState, Reply, TurnInterpretation
+from .records import CartItem, CartQuestion, DialogueState, Reply, TurnInterpretation
 
 GREETING = "Hi! Tell me what you're looking for and I'll suggest a few products from this shop."
 REDIRECT = (
@@ -156,6 +156,7 @@ class ShopperActions:
         if varying:
             key = varying[0]
             values = list(dict.fromkeys(v.option(key) for v in preferred if v.option(key)))
+            state.cart_question = _question(p, item, state, key, asked)
             return (
                 f"Which {key} would you like for the {p.title}? It comes in {', '.join(values)}.",
                 [item],
@@ -166,6 +167,24 @@ class ShopperActions:
         state.cart.append(CartItem.of(p, v, want.quantity if want else 1))
         detail = f" ({v.label()})" if v.options else ""
         return f"Added the {p.title}{detail} to your cart.", [item]
+
+
+def _question(product, item, state: DialogueState, key: str, chosen: dict) -> CartQuestion:
+    """What the next turn may answer: any option of the product's available variants."""
+    options: dict[str, list[str]] = {}
+    for v in product.purchasable_variants():
+        if v.available:
+            for k, value in v.options.items():
+                if value and value not in options.setdefault(k, []):
+                    options[k].append(value)
+    at = [n for n, s in enumerate(state.shown, 1) if s.product_id == product.id]
+    return CartQuestion(
+        position=at[0] if at else 1,
+        product_id=product.id,
+        key=key,
+        options=options,
+        chosen=dict(chosen),
+    )
 
 
 def _fits(product, variant, state: DialogueState) -> bool:

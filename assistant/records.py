@@ -121,6 +121,16 @@ class CartItem(BaseModel):
         return " / ".join(self.options.values())
 
 
+class CartQuestion(BaseModel):
+    """The cart asked which option of a shown product the shopper wants."""
+
+    position: int  # 1-based, among the items shown
+    product_id: str
+    key: str  # the option asked about
+    options: dict[str, list[str]]  # every option of its available variants → values
+    chosen: dict[str, str] = Field(default_factory=dict)  # options already given
+
+
 class ShownItem(BaseModel):
     product_id: str
     title: str
@@ -140,6 +150,7 @@ class DialogueState(BaseModel):
     asked_at: int = -1  # the turn that asked the last one
     engaged: list[str] = Field(default_factory=list)  # product ids opened or carted: taste
     shown_reply: str = ""  # the reply that showed `shown` (feedback on them refers to it)
+    cart_question: CartQuestion | None = None  # asked last turn: its answer goes to the cart
     turns: int = 0
 
 

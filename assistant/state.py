@@ -14,6 +14,7 @@ from .understanding.catalog import CatalogView
 def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView) -> DialogueState:
     new = state.model_copy(deep=True)
     new.turns += 1
+    new.cart_question = None  # answered now or passed over; the cart asks again if need be
     if turn.intent in ("smalltalk", "out_of_scope"):
         return new
     if turn.references:

@@ -13,8 +13,9 @@ to the assistant the way shoppers do:
 - it never accepts a product that breaks a need: success is a shown product that meets
   every need (the target or another such product), checked by the same rule the search
   filters with (evals/criteria.py);
-- on success it takes the product by its position ("I'll take the second one"), and the
-  cart is checked;
+- on success it takes the product by its position ("I'll take the second one"), naming
+  the options of the variant it wants or answering the cart's questions about them, and
+  the cart is checked;
 - it stops at success or after `max_turns` turns.
 
 Messages come from deterministic templates (evals/shopper.toml) drawn with a seed; a
@@ -214,6 +215,7 @@ class Shopper:
         self.keys = [f.key for f in lexicon.facets.values()]
         self.needs = list(goal.needs)
         self.stated: list[Need] = []
+        self.variant = None  # the variant it takes, once it takes one
         rest = list(goal.needs[1:])
         rng.shuffle(rest)  # the order needs come up in differs per run
         self.pending = rest
@@ -311,8 +313,9 @@ class Shopper:
         return self._out(self._say("restate", needs=" ".join(parts)), self.stated)
 
     def take(self, position: int, product: Product) -> str:
-        """Takes the product by position, naming the options of a variant that meets its
-        needs when the product comes in several (as a shopper would: "in Purple, size M")."""
+        """Takes the product by position; when it comes in several variants, picks one that
+        meets its needs and, half the time, names its options at once ("in Purple, size
+        M"), else waits to be asked (`option`)."""
         ordinal = next(w for w, n in language().ordinals.items() if n == position and w.isalpha())
         text = self._say("take", ordinal=ordinal)
         variants = [v for v in product.purchasable_variants() if v.available]
@@ -327,12 +330,20 @@ class Shopper:
                 if v.option(n.slot) is not None
             )
         ] or variants
-        v = self.rng.choice(fitting)
-        said = []
-        for key, value in v.options.items():
-            facet = self.lexicon.facet(key)
-            said.append(value if facet is not None and facet.color else f"{key} {value}")
+        self.variant = self.rng.choice(fitting)
+        if self.rng.random() < 0.5:
+            return text
+        said = [self._option(k, v) for k, v in self.variant.options.items()]
         return f"{text} in {', '.join(said)}" if said else text
+
+    def _option(self, key: str, value: str) -> str:
+        facet = self.lexicon.facet(key)
+        return value if facet is not None and facet.color else f"{key} {value}"
+
+    def option(self, key: str) -> str:
+        """The answer to the cart's "which <key> would you like?": its variant's value."""
+        value = self.variant.option(key) if self.variant is not None else None
+        return self._option(key, value) if value else self._say("no_preference")
 
     def stated_slots(self) -> set[str]:
         return {n.slot.casefold() for n in self.stated if n.slot != "kind"}
@@ -388,6 +399,11 @@ def run_episode(
             position = turn.met[0]
             message = shopper.take(position, products[position - 1])
             reply = assistant.respond(session, message)
+            for _ in range(3):  # the options it is asked for, one at a time
+                if (q := reply.state.cart_question) is None:
+                    break
+                message = shopper.option(q.key)
+                reply = assistant.respond(session, message)
             wanted = products[position - 1].id
             episode.carted = any(line.product_id == wanted for line in reply.state.cart)
             episode.take = f"{message!r} -> {reply.text[:200]!r}"

@@ -74,7 +74,7 @@ def variant_values(product: Product, variant: Variant, key: str) -> list[str]:
     return [v for k, vs in product.attributes.items() if normalise(k) == want for v in vs]
 
 
-def _value_quantities(key: str, value: str) -> list[tuple[str, str, float]]:
+def value_quantities(key: str, value: str) -> list[tuple[str, str, float]]:
     q = parse_quantity(value)
     if q is None:
         return []
@@ -91,11 +91,11 @@ def variant_quantities(product: Product, variant: Variant) -> list[tuple[str, st
     out: list[tuple[str, str, float]] = []
     own = {normalise(k) for k in variant.options}
     for k, v in variant.options.items():
-        out += _value_quantities(k, v)
+        out += value_quantities(k, v)
     for k, vs in product.attributes.items():
         if normalise(k) not in own:
             for v in vs:
-                out += _value_quantities(k, v)
+                out += value_quantities(k, v)
     stated = {d for d, _, _ in out}
     for q in find_quantities(product.title):
         if q.dimension not in stated:

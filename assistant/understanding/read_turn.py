@@ -10,6 +10,7 @@ from __future__ import annotations
 from retrieval.language.text import fold
 
 from ..records import CartRequest, DialogueState, TurnInterpretation
+from .cart_answer import read_cart_answer
 from .catalog import CatalogView
 from .constraints import resolve
 from .intent_rules import decide_intent
@@ -97,7 +98,7 @@ def read_turn(
     acts = turn.intent in ("compare", "ask_item", "cart", "smalltalk", "out_of_scope")
     if turn.intent == "out_of_scope":
         doubts = []  # nothing to hand the LLM: an injection or a question outside the shop
-    return turn.model_copy(
+    reading = turn.model_copy(
         update={
             "need": "" if acts else " ".join(need),
             "constraints": type(cons)() if acts else cons,
@@ -114,3 +115,5 @@ def read_turn(
             "source": "rules",
         }
     )
+    # "Which color would you like?" — "Green": the cart's question answered, not a filter
+    return (reading.certain and read_cart_answer(reading, state)) or reading
