@@ -223,23 +223,42 @@ def _plots(run: EvalRun) -> list[tuple[str, str]]:
     import matplotlib.pyplot as plt
 
     out = []
-    shares = [
-        (f"{r.suite}\n{r.set}\n{r.config}", m, v)
-        for r in run.results
-        for m, v in r.headline.items()
-        if 0.0 <= v <= 1.0 and not LOWER_IS_BETTER.search(m)
-    ]
-    if shares:
-        groups = list(dict.fromkeys(g for g, _, _ in shares))
-        fig, axes = plt.subplots(
-            1, len(groups), figsize=(min(4.2 * len(groups), 18), 3.6), squeeze=False
-        )
-        for ax, g in zip(axes[0], groups, strict=True):
-            items = [(m, v) for gg, m, v in shares if gg == g][:10]
-            ax.barh([m for m, _ in items][::-1], [v for _, v in items][::-1], color="#3b6ea5")
+    suites = list(dict.fromkeys(r.suite for r in run.results))
+    panels = []
+    for suite in suites:  # one panel a suite: its share metrics, a bar per catalog · config
+        rows = [r for r in run.results if r.suite == suite]
+        metrics = [
+            m
+            for m in dict.fromkeys(m for r in rows for m in r.headline)
+            if all(0.0 <= r.headline.get(m, 0.0) <= 1.0 for r in rows)
+            and not LOWER_IS_BETTER.search(m)
+            and " ndcg@10" not in m  # the per-signal rows: in the table
+        ][:7]
+        if metrics:
+            panels.append((suite, rows, metrics))
+    if panels:
+        cols = min(3, len(panels))
+        n_rows = (len(panels) + cols - 1) // cols
+        fig, axes = plt.subplots(n_rows, cols, figsize=(5.2 * cols, 3.4 * n_rows), squeeze=False)
+        for ax in axes.flat[len(panels) :]:
+            ax.axis("off")
+        for ax, (suite, rows, metrics) in zip(axes.flat, panels, strict=False):
+            width = 0.8 / len(rows)
+            for i, r in enumerate(rows):
+                ys = [j + i * width for j in range(len(metrics))]
+                ax.barh(
+                    ys,
+                    [r.headline.get(m, 0.0) for m in metrics],
+                    height=width,
+                    label=f"{r.set} · {r.config}",
+                )
+            ax.set_yticks([j + 0.4 - width / 2 for j in range(len(metrics))], metrics, fontsize=7)
+            ax.invert_yaxis()
             ax.set_xlim(0, 1)
-            ax.set_title(g, fontsize=8)
+            ax.set_title(suite, fontsize=9)
             ax.tick_params(labelsize=7)
+            ax.legend(fontsize=6, loc="lower right")
+        fig.tight_layout()
         out.append(("Metrics by suite, catalog and configuration", _png(fig)))
     timed = [r for r in run.results if r.latencies_ms]
     if timed:

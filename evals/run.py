@@ -25,12 +25,12 @@ class EvalConfig(BaseModel):
     settings: Settings
     use_llm: bool = True
     model: str | None = None  # a reader model named by --models (dialogues/nlu/agent)
+    eval_set: EvalSet | None = None  # the set written for its index's catalog, or --set
 
 
 class EvalPlan(BaseModel):
     suites: list[str]
     configs: list[EvalConfig]
-    eval_set: EvalSet | None = None
     split: str = "dev"
     judged: Path | None = None
     script: Path | None = None
@@ -46,14 +46,16 @@ class EvalPlan(BaseModel):
 
 
 def default_suites(plan: EvalPlan, events_url: str) -> list[str]:
-    """What applies to this index: its set's (or the files given) judged queries and
+    """What applies to the indexes: their sets' (or the files given) judged queries and
     dialogues, the simulated shopper always, the event log when it has engagement."""
-    es = plan.eval_set
+    sets = [c.eval_set for c in plan.configs]
     split_files = ["dev", "test"] if plan.split == "all" else [plan.split]
     chosen = []
-    if plan.judged or (es and all(es.has(f"judged-{s}.jsonl") for s in split_files)):
+    if plan.judged or all(
+        es and all(es.has(f"judged-{s}.jsonl") for s in split_files) for es in sets
+    ):
         chosen.append("retrieval")
-    if plan.script or (es and es.has("dialogues.jsonl")):
+    if plan.script or all(es and es.has("dialogues.jsonl") for es in sets):
         chosen.append("dialogues")
     chosen.append("simulate")
     if _has_engagement(events_url):
@@ -82,9 +84,9 @@ def _isolated(config: EvalConfig, folder: Path) -> Settings:
     )
 
 
-def _set_name(plan: EvalPlan, settings: Settings) -> str:
-    if plan.eval_set is not None:
-        return plan.eval_set.name
+def _set_name(config: EvalConfig, settings: Settings) -> str:
+    if config.eval_set is not None:
+        return config.eval_set.name
     from retrieval.index import ProductIndex
 
     catalog = ProductIndex(settings).manifest.catalog
@@ -97,14 +99,14 @@ def run(plan: EvalPlan, say: Callable[[str], None] = print) -> rpt.EvalRun:
     for n, config in enumerate(plan.configs):
         folder = plan.out / f"config-{n + 1}"
         settings = _isolated(config, folder)
-        name = _set_name(plan, settings)
+        name = _set_name(config, settings)
         for suite in plan.suites:
             say(f"{suite} · {name} · {config.name} …")
             t0 = time.perf_counter()
             results += _suite(suite, plan, config, settings, name, t0)
     return rpt.EvalRun(
         seconds=round(time.perf_counter() - started, 1),
-        index=str(plan.configs[0].settings.index_dir),
+        index=", ".join(dict.fromkeys(str(c.settings.index_dir) for c in plan.configs)),
         configs=[c.name for c in plan.configs],
         results=results,
     )
@@ -121,7 +123,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
         report = evaluate(
             bot.index,
             plan.split,
-            eval_set=plan.eval_set or "",
+            eval_set=config.eval_set or "",
             assistant=bot,
             judged=plan.judged,
             ranker=bot.ranker,
@@ -135,7 +137,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
         for force in [False, True] if plan.llm_every_turn and config.use_llm else [False]:
             report = evaluate(
                 settings,
-                plan.eval_set or "",
+                config.eval_set or "",
                 plan.split,
                 config.model,
                 force,

@@ -737,22 +737,21 @@ def eval_(
         else:
             label = f"{name} (no LLM)" if no_llm else name
             configs.append(EvalConfig(name=label, settings=base, use_llm=not no_llm))
+    for c in configs:  # each configuration's own index, and the set written for its catalog
+        index = ProductIndex(c.settings)
+        if not index.exists():
+            raise _fail(f"no index in {c.settings.index_dir}: run `aisle ingest CATALOG` first")
+        name = eval_set or set_for_catalog(index.manifest.catalog)
+        if name:
+            try:
+                c.eval_set = load_set(name)
+            except ValueError as exc:
+                raise _fail(str(exc)) from None
     settings = configs[0].settings
-    index = ProductIndex(settings)
-    if not index.exists():
-        raise _fail(f"no index in {settings.index_dir}: run `aisle ingest CATALOG` first")
-    es = None
-    name = eval_set or set_for_catalog(index.manifest.catalog)
-    if name:
-        try:
-            es = load_set(name)
-        except ValueError as exc:
-            raise _fail(str(exc)) from None
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     plan = EvalPlan(
         suites=[],
         configs=configs,
-        eval_set=es,
         split=split,
         judged=judged,
         script=script,
@@ -768,8 +767,9 @@ def eval_(
     )
     plan.suites = list(suites or default_suites(plan, events or settings.event_log_location()))
     needs_set = {"retrieval": judged, "dialogues": script, "nlu": None}
+    unset = any(c.eval_set is None for c in configs)
     for suite in plan.suites:
-        if suite in needs_set and es is None and needs_set[suite] is None:
+        if suite in needs_set and unset and needs_set[suite] is None:
             flag = {"retrieval": "--judged FILE", "dialogues": "--script FILE"}.get(suite, "--set")
             raise _fail(f"{suite}: no eval set names this index's catalog: give {flag} or --set")
     try:

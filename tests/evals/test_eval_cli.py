@@ -214,3 +214,46 @@ def test_two_configurations_side_by_side(tiny_shop, tmp_path, monkeypatch):
     typo.write_text("results_per_trun = 3\n")
     bad = runner.invoke(app, ["eval", "simulate", "--config", str(typo), "--out", str(out)])
     assert bad.exit_code == 2 and "results_per_trun" in bad.output
+
+
+def test_configurations_on_different_shops_report_side_by_side(tiny_shop, tmp_path, monkeypatch):
+    """One run over two shops (each configuration names its index): each is reported under
+    its own catalog, and no delta pairs one shop's cases with the other's."""
+    from retrieval.ingest import ingest
+
+    from .conftest import write_shop
+
+    settings, _ = tiny_shop
+    _env(monkeypatch, settings)
+    other = tmp_path / "second-shop"
+    other.mkdir()
+    write_shop(other / "products.csv")
+    ingest(
+        other / "products.csv", settings.with_overrides(index_dir=other / "index"), progress=False
+    )
+    a, b = tmp_path / "first.toml", tmp_path / "second.toml"
+    a.write_text(f'index_dir = "{settings.index_dir}"\n')
+    b.write_text(f'index_dir = "{other / "index"}"\n')
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            "simulate",
+            "--config",
+            str(a),
+            "--config",
+            str(b),
+            "--targets",
+            "4",
+            "--runs",
+            "1",
+            "--no-llm",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert [r["set"] for r in report["results"]] == [settings.index_dir.parent.name, "second-shop"]
+    assert report["deltas"] == []
