@@ -131,9 +131,8 @@ def template_reply(
     if not items:
         return "I couldn't find a product that matches all of that."
     what = describe_constraints(state, lexicon)
-    if len(items) == 1:
-        what = what.replace("products", "product", 1)
-    head = f"Here is 1 {what}:" if len(items) == 1 else f"Here are {len(items)} {what}:"
+    # a kind is named as the catalog writes it, often plural: "1 match for laptops", not "1 laptops"
+    head = f"Here is 1 match for {what}:" if len(items) == 1 else f"Here are {len(items)} {what}:"
     lines = [intro or head]
     for i, item in enumerate(items, 1):
         p = item.product
