@@ -257,3 +257,42 @@ def test_configurations_on_different_shops_report_side_by_side(tiny_shop, tmp_pa
     report = json.loads((out / "report.json").read_text())
     assert [r["set"] for r in report["results"]] == [settings.index_dir.parent.name, "second-shop"]
     assert report["deltas"] == []
+
+
+def test_a_shops_own_conversations_for_the_agent_console(tiny_shop, tmp_path, monkeypatch):
+    """A shop with no policies: a product question is answered from the product, a policy
+    question is "I'll check", and a bad line is named."""
+    settings, _ = tiny_shop
+    _env(monkeypatch, settings)
+    good = [
+        {
+            "id": "c1",
+            "kind": "product",
+            "required": ["@kettle"],
+            "messages": [{"role": "customer", "text": "do you have a red kettle?"}],
+        },
+        {
+            "id": "c2",
+            "kind": "returns",
+            "required": ["__check__"],
+            "must_not": ["60 days"],
+            "messages": [{"role": "customer", "text": "how many days do I have to return it?"}],
+        },
+    ]
+    bad = _lines(tmp_path / "bad.jsonl", [good[0], {"id": "c3", "messages": []}])
+    out = runner.invoke(
+        app,
+        ["eval", "agent", "--conversations", str(bad), "--no-llm", "--out", str(tmp_path / "x")],
+    )
+    assert out.exit_code == 2 and "line 2" in out.output
+    path = _lines(tmp_path / "conversations.jsonl", good)
+    out = runner.invoke(
+        app,
+        ["eval", "agent", "--conversations", str(path), "--no-llm", "--out", str(tmp_path / "run")],
+    )
+    assert out.exit_code == 0, out.output
+    (agent,) = json.loads((tmp_path / "run" / "report.json").read_text())["results"]
+    assert agent["suite"] == "agent" and agent["set"] == "conversations.jsonl"
+    assert agent["detail"]["conversations"] == 2
+    assert agent["headline"]["suggestions with unsupported facts"] == 0.0
+    assert agent["per_case"]["with every required fact"] == {"c1": 1.0, "c2": 1.0}, agent["detail"]
