@@ -152,3 +152,26 @@ def test_kind_words_are_said_in_the_plural_as_shoppers_do():
         "kettles",
         "oils",
     ]
+
+
+def test_a_paraphrase_is_kept_only_when_every_value_survives(tiny_shop):
+    from evals.simulate import Shopper
+
+    bot = _assistant(tiny_shop[0])
+    target = next(p for p in bot.index.all_products() if p.id == "K1")
+    goal = make_goal(target, bot.lexicon, random.Random(0), extra=0)
+
+    def keeps(text):
+        return f"hello there, {text} if you have it"
+
+    def drops(text):
+        return "something nice please"
+
+    def fails(text):
+        raise TimeoutError("the LLM took too long")
+
+    for rewrite, kept in ((keeps, True), (drops, False), (fails, False)):
+        shopper = Shopper(goal, bot.lexicon, random.Random(0), rewrite)
+        said = shopper.opening()
+        assert said.startswith("hello there") is kept, said
+        assert "kettle" in said.casefold()
