@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ranking.rank import RankedItem
 from retrieval.facets import value_matches, variant_matches, variant_values
+from retrieval.kinds import kind_paths
+from retrieval.language.text import terms
 from retrieval.schema import SearchFilters
 
 from .cards import ProductCard, cards_for
@@ -178,7 +180,10 @@ def _question(product, item, state: DialogueState, key: str, chosen: dict) -> Ca
                 if value and value not in options.setdefault(k, []):
                     options[k].append(value)
     at = [n for n, s in enumerate(state.shown, 1) if s.product_id == product.id]
+    names = {t for k in options for t in terms(k)}
+    names |= {t for path in kind_paths(product) for t in terms(path.replace("/", " "))}
     return CartQuestion(
+        names=sorted(names),
         position=at[0] if at else 1,
         product_id=product.id,
         key=key,

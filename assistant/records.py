@@ -129,6 +129,9 @@ class CartQuestion(BaseModel):
     key: str  # the option asked about
     options: dict[str, list[str]]  # every option of its available variants → values
     chosen: dict[str, str] = Field(default_factory=dict)  # options already given
+    # word keys of its option names and its own kinds: "RAM 16GB", "the monitor in 27 inch"
+    # name the product and the option, not a category to search
+    names: list[str] = Field(default_factory=list)
 
 
 class ShownItem(BaseModel):

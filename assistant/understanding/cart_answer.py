@@ -1,11 +1,12 @@
 """The answer to "Which <option> would you like for the <product>?": a turn that names only
-values of that product's options ("Green", "in green please", "size M", "Green, M") adds it
-to the cart in them, instead of being read as a new filter on the search. Anything more
-(another kind, a price, an exclusion) is a turn of its own."""
+values of that product's options ("Green", "in green please", "size M", "Green, M", "RAM
+16GB") adds it to the cart in them, instead of being read as a new filter on the search.
+Anything more (another kind, a price, an exclusion) is a turn of its own."""
 
 from __future__ import annotations
 
 from retrieval.facets import quantity_ok, value_matches, value_quantities
+from retrieval.language.text import terms
 from retrieval.schema import normalise
 
 from ..records import CartQuestion, CartRequest, DialogueState, TurnInterpretation
@@ -16,8 +17,12 @@ def read_cart_answer(turn: TurnInterpretation, state: DialogueState) -> TurnInte
     if q is None or turn.intent not in ("search", "refine", "clarify_answer"):
         return None
     c = turn.constraints
+    named = set(q.names)
+    unknown = {t for w in turn.not_understood for t in terms(w)}
+    if not (turn.certain or (unknown and unknown <= named)):
+        return None  # words neither reader knew, other than the option's own name ("HDD")
     if (
-        c.categories
+        any(not set(terms(seg)) <= named for seg in c.categories)
         or c.exclude_categories
         or c.exclude_facets
         or c.price_min is not None

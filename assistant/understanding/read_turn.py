@@ -116,4 +116,4 @@ def read_turn(
         }
     )
     # "Which color would you like?" — "Green": the cart's question answered, not a filter
-    return (reading.certain and read_cart_answer(reading, state)) or reading
+    return read_cart_answer(reading, state) or reading

@@ -50,6 +50,24 @@ def test_anything_more_is_a_turn_of_its_own(constraints):
     assert read_cart_answer(_turn(**constraints), DialogueState(cart_question=QUESTION)) is None
 
 
+def test_the_option_and_the_product_may_be_named_in_the_answer():
+    """ "RAM 16GB", "the monitor in 27 inch": the option's name and the product's own kind
+    are no new search; another kind is."""
+    q = QUESTION.model_copy(update={"names": ["monitor", "ram", "size", "color"]})
+    state = DialogueState(cart_question=q)
+    turn = read_cart_answer(_turn(facets={"color": ["green"]}, categories=["monitors"]), state)
+    assert turn is not None and turn.cart.options == {"color": "Green"}
+    unknown = _turn(facets={"size": ["M"]}).model_copy(
+        update={"certain": False, "not_understood": ["RAM"]}
+    )
+    assert read_cart_answer(unknown, state).cart.options == {"size": "M"}
+    other = unknown.model_copy(update={"not_understood": ["gift"]})
+    assert read_cart_answer(other, state) is None
+    assert (
+        read_cart_answer(_turn(facets={"color": ["green"]}, categories=["tablets"]), state) is None
+    )
+
+
 def test_no_question_no_answer():
     assert read_cart_answer(_turn(facets={"color": ["green"]}), DialogueState()) is None
 
@@ -89,8 +107,11 @@ def test_vendure_sizes_are_quantities(vendure_index):
     assert r.state.cart_question is not None, r.text
     r = bot.respond("v", "15 inch")
     assert r.state.cart_question is not None and r.state.cart_question.chosen
-    r = bot.respond("v", "16GB please")
+    r = bot.respond("v", "RAM 16GB please")  # "RAM" is a category of this shop, too
     assert r.state.cart and r.state.cart[0].options == {"screen size": "15 inch", "RAM": "16GB"}
+    r = _first_with_choices(bot, "h", "a hard drive")
+    r = bot.respond("h", "HDD 4TB")  # the option's name, a word no reader knows
+    assert [line.options for line in r.state.cart] == [{"HDD": "4TB"}], r.text
     # a question passed over is forgotten: the next value is a search again
     r = _first_with_choices(bot, "w", "a laptop")
     r = bot.respond("w", "show me tablets instead")
