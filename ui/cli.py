@@ -795,8 +795,11 @@ def eval_(
         for n in r.notes:
             print(f"  {r.suite} · {r.config}: {n}")
     for d in result.deltas:
+        if d.delta == 0 and not d.better:
+            continue  # unchanged: in the report's table
         ci = f" [{d.low:+.3f}, {d.high:+.3f}]" if d.low is not None else ""
         verdict = {True: "better", False: "worse", None: "within noise"}[d.better]
+        verdict = verdict if d.low is not None else "(one number a run: no interval)"
         print(
             f"  {d.suite}.{d.metric} {d.candidate} vs {d.reference}: {d.delta:+.3f}{ci} {verdict}"
         )
