@@ -113,8 +113,10 @@ def compare(reference: SuiteResult, candidate: SuiteResult, label: str) -> list[
         )
         a, b = reference.per_case.get(metric), candidate.per_case.get(metric)
         if a and b:
-            _, low, high, n = paired_bootstrap(a, b)
-            d.low, d.high, d.cases = round(low, 4), round(high, 4), n
+            mean, low, high, n = paired_bootstrap(a, b)
+            # over the cases both ran: the interval's own centre (equal to after − before
+            # when they ran the same cases)
+            d.delta, d.low, d.high, d.cases = round(mean, 4), round(low, 4), round(high, 4), n
             if low > 0 or high < 0:
                 up = low > 0
                 d.better = not up if LOWER_IS_BETTER.search(metric) else up

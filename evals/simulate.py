@@ -454,7 +454,12 @@ def summarise(episodes: list[Episode], targets: int, runs: int, max_turns: int) 
         "success": len(won) / n,
         f"pass^{runs}": sum(all(v) for v in by_target.values()) / max(len(by_target), 1),
         "turns to success": statistics.mean(e.success_turn for e in won) if won else 0.0,
-        "violations per turn": sum(len(t.violating) for t in turns) / max(len(turns), 1),
+        # per conversation, then averaged: the unit runs are compared by (evals/report.py)
+        "violations per turn": statistics.mean(
+            sum(len(t.violating) for t in e.turns) / max(len(e.turns), 1) for e in episodes
+        )
+        if episodes
+        else 0.0,
         "turns with 0 violations": sum(not t.violating for t in turns) / max(len(turns), 1),
         "questions already answered": sum(t.reasked for t in asked) / max(len(turns), 1),
         "replies with unsupported facts": sum(bool(t.unsupported) for t in turns)
