@@ -392,6 +392,8 @@ def run_episode(
             for i in reply.products
             if (p := i.product) and (x := item_price(i)) is not None
         ]
+        if turn.asked and (facet := lexicon.facet(turn.asked)) is not None:
+            sources += list(facet.values)  # a question offers the catalog's choices
         turn.unsupported = [p.fact for p in check_facts(reply.text, sources + said)]
         episode.turns.append(turn)
         if turn.met:
