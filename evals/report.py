@@ -235,6 +235,7 @@ def _plots(run: EvalRun) -> list[tuple[str, str]]:
             if all(0.0 <= r.headline.get(m, 0.0) <= 1.0 for r in rows)
             and not LOWER_IS_BETTER.search(m)
             and " ndcg@10" not in m  # the per-signal rows: in the table
+            and m not in COUNTS
         ][:7]
         if metrics:
             panels.append((suite, rows, metrics))
@@ -252,14 +253,14 @@ def _plots(run: EvalRun) -> list[tuple[str, str]]:
                     ys,
                     [r.headline.get(m, 0.0) for m in metrics],
                     height=width,
-                    label=f"{r.set} · {r.config}",
+                    label=_label(r),
                 )
             ax.set_yticks([j + 0.4 - width / 2 for j in range(len(metrics))], metrics, fontsize=7)
             ax.invert_yaxis()
             ax.set_xlim(0, 1)
             ax.set_title(suite, fontsize=9)
             ax.tick_params(labelsize=7)
-            ax.legend(fontsize=6, loc="lower right")
+            ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3)
         fig.tight_layout()
         out.append(("Metrics by suite, catalog and configuration", _png(fig)))
     timed = [r for r in run.results if r.latencies_ms]
@@ -267,7 +268,7 @@ def _plots(run: EvalRun) -> list[tuple[str, str]]:
         fig, ax = plt.subplots(figsize=(min(2 + 1.4 * len(timed), 14), 3.4))
         ax.boxplot(
             [r.latencies_ms for r in timed],
-            tick_labels=[f"{r.suite}\n{r.set}\n{r.config}" for r in timed],
+            tick_labels=[f"{r.suite}\n{_label(r)}" for r in timed],
             showfliers=True,
         )
         ax.set_ylabel("ms")
@@ -279,13 +280,21 @@ def _plots(run: EvalRun) -> list[tuple[str, str]]:
         fig, ax = plt.subplots(figsize=(6, 3.4))
         for r in curves:
             xs = list(range(1, len(r.success_by_turn) + 1))
-            ax.plot(xs, r.success_by_turn, marker="o", label=f"{r.set} · {r.config}")
+            ax.plot(xs, r.success_by_turn, marker="o", label=_label(r))
         ax.set_xlabel("turn")
-        ax.set_ylabel("share of shoppers who found a product meeting every need")
+        ax.set_xticks(range(1, max(len(r.success_by_turn) for r in curves) + 1))
+        ax.set_ylabel("found what they wanted (share)")
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=7)
         out.append(("Simulated shoppers: success by turn", _png(fig)))
     return out
+
+
+COUNTS = {"empty turns", "impressions"}  # numbers of things, not shares: tables only
+
+
+def _label(r: SuiteResult) -> str:
+    return r.set if r.config == r.set else f"{r.set} · {r.config}"
 
 
 def _fmt(v: float | None, metric: str = "") -> str:
