@@ -47,6 +47,13 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     serve_concurrency: int = Field(
         2, ge=1, le=64, description="turns computed at once (the rest wait in Gradio's queue)"
     )
+    inference_threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="intra-op threads for a turn's model calls (query encoder, ranker, photo "
+        "encoder); 0 = the cores divided among the turns computed at once (serve_concurrency)",
+    )
     serve_worker: str = Field(
         "", description="this worker's name in the X-Aisle-Worker header (default host:port)"
     )
@@ -66,6 +73,14 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     max_message_chars: int = Field(
         2_000, ge=100, le=100_000, description="longer messages are read up to here, with a note"
     )
+
+    def threads_for_inference(self) -> int:
+        """Each of the `serve_concurrency` turns at once gets its share of the cores, so
+        they never oversubscribe them (the setting, when given, wins)."""
+        if self.inference_threads:
+            return self.inference_threads
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return max(1, (cores or 1) // self.serve_concurrency)
 
     def conversation_location(self) -> str:
         if self.conversation_store_url:

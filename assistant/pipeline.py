@@ -15,7 +15,7 @@ from ranking.rank import RankedItem, RetrievalOrderRanker
 from retrieval.index import ProductIndex
 from retrieval.language.general import language
 from retrieval.lexicon import read_shop_synonyms
-from retrieval.models import resolve_device
+from retrieval.models import configure_threads, resolve_device
 from retrieval.schema import SearchRequest
 from retrieval.search import HybridSearcher
 
@@ -59,6 +59,8 @@ class Assistant:
     def __init__(self, settings: Settings, use_llm: bool = True):
         self.settings = settings
         self.notes: list[str] = []
+        # the turns computed at once share the cores instead of each spinning on all of them
+        configure_threads(settings.threads_for_inference())
         llm = None
         if use_llm:
             try:

