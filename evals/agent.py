@@ -26,6 +26,7 @@ from assistant.config import Settings
 from assistant.pipeline import Assistant
 from retrieval.text_embedder import product_text
 
+from .jsonl import read_jsonl
 from .report import SuiteResult, WorstCase
 
 CASES = Path(__file__).parent / "agent" / "conversations.jsonl"
@@ -87,24 +88,13 @@ def suite_result(report: AgentReport, seconds: float) -> SuiteResult:
 def load_cases(split: str, path: Path | None = None) -> list[Case]:
     """The project's cases by split, or all of a shop's own file (`path`), whose bad lines
     are named together."""
-    source = Path(path) if path else CASES
-    if not source.is_file():
-        raise ValueError(f"conversations file not found: {source}")
-    cases, bad = [], []
-    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if isinstance(row, dict) and not row.get("id"):
-                row["id"] = f"line{number}"
-            cases.append(Case.model_validate(row))
-        except json.JSONDecodeError as exc:
-            bad.append(f"line {number}: not valid JSON: {exc.msg}")
-        except ValueError as exc:
-            bad.append(f"line {number}: {' '.join(str(exc).split())[:200]}")
-    if bad:
-        raise ValueError(f"{source}: {len(bad)} bad line(s): {'; '.join(bad[:10])}")
+
+    def case(row, number: int) -> Case:
+        if isinstance(row, dict) and not row.get("id"):
+            row["id"] = f"line{number}"
+        return Case.model_validate(row)
+
+    cases = read_jsonl(Path(path) if path else CASES, case, "conversations file")
     if path:
         return cases
     return [c for c in cases if split == "all" or c.split == split]

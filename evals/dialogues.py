@@ -18,12 +18,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 
 from .criteria import Criteria
+from .jsonl import read_jsonl
 from .report import SuiteResult, WorstCase
 from .sets import EvalSet, load_set
 
@@ -59,44 +60,19 @@ def load_script(path: Path, facet_keys: list[str]) -> list[Dialogue]:
     """A shop's scripted dialogues, one JSON object per line: `{"id": ..., "turns": [{"text":
     ..., "expect": ["category=...", "price<60"]}, ...]}` (a bare list of turns works too).
     Every expectation is parsed against this catalog's facets; all bad lines are named."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"script not found: {path}")
-    out, bad = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            if isinstance(row, list):
-                row = {"turns": row}
-            d = Dialogue.model_validate(row)
-            for t, case in enumerate(d.turns, 1):
-                try:
-                    Criteria(case.expect or [], facet_keys)
-                except ValueError as exc:
-                    raise ValueError(f"turn {t}: {exc}") from None
-                if case.shows not in (None, "none"):
-                    raise ValueError(f'turn {t}: "shows" may only be "none"')
-        except json.JSONDecodeError as exc:
-            bad.append(f"line {number}: not valid JSON: {exc.msg}")
-            continue
-        except ValidationError as exc:
-            why = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'row'}: {e['msg']}" for e in exc.errors()
-            )
-            bad.append(f"line {number}: {why}")
-            continue
-        except ValueError as exc:
-            bad.append(f"line {number}: {exc}")
-            continue
-        out.append(d.model_copy(update={"id": d.id or f"line {number}"}))
-    if bad:
-        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
-        raise ValueError(f"{path}: {len(bad)} bad line(s): {'; '.join(bad[:10])}{more}")
-    if not out:
-        raise ValueError(f"{path}: no dialogues")
-    return out
+
+    def dialogue(row, number: int) -> Dialogue:
+        d = Dialogue.model_validate({"turns": row} if isinstance(row, list) else row)
+        for t, case in enumerate(d.turns, 1):
+            try:
+                Criteria(case.expect or [], facet_keys)
+            except ValueError as exc:
+                raise ValueError(f"turn {t}: {exc}") from None
+            if case.shows not in (None, "none"):
+                raise ValueError(f'turn {t}: "shows" may only be "none"')
+        return d.model_copy(update={"id": d.id or f"line {number}"})
+
+    return read_jsonl(path, dialogue, "script")
 
 
 def load_dialogues(es: EvalSet, split: str, files: tuple[str, ...]) -> list[Dialogue]:

@@ -19,6 +19,12 @@ def _env(monkeypatch, settings):
     monkeypatch.setenv("AISLE_DEVICE", "cpu")
 
 
+def _simulate(out, *args: str):
+    """`aisle eval simulate` on 6 targets, one run each, rules only (later flags win)."""
+    flags = ["--targets", "6", "--runs", "1", "--no-llm", "--out", str(out)]
+    return runner.invoke(app, ["eval", "simulate", *flags, *args])
+
+
 def _lines(path, rows):
     path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
     return path
@@ -106,23 +112,14 @@ def test_a_whole_run_writes_one_report_with_every_suite(tiny_shop, tmp_path, mon
     assert not (settings.index_dir / "events.sqlite").exists()
 
     # the same run as a baseline: deltas of zero; a gate above what it got fails the run
-    again = runner.invoke(
-        app,
-        [
-            "eval",
-            "simulate",
-            "--targets",
-            "6",
-            "--runs",
-            "2",
-            "--no-llm",
-            "--out",
-            str(tmp_path / "b"),
-            "--baseline",
-            str(out / "report.json"),
-            "--fail-under",
-            "simulate.success@5=1.01",
-        ],
+    again = _simulate(
+        tmp_path / "b",
+        "--runs",
+        "2",
+        "--baseline",
+        str(out / "report.json"),
+        "--fail-under",
+        "simulate.success@5=1.01",
     )
     assert again.exit_code == 1, again.output
     assert "FAILED" in again.output
@@ -186,24 +183,7 @@ def test_two_configurations_side_by_side(tiny_shop, tmp_path, monkeypatch):
     b = tmp_path / "b.toml"
     b.write_text("results_per_turn = 1\n")
     out = tmp_path / "run"
-    result = runner.invoke(
-        app,
-        [
-            "eval",
-            "simulate",
-            "--config",
-            str(a),
-            "--config",
-            str(b),
-            "--targets",
-            "6",
-            "--runs",
-            "1",
-            "--no-llm",
-            "--out",
-            str(out),
-        ],
-    )
+    result = _simulate(out, "--config", str(a), "--config", str(b))
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     assert [r["config"] for r in report["results"]] == ["a (no LLM)", "b (no LLM)"]
@@ -235,24 +215,7 @@ def test_configurations_on_different_shops_report_side_by_side(tiny_shop, tmp_pa
     a.write_text(f'index_dir = "{settings.index_dir}"\n')
     b.write_text(f'index_dir = "{other / "index"}"\n')
     out = tmp_path / "run"
-    result = runner.invoke(
-        app,
-        [
-            "eval",
-            "simulate",
-            "--config",
-            str(a),
-            "--config",
-            str(b),
-            "--targets",
-            "4",
-            "--runs",
-            "1",
-            "--no-llm",
-            "--out",
-            str(out),
-        ],
-    )
+    result = _simulate(out, "--config", str(a), "--config", str(b), "--targets", "4")
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     assert [r["set"] for r in report["results"]] == [settings.index_dir.parent.name, "second-shop"]
