@@ -62,3 +62,16 @@ def without(state: DialogueState, key: str, view: CatalogView) -> DialogueState:
             del table[name]
     f.categories = view.compose(new.categories)
     return new
+
+
+def best_relaxation(
+    state: DialogueState, view: CatalogView, count, currency: str = "USD"
+) -> tuple[Chip, int] | None:
+    """The one constraint whose removal gives the most products, and how many (`count(filters)
+    -> int`), when nothing matches them all; None when no single removal helps. The kind of
+    product is what the shopper came for: it is offered only when nothing else helps."""
+    found = [(c, count(without(state, c.key, view).filters)) for c in chips_of(state, currency)]
+    found = [(c, n) for c, n in found if n]
+    kinds = [x for x in found if x[0].key.startswith("category:")]
+    others = [x for x in found if not x[0].key.startswith("category:")]
+    return max(others or kinds, key=lambda x: x[1], default=None)

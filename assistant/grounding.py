@@ -14,7 +14,7 @@ from retrieval.facets import value_matches, variant_quantities
 from retrieval.language.general import language
 from retrieval.language.money import find_money
 from retrieval.language.quantities import find_quantities
-from retrieval.language.text import fold, normalise, words
+from retrieval.language.text import fold, normalise, stem, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Product, SearchFilters
 
@@ -23,6 +23,8 @@ from .understanding.words import phrase_terms
 RATING = re.compile(r"(\d(?:\.\d+)?)\s*(?:/\s*5|out of 5|stars?)", re.I)
 SIZE_CLAIM = re.compile(r"\bsizes?\s+((?:[A-Z0-9]{1,4}(?:,\s*|\s+(?:and|or)\s+|\s*/\s*)?)+)")
 EPS = 1e-6
+# a clause that says the product lacks something: "nothing listed about <need>", "not <value>"
+DENIED = re.compile(r"\b(?:nothing listed about|no|not|without)\b[^;.,:]*", re.I)
 
 
 class FactError(BaseModel):
@@ -57,7 +59,8 @@ def check_reply(
             errors.append(FactError(claim=claim, about=about, reason=reason))
 
         body = fold(line)
-        toks = words(line)
+        # a clause saying what the product lacks ("nothing listed about X") claims no X
+        toks = words(DENIED.sub(" ", line))
         negated = {i + 1 + k for i, t in enumerate(toks) if t in lang.negators for k in range(3)}
 
         # prices, in the product's own currency
@@ -89,12 +92,14 @@ def check_reply(
             err(tok, "colour not offered")
 
         # values of the catalog's facets, and materials named from general knowledge
+        said = phrase_terms(DENIED.sub(" ", line))
+        own_stems = {stem(t) for t in phrase_terms(texts)}
+        own_values = {normalise(v) for p in scope for k in p.facet_keys() for v in p.values(k)}
         for f in lexicon.facets.values():
             if not f.constrains or f.dimension or f.color or len(f.values) < 2:
                 continue
             for value in f.values:
                 vt = phrase_terms(value)
-                said = phrase_terms(line)
                 if len(value) <= 3 or not any(
                     tuple(said[i : i + len(vt)]) == vt for i in range(len(said))
                 ):
@@ -102,8 +107,10 @@ def check_reply(
                 own = [v for p in scope for v in p.values(f.key)]
                 if any(value_matches(f.key, v, value) for v in own) or normalise(value) in excluded:
                     continue
-                if fold(value) in texts:
-                    continue
+                if normalise(value) in own_values:
+                    continue  # its value under another facet ("16GB": RAM here, size elsewhere)
+                if fold(value) in texts or {stem(t) for t in vt} <= own_stems:
+                    continue  # the product's own words ("Sport" in its name for "Sports")
                 err(value, f"{f.key.replace('_', ' ')} not listed")
         for i, tok in enumerate(toks):
             if (
@@ -126,6 +133,7 @@ def check_reply(
             rows = [
                 r for p in scope for v in p.purchasable_variants() for r in variant_quantities(p, v)
             ]
+            rows += [(t.dimension, "", t.value) for t in find_quantities(texts)]  # "69cm" written
             if (
                 not any(
                     d == q.dimension and abs(val - q.value) <= EPS * max(1, q.value)

@@ -12,6 +12,7 @@ from retrieval.language.text import term, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Product
 
+from .records import CompareRow, CompareTable
 from .understanding.words import phrase_terms
 from .wording import money
 
@@ -29,7 +30,8 @@ STOP = set(
 
 
 def compare_rows(products: list[Product]) -> list[tuple[str, list[str]]]:
-    """Side-by-side rows (name, one value per product) from catalog fields only."""
+    """Side-by-side rows (name, one value per product) from catalog fields only: the rows
+    where the products differ first, then those they share."""
     rows = [("price", [money(p.price, p.currency) for p in products])]
     keys = list(dict.fromkeys(k for p in products for k in p.facet_keys()))
     for key in keys:
@@ -47,19 +49,37 @@ def compare_rows(products: list[Product]) -> list[tuple[str, list[str]]]:
         )
     )
     rows.append(("in stock", ["yes" if p.available else "no" for p in products]))
-    return rows[:10]
+    differ = [r for r in rows if len(set(r[1])) > 1]
+    return (differ + [r for r in rows if len(set(r[1])) <= 1])[:10]
+
+
+def compare_table(products: list[Product]) -> CompareTable:
+    return CompareTable(
+        title=f"Comparing {' vs '.join(p.title for p in products)}:",
+        columns=[p.title for p in products],
+        rows=[CompareRow(name=n, values=v) for n, v in compare_rows(products)],
+        note=_cheapest(products),
+    )
+
+
+def _cheapest(products: list[Product]) -> str:
+    priced = [p for p in products if p.price is not None]
+    if len({p.price for p in priced}) < 2:
+        return ""
+    return f"The {min(priced, key=lambda p: p.price).title} is the least expensive."
 
 
 def compare_reply(products: list[Product]) -> str:
+    """The comparison as text: a Markdown table (the page draws it from `compare_table`,
+    with every catalog string escaped)."""
     if len(products) < 2:
         return "I need at least two of the products shown to compare."
-    lines = ["Comparing " + " vs ".join(p.title for p in products) + ":"]
-    for name, values in compare_rows(products):
-        lines.append(f"- {name}: " + " | ".join(values))
-    cheaper = min((p for p in products if p.price is not None), key=lambda p: p.price, default=None)
-    if cheaper is not None:
-        lines.append(f"The {cheaper.title} is the least expensive.")
-    return "\n".join(lines)
+    t = compare_table(products)
+    cell = lambda x: x.replace("|", "/")  # noqa: E731 - a catalog "|" would split the cell
+    lines = [t.title, "", "| | " + " | ".join(map(cell, t.columns)) + " |"]
+    lines.append("|---" * (len(t.columns) + 1) + "|")
+    lines += [f"| {r.name} | " + " | ".join(map(cell, r.values)) + " |" for r in t.rows]
+    return "\n".join([*lines, *([t.note] if t.note else [])])
 
 
 def _mentioned_values(question: str, product: Product, lexicon: Lexicon | None):

@@ -17,6 +17,7 @@ import os
 import queue
 import re
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -304,3 +305,47 @@ def chat_json(
     if not match:
         raise ValueError(f"the LLM did not return JSON: {text[:120]!r}")
     return json.loads(match.group(0))
+
+
+def stream_json(
+    llm: BaseChatModel, messages: list[BaseMessage], schema: dict, timeout_s: float, max_tokens: int
+) -> Iterator[str]:
+    """The text of one JSON answer as the LLM writes it (constrained by `schema` where the
+    backend can), piece by piece; LLMUnavailableError when it fails or has not finished
+    within `timeout_s` of the start."""
+    if isinstance(llm, ChatLlamaCpp | ChatTransformers):
+        pieces = functools.partial(llm.stream, messages, json_schema=schema, max_tokens=max_tokens)
+    else:
+        bound = llm.bind(
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "turn", "schema": schema},
+            },
+            max_tokens=max_tokens,
+        )
+        pieces = functools.partial(bound.stream, messages)
+    out: queue.Queue = queue.Queue()
+    done = object()
+
+    def run() -> None:
+        try:
+            for chunk in pieces():
+                out.put(str(chunk.content))
+        except Exception as exc:  # noqa: BLE001 - handed to the reader below
+            out.put(exc)
+        out.put(done)
+
+    _TIMEOUTS.submit(run)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            item = out.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise LLMUnavailableError(f"the LLM did not finish within {timeout_s:g} s") from None
+        if item is done:
+            return
+        if isinstance(item, LLMUnavailableError):
+            raise item
+        if isinstance(item, Exception):
+            raise LLMUnavailableError(f"LLM call failed: {item}") from item
+        yield item

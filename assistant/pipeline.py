@@ -20,15 +20,16 @@ from retrieval.schema import SearchRequest
 from retrieval.search import HybridSearcher
 
 from .actions import ShopperActions
-from .chips import chips_of, without
+from .chips import best_relaxation, chips_of, without
 from .config import Settings
 from .conversations import ConversationStore
 from .examples import example_request, typical_price
 from .feedback import Feedback
 from .generation import GenerationGate
+from .item_answers import compare_table
 from .llm import make_chat_model
 from .llm_models import LLMUnavailableError
-from .records import DialogueState, Reply, ShownItem, TurnInterpretation
+from .records import DialogueState, Explanation, Reply, ShownItem, TurnInterpretation
 from .respond import ReplyWriter
 from .state import apply_turn, ranking_query
 from .understanding import CatalogView, CatalogWords, Interpretation, Interpreter
@@ -123,6 +124,24 @@ class Assistant:
             return True
         finally:
             self._following.release()
+
+    def ranker_summary(self) -> str:
+        """Which ranker orders the products, said at start (`aisle serve`, the page's log)."""
+        card = getattr(self.ranker, "card", None)
+        if card is None:
+            why = (
+                "use_trained_ranker is off"
+                if not self.settings.use_trained_ranker
+                else "no trained ranker for this index: run `aisle train-ranker`"
+            )
+            return f"Ranking: retrieval order ({why})"
+        held = {k: v.get("ndcg@10") for k, v in card.heldout_metrics.items()}
+        gain = (
+            f"; held-out NDCG@10 {held['hybrid']:.3f} → {held['ranker']:.3f}"
+            if held.get("hybrid") is not None and held.get("ranker") is not None
+            else ""
+        )
+        return f"Ranking: the fine-tuned ranker, trained {card.created:%Y-%m-%d %H:%M} UTC{gain}"
 
     def example_request(self) -> str:
         """A request in this shop's own words and currency, for the page to suggest."""
@@ -220,8 +239,13 @@ class Assistant:
         notes = [*self.notes, *notes, *turn.notes]
         items: list[RankedItem] = []
         reasons: list[str] = []
+        explanations: list[Explanation] = []
+        by_llm = False
+        table = None
         if turn.intent not in ("search", "refine", "clarify_answer"):
             text, items = self.actions.answer(turn, state)
+            if turn.intent == "compare" and len(items) >= 2:
+                table = compare_table([i.product for i in items])
         elif turn.unsold and not turn.constraints.categories and not image:
             text = self._not_sold(turn.unsold)  # asked for a kind this catalog never names
         elif (
@@ -234,7 +258,9 @@ class Assistant:
                 "what you're looking for?"
             )
         else:
-            text, items, reasons = self._search(message, image, turn, state, on_token, notes, lap)
+            text, items, reasons, explanations, by_llm = self._search(
+                message, image, turn, state, on_token, notes, lap
+            )
         lap("respond")
         timings["total_ms"] = round(sum(timings.values()), 1)
         previous = self.conversations.load(session)
@@ -255,6 +281,9 @@ class Assistant:
             reply_id=reply_id,
             products=items,
             reasons=reasons,
+            explanations=explanations,
+            reasons_by_llm=by_llm,
+            table=table,
             chips=chips_of(state, self.lexicon.currency),
             state=state,
             interpretation=turn,
@@ -280,16 +309,14 @@ class Assistant:
         items = ranked[:shown]
         lap("rank")
         if not items:
-            wanted = describe_constraints(state, self.lexicon)
-            why = result.empty_reason or "nothing relevant came up"
-            return f"I couldn't find {wanted}: {why}. Could you relax one of these?", [], []
+            return self._nothing_matches(state, result), [], [], [], False
         intro = (
             f"Here are {len(items)} products like your photo:"
             if image and not message.strip()
             else None
         )
-        text, more, _, reasons = self.writer.write_products(message, items, state, on_token, intro)
-        notes += more
+        written = self.writer.write_products(message, items, state, on_token, intro)
+        text, notes[len(notes) :] = written.text, written.notes
         if turn.intent == "search" and (
             asked := clarifying_question(
                 [i.product for i in ranked[:20]], state, self.lexicon, result.total_matching, shown
@@ -308,7 +335,21 @@ class Assistant:
             )
             for i in items
         ]
-        return text, items, reasons
+        return text, items, written.reasons, written.explanations, written.by_llm
+
+    def _nothing_matches(self, state: DialogueState, result) -> str:
+        """Said plainly, with the one constraint whose removal gives results, and how many."""
+        wanted = describe_constraints(state, self.lexicon)
+        relax = best_relaxation(state, self.view, self.index.facets.count, self.lexicon.currency)
+        if relax is None or result.total_matching:
+            why = result.empty_reason or "nothing relevant came up"
+            return f"I couldn't find {wanted}: {why}. Could you relax one of these?"
+        chip, n = relax
+        found = "1 product matches" if n == 1 else f"{n} products match"
+        return (
+            f"Nothing matches {wanted} exactly. Without “{chip.label}”, {found}: "
+            "remove it (its × above the chat), or tell me what to change."
+        )
 
     def _not_sold(self, kinds: list[str]) -> str:
         """A plain no, with the nearest kinds the shop does have."""

@@ -164,12 +164,66 @@ class Chip(BaseModel):
     label: str  # "under <price>", "not <value>", "<kind>"
 
 
+class Fact(BaseModel):
+    """One numbered catalog fact of a product."""
+
+    n: int  # 1-based, as the prompt numbers it
+    key: str  # a facet key, or "price", "name", "description", "rating"
+    text: str  # as it is shown: "climate: Cool, Windy", or the sentence itself
+    values: list[str] = Field(default_factory=list)  # a facet's values
+
+
+class Need(BaseModel):
+    """Something the shopper asked for: a value the filters enforce, or a word of the need."""
+
+    label: str  # as a reason names it: "Blue", "vegan", "under €4", "warm"
+    kind: str  # "value", "quantity", "price", "word"
+    key: str = ""  # the facet a value or quantity is about
+    values: list[str] = Field(default_factory=list)
+
+
+class Explanation(BaseModel):
+    """Why one shown product fits: its numbered facts, the needs each fact meets, the need
+    words no fact speaks to, and the reason as written from them (assistant/explain.py)."""
+
+    product_id: str
+    facts: list[Fact]
+    met: dict[str, list[int]] = Field(default_factory=dict)  # need label → fact numbers
+    missing: list[str] = Field(default_factory=list)  # need words no fact speaks to
+    extra: list[int] = Field(default_factory=list)  # a fact said of it beyond the needs
+    text: str = ""
+
+    @property
+    def used(self) -> list[int]:
+        return list(dict.fromkeys([*(n for ns in self.met.values() for n in ns), *self.extra]))
+
+    def fact(self, n: int) -> Fact | None:
+        return next((f for f in self.facts if f.n == n), None)
+
+
+class CompareRow(BaseModel):
+    name: str  # "price", a facet's name
+    values: list[str]  # one per product, as the catalog writes it
+
+
+class CompareTable(BaseModel):
+    """A side-by-side comparison of shown products, rows where they differ first."""
+
+    title: str
+    columns: list[str]  # product titles
+    rows: list[CompareRow]
+    note: str = ""  # "The <title> is the least expensive."
+
+
 class Reply(BaseModel):
     text: str
     intent: str
     reply_id: str = ""  # feedback (thumbs, clicks, cart adds) refers to it
     products: list[RankedItem] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)  # one line per product, same order
+    explanations: list[Explanation] = Field(default_factory=list)  # needs met, facts used
+    reasons_by_llm: bool = False  # the LLM wrote the reasons (else the catalog realiser)
+    table: CompareTable | None = None  # a comparison, for a page to draw as a table
     chips: list[Chip] = Field(default_factory=list)
     state: DialogueState
     interpretation: TurnInterpretation

@@ -1,17 +1,14 @@
 """The words replies are built from, all from the catalog: what was asked for
 ("<audience>'s <kind> in <value> under <price>, not <value>"), a product's price in the
-shop's currency, why a product fits (reason_for), and compact fact lines for the LLM."""
+shop's currency, and compact fact lines for the LLM. Why a product fits: explain.py."""
 
 from __future__ import annotations
 
 from ranking.rank import RankedItem
-from retrieval.color import basic_color
-from retrieval.kinds import title_kind
 from retrieval.language.general import language
 from retrieval.language.money import format_money
 from retrieval.language.text import term, words
 from retrieval.lexicon import Lexicon
-from retrieval.schema import SearchFilters
 
 from .chips import price_label
 from .records import DialogueState
@@ -72,47 +69,17 @@ def describe_constraints(state: DialogueState, lexicon: Lexicon) -> str:
     return " ".join(parts)
 
 
-def reason_for(item: RankedItem, need: str, filters: SearchFilters) -> str:
-    """Why this product fits, from its own fields: facet values and description phrases
-    that share words with the need, then the constraints it meets."""
-    p = item.product
-    own_kind = {term(w) for w in words(p.category.split("/")[-1])} if p.category else set()
-    own_kind |= {k for k in [title_kind(p.title)] if k}  # its own kind is no reason for it
-    wanted = {term(w) for w in words(need) if len(w) > 2} - own_kind
-    hits: list[str] = []
-    for key, values in p.attributes.items():
-        for value in values:
-            if value.casefold() not in ("yes", "no") and {term(w) for w in words(value)} & wanted:
-                hits.append(f"{key.replace('_', ' ')}: {value}")
-    shown = {
-        v.casefold()
-        for var in (item.matching_variants or p.purchasable_variants())
-        for v in var.options.values()
-    }
-    bullets = [b.strip() for b in p.description.split("•")[1:] if b.strip()]
-    for bullet in bullets:
-        # a bullet naming a colour this listing does not show would contradict it
-        other = {w for w in words(bullet) if basic_color(w)} - shown
-        if {term(w) for w in words(bullet)} & wanted and not other and len(hits) < 3:
-            hits.append(bullet.rstrip("."))
-    for key in filters.facets:
-        said = [v for var in item.matching_variants if (v := var.option(key))]
-        if said:
-            hits.append(f"comes in {', '.join(dict.fromkeys(said))}")
-    if not hits:  # what the product is, in its own description's words
-        plain = [
-            b.rstrip(".") for b in bullets if not ({w for w in words(b) if basic_color(w)} - shown)
-        ]
-        first = _clip(p.description.split("•")[0].strip().split(". ")[0].rstrip("."))
-        hits.append(plain[0] if plain else (first or p.category.split("/")[-1] or "a close match"))
-    return "; ".join(dict.fromkeys(hits[:3]))
-
-
-def _clip(text: str, limit: int = 140) -> str:
+def clip(text: str, limit: int = 140) -> str:
     """A sentence cut at a word boundary."""
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def sentence_end(text: str) -> str:
+    """Text ending in one full stop (not after an ellipsis or a question mark)."""
+    text = text.rstrip(" .")
+    return text if text.endswith(("…", "!", "?")) else text + "."
 
 
 def availability_note(item: RankedItem) -> str:
@@ -125,23 +92,27 @@ def availability_note(item: RankedItem) -> str:
 
 
 def template_reply(
-    items: list[RankedItem], state: DialogueState, lexicon: Lexicon, intro: str | None = None
+    items: list[RankedItem],
+    state: DialogueState,
+    lexicon: Lexicon,
+    reasons: list[str],
+    intro: str | None = None,
 ) -> str:
-    """A reply built from the facts directly: always true, a little plain."""
+    """A reply built from the facts directly (`reasons`: one per product, from explain.py):
+    always true, a little plain."""
     if not items:
         return "I couldn't find a product that matches all of that."
     what = describe_constraints(state, lexicon)
     # a kind is named as the catalog writes it, often plural: "1 match for laptops", not "1 laptops"
     head = f"Here is 1 match for {what}:" if len(items) == 1 else f"Here are {len(items)} {what}:"
     lines = [intro or head]
-    for i, item in enumerate(items, 1):
+    for i, (item, reason) in enumerate(zip(items, reasons, strict=True), 1):
         p = item.product
         options = [" / ".join(v.options.values()) for v in item.matching_variants[:3] if v.options]
         shade = f" ({', '.join(dict.fromkeys(options))})" if options else ""
-        reason = reason_for(item, state.need, state.filters)
         lines.append(
             f"[{i}] {p.title}: {money(item_price(item), p.currency)}{shade}"
-            f"{availability_note(item)}. {reason}."
+            f"{availability_note(item)}. {sentence_end(reason)}"
         )
     return "\n".join(lines)
 
@@ -164,6 +135,6 @@ def fact_lines(items: list[RankedItem], need: str) -> str:
             parts.append(f"{key.replace('_', ' ')}: {', '.join(facets[key][:5])}")
         bullets = [b.strip() for b in p.description.split("•")[1:] if b.strip()]
         first = p.description.split("•")[0].strip().split(". ")[0]
-        parts += [_clip(h, 160) for h in (bullets[:1] or [first]) if h]
+        parts += [clip(h, 160) for h in (bullets[:1] or [first]) if h]
         lines.append(f"{i}. " + " | ".join(parts))
     return "\n".join(lines)

@@ -58,7 +58,7 @@ def shopper_note(notes: list[str]) -> str:
     """The one short note a shopper needs; details stay in the server's log."""
     for n in notes:
         log.info("turn note: %s", n)
-    if any(n.startswith(("LLM unavailable", "LLM reply replaced")) for n in notes):
+    if any(n.startswith(("LLM unavailable", "LLM reason for", "LLM reply not")) for n in notes):
         return LLM_NOTE
     return ""
 
@@ -78,10 +78,15 @@ def streamed(call: Callable[[Callable[[str], None]], Reply]) -> Iterator[str | R
             pieces.put(None)
 
     threading.Thread(target=work, daemon=True).start()
-    text = ""
-    while (piece := pieces.get()) is not None:
-        text += piece
-        yield text
+    text, finished = "", False
+    while not finished:
+        batch = [pieces.get()]
+        while not pieces.empty():  # pieces that came together go out as one page update
+            batch.append(pieces.get_nowait())
+        finished = None in batch
+        text += "".join(p for p in batch if p is not None)
+        if any(p is not None for p in batch):
+            yield text
     if "error" in out:
         raise out["error"]
     yield out["reply"]
@@ -165,7 +170,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                                 gr.HTML(render.card_html(card))
                                 option = gr.Dropdown(
                                     choices=card.variants,
-                                    value=card.variants[0] if card.variants else None,
+                                    value=card.variant
+                                    or (card.variants[0] if card.variants else None),
                                     show_label=False,
                                     visible=len(card.variants) > 1,
                                     container=False,
@@ -217,7 +223,11 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
 
         # ---- handlers (closures over `assistant`) -----------------------------------
         def after(reply: Reply, session_id: str, hist: list, ids: list) -> dict:
-            hist[-1] = said("assistant", reply.text)
+            hist[-1] = (
+                {"role": "assistant", "content": render.compare_markdown(reply.table)}
+                if reply.table
+                else said("assistant", reply.text)
+            )
             assistant.save_chat(session_id, hist)
             # aligned with the chat's messages: thumbs on message i rate reply ids[i]
             ids = [*ids, *[""] * (len(hist) - len(ids))]

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from assistant.cards import ProductCard
 from assistant.feedback import ProductView
-from assistant.records import CartItem
+from assistant.records import CartItem, CompareTable
 from retrieval.language.money import format_money
 
 # Every character Markdown (CommonMark, as Gradio's chat renders it) could read as syntax
@@ -110,6 +110,18 @@ def detail_html(view: ProductView) -> str:
         f'<table class="attrs">{attrs}</table>'
         f"<h4>Reviews</h4>{reviews or '<p class=muted>No reviews yet.</p>'}</div>"
     )
+
+
+def compare_markdown(table: CompareTable) -> str:
+    """A comparison in the chat as a real table; every catalog string is escaped (an
+    escaped "|" stays inside its cell)."""
+    cols = " | ".join(plain_text(c) for c in table.columns)
+    rows = [
+        f"| {plain_text(r.name)} | " + " | ".join(plain_text(v) for v in r.values) + " |"
+        for r in table.rows
+    ]
+    lines = [plain_text(table.title), "", f"| | {cols} |", "|---" * (len(table.columns) + 1) + "|"]
+    return "\n".join([*lines, *rows, *(["", plain_text(table.note)] if table.note else [])])
 
 
 def compare_html(rows: list[tuple[str, list[str]]]) -> str:

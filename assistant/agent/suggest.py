@@ -26,11 +26,13 @@ from pydantic import BaseModel, Field
 from ranking.rank import RankedItem
 from retrieval.language.money import find_money
 from retrieval.language.text import term, words
+from retrieval.lexicon import Lexicon
 from retrieval.policies import PolicyHit, PolicyIndex, PolicyPassage
 from retrieval.schema import SearchRequest
 from retrieval.text_embedder import TextEmbedder
 
 from ..cards import ProductCard, cards_for
+from ..explain import explain
 from ..grounding import check_reply
 from ..llm import chat_json
 from ..llm_models import LLMUnavailableError
@@ -39,7 +41,7 @@ from ..respond import INSTRUCTION_TALK
 from ..state import apply_turn, ranking_query
 from ..understanding import Interpreter
 from ..understanding.intent import QUESTION
-from ..wording import fact_lines, item_price, money, reason_for
+from ..wording import fact_lines, item_price, money
 from .conversation import Message
 from .policy_facts import check_facts, facts_in
 
@@ -123,14 +125,11 @@ def quote_answer(question: str, hits: list[PolicyHit]) -> str:
     return f"Thanks for reaching out! Per our {document} policy: {' '.join(quoted)}"
 
 
-def recommend_template(items: list[RankedItem], state: DialogueState) -> str:
+def recommend_template(items: list[RankedItem], state: DialogueState, lexicon: Lexicon) -> str:
     lines = ["Here are a few options that could work for you:"]
-    for item in items:
+    for item, exp in zip(items, explain(items, state, lexicon), strict=True):
         p = item.product
-        lines.append(
-            f"- {p.title} ({money(item_price(item), p.currency)}): "
-            f"{reason_for(item, state.need, state.filters)}."
-        )
+        lines.append(f"- {p.title} ({money(item_price(item), p.currency)}): {exp.text}.")
     lines.append("Would you like more details on any of them?")
     return "\n".join(lines)
 
@@ -249,7 +248,7 @@ class AgentAssistant:
             out.append(self._suggestion("answer", WILL_CHECK, "facts", [], []))
         # recommend
         if items:
-            text = drafts.get("recommend") or recommend_template(items, state)
+            text = drafts.get("recommend") or recommend_template(items, state, self.a.lexicon)
             source = "llm" if "recommend" in drafts else "facts"
             out.append(self._suggestion("recommend", text, source, [], items, state))
         # clarify

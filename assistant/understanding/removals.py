@@ -15,8 +15,9 @@ from .words import CatalogWords, Token
 NAME = r"([a-z][a-z'\-]*(?:\s+[a-z][a-z'\-]*)?)"
 PATTERNS = [
     re.compile(
-        r"\b(?:any|whatever|all)\s+" + NAME + r"(?=\s+(?:is|are|will|would|'s)\s+"
-        r"(?:fine|ok|okay|good|do)\b|\s*$|\s*[,.!?]|\s+(?:but|and|please)\b)"
+        # "is fine" is consumed with the name: no need word is left of it
+        r"\b(?:any|whatever|all)\s+" + NAME + r"(?:\s+(?:is|are|will|would|'s)\s+"
+        r"(?:fine|ok|okay|good|do)\b|(?=\s*$|\s*[,.!?]|\s+(?:but|and|please)\b))"
     ),
     re.compile(r"\b(?:the\s+)?" + NAME + r"\s+(?:doesn'?t|does not|don'?t|do not)\s+matter"),
     re.compile(

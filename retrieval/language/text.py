@@ -99,3 +99,15 @@ def phrase_key(text: str) -> tuple[str, ...]:
     """A phrase as the tuple of its word keys: "Cookies & Cards" → ('cooky', 'card');
     used to match multi-word catalog values."""
     return tuple(terms(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light stem for telling whether a text speaks of a word at all ("warm" in
+    "warming", "hike" in "hiking"): the term without -ing, -ed, -er, -est, -ly or a final e.
+    Looser than `term`, so used only for explaining, never for filtering."""
+    w = term(word)
+    for suffix in ("ing", "est", "ed", "er", "e"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)]
+    return w

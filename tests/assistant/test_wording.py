@@ -11,5 +11,5 @@ def test_one_result_reads_as_english():
 
     p = Product(id="l", title="Laptop", category="Computers/Laptops", price=999.0)
     state = DialogueState(categories=["laptops"])
-    text = template_reply([RankedItem(product=p, score=1.0)], state, Lexicon.build([p]))
+    text = template_reply([RankedItem(product=p, score=1.0)], state, Lexicon.build([p]), ["Fast"])
     assert text.startswith("Here is 1 match for laptops:")

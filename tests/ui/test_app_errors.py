@@ -66,12 +66,29 @@ def test_streamed_yields_text_then_the_reply_and_reraises():
         interpretation=TurnInterpretation(intent="search"),
     )
 
+    import threading
+
+    shown = threading.Event()
+
     def call(on_token):
         on_token("a\n")
+        shown.wait(timeout=10)  # the page drew "a" before "b" was written
         on_token("b")
         return reply
 
-    assert list(streamed(call)) == ["a\n", "a\nb", reply]
+    steps = []
+    for step in streamed(call):
+        steps.append(step)
+        shown.set()
+    assert steps == ["a\n", "a\nb", reply]
+
+    def burst(on_token):  # pieces written together reach the page as one update
+        for piece in ["x ", "y ", "z"]:
+            on_token(piece)
+        return reply
+
+    steps = list(streamed(burst))
+    assert steps[-2:] == ["x y z", reply] and all(isinstance(s, str) for s in steps[:-1])
 
     def failing(on_token):
         raise KeyError("x")
@@ -82,5 +99,7 @@ def test_streamed_yields_text_then_the_reply_and_reraises():
 
 def test_the_shopper_sees_one_short_note_when_the_llm_was_not_used():
     assert shopper_note(["LLM unavailable (timeout after 8 s); replies are built"]) == LLM_NOTE
-    assert shopper_note(["LLM reply replaced by one built from the catalog: $5"]) == LLM_NOTE
+    assert (
+        shopper_note(["LLM reason for [2] replaced by one built from the catalog: $5"]) == LLM_NOTE
+    )
     assert shopper_note(["first draft regenerated"]) == ""
