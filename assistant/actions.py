@@ -6,7 +6,7 @@ into a cart."""
 from __future__ import annotations
 
 from ranking.rank import RankedItem
-from retrieval.facets import value_matches, variant_matches, variant_values
+from retrieval.facets import matching_variants, value_matches, variant_matches, variant_values
 from retrieval.kinds import kind_paths
 from retrieval.language.text import terms
 from retrieval.schema import SearchFilters
@@ -86,12 +86,21 @@ class ShopperActions:
         return [("product", [p.title for p in products]), *compare_rows(products)]
 
     def cards(self, reply: Reply) -> list[ProductCard]:
-        return cards_for(reply.products, reply.reasons, reply.state, self.a.index.photo_files)
+        return cards_for(
+            reply.products,
+            reply.reasons,
+            reply.state,
+            self.a.index.photo_files,
+            reply.explanations,
+        )
 
     def shown_cards(self, state: DialogueState) -> list[ProductCard]:
         """The cards of the products the conversation showed last, to draw them again (after
         a restart, or on another worker): the same products, without their reasons."""
-        items = self.shown(state, list(range(1, len(state.shown) + 1)))
+        items = [
+            i.model_copy(update={"matching_variants": matching_variants(i.product, state.filters)})
+            for i in self.shown(state, list(range(1, len(state.shown) + 1)))
+        ]
         return cards_for(items, [], state, self.a.index.photo_files)
 
     def rate_reply(self, session: str, reply_id: str, up: bool) -> None:

@@ -1,5 +1,7 @@
 """Product cards: what the UI shows for each suggested product, chosen here so the UI only
-draws. The facts on a card are the ones that matter for the shopper's question."""
+draws. A card shows the variant the shopper asked for (its photo, preselected in the
+picker), and its facts are the ones its reason relies on, then those that matter for the
+question."""
 
 from __future__ import annotations
 
@@ -7,8 +9,9 @@ from pydantic import BaseModel, Field
 
 from ranking.rank import RankedItem
 from retrieval.language.text import term, words
+from retrieval.schema import Variant
 
-from .records import DialogueState
+from .records import DialogueState, Explanation
 from .wording import item_price
 
 FACTS_PER_CARD = 3
@@ -28,6 +31,7 @@ class ProductCard(BaseModel):
     review_count: int = 0
     available: bool = True  # False: marked out of stock, and it cannot be added to a cart
     variants: list[str] = Field(default_factory=list)  # labels of variants in stock
+    variant: str | None = None  # the one to preselect: the variant the shopper asked for
 
 
 def card_facts(item: RankedItem, state: DialogueState) -> list[str]:
@@ -66,15 +70,44 @@ def card_facts(item: RankedItem, state: DialogueState) -> list[str]:
     return facts
 
 
+def asked_variant(item: RankedItem, state: DialogueState) -> Variant | None:
+    """The variant the shopper asked for, when what they said picks among the options
+    ("in blue", "not yellow", "1 L"): the first matching one in stock."""
+    f = state.filters
+    p = item.product
+    if not (f.facets or f.exclude_facets or f.quantities) or not item.matching_variants:
+        return None
+    if len(item.matching_variants) == len(p.purchasable_variants()):
+        return None  # nothing was chosen among the options
+    in_stock = [v for v in item.matching_variants if v.available]
+    return (in_stock or item.matching_variants)[0]
+
+
+def explained_facts(exp: Explanation | None) -> list[str]:
+    """The facets the reason relies on, as the card lists them."""
+    if exp is None:
+        return []
+    return [f.text for n in exp.used if (f := exp.fact(n)) and f.values]
+
+
 def cards_for(
-    items: list[RankedItem], reasons: list[str], state: DialogueState, photos
+    items: list[RankedItem],
+    reasons: list[str],
+    state: DialogueState,
+    photos,
+    explanations: list[Explanation] | None = None,
 ) -> list[ProductCard]:
-    """`photos(product_id) -> list[Path]`: the index's copies of the product's photos."""
+    """`photos(product_id, refs) -> list[Path]`: the index's copies of the product's photos,
+    those of `refs` (the asked variant's images) first."""
     out = []
+    exps = explanations or []
     for n, item in enumerate(items, 1):
         p = item.product
-        files = photos(p.id)
+        chosen = asked_variant(item, state)
+        files = photos(p.id, chosen.images if chosen else None)
         price = item_price(item)
+        facts = explained_facts(exps[n - 1] if n <= len(exps) else None)
+        facts += [x for x in card_facts(item, state) if x not in facts]
         out.append(
             ProductCard(
                 product_id=p.id,
@@ -84,7 +117,7 @@ def cards_for(
                 currency=p.currency,
                 list_price=p.list_price if (p.list_price or 0) > (price or 0) else None,
                 photo=str(files[0]) if files else None,
-                facts=card_facts(item, state),
+                facts=facts[:FACTS_PER_CARD],
                 reason=reasons[n - 1] if n <= len(reasons) else "",
                 rating=p.rating,
                 review_count=p.review_count,
@@ -92,6 +125,7 @@ def cards_for(
                 variants=[
                     v.label() for v in p.purchasable_variants() if v.available and p.available
                 ],
+                variant=chosen.label() if chosen and chosen.available and p.available else None,
             )
         )
     return out

@@ -97,6 +97,7 @@ class VectorArrays(BaseModel, arbitrary_types_allowed=True):
     photo_digests: list[str]
     pair_product: np.ndarray  # pairs: product row
     pair_photo: np.ndarray  # pairs: photo index
+    photo_refs: dict[str, str] = {}  # the catalog's image reference → digest (found files)
 
     NAMES: ClassVar[tuple[str, ...]] = (
         "text",
@@ -118,6 +119,9 @@ class VectorArrays(BaseModel, arbitrary_types_allowed=True):
             folder / "photo_digests.json",
             lambda p: Path(p).write_text(json.dumps(self.photo_digests)),
         )
+        _atomic(
+            folder / "photo_refs.json", lambda p: Path(p).write_text(json.dumps(self.photo_refs))
+        )
 
     @classmethod
     def load(cls, folder: Path) -> VectorArrays:
@@ -125,7 +129,9 @@ class VectorArrays(BaseModel, arbitrary_types_allowed=True):
         # several times more (100k × 384 floats is 150 MB).
         arrays = {n: np.load(folder / f"{n}.npy") for n in cls.NAMES}
         digests = json.loads((folder / "photo_digests.json").read_text())
-        return cls(**arrays, photo_digests=digests)
+        refs = folder / "photo_refs.json"  # absent in an index written before variant photos
+        refs = json.loads(refs.read_text()) if refs.is_file() else {}
+        return cls(**arrays, photo_digests=digests, photo_refs=refs)
 
 
 def _atomic(path: Path, write) -> None:
@@ -205,10 +211,14 @@ class ProductIndex:
             out.setdefault(row, []).append(v.photo_digests[photo])
         return out
 
-    def photo_files(self, product_id: str) -> list[Path]:
-        """The product's photos as the index keeps them (main photo first), for display."""
+    def photo_files(self, product_id: str, refs: list[str] | None = None) -> list[Path]:
+        """The product's photos as the index keeps them (main photo first), for display;
+        with `refs` (a variant's images, as the catalog names them), those photos first."""
         row = self.row_of.get(product_id)
         digests = self._photos_by_row.get(row, []) if row is not None else []
+        known = self.vectors.photo_refs if refs else {}
+        first = [d for r in refs or [] if (d := known.get(r)) in digests]
+        digests = list(dict.fromkeys([*first, *digests]))
         return [f for d in digests if (f := self.photos_dir / f"{d}.jpg").is_file()]
 
     def exists(self) -> bool:

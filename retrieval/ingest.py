@@ -372,6 +372,7 @@ def _assemble(
         photo_digests=photos.digests,
         pair_product=pair_product,
         pair_photo=pair_photo,
+        photo_refs={r: digests[r] for r in photo_paths if digests.get(r) in at},
     )
 
 

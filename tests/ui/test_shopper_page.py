@@ -224,3 +224,40 @@ def test_a_grocery_shop_without_photos_in_euros(grocery_server, browser, shots):
     ask(page, "do you sell laptops?")
     page.get_by_text("doesn't sell laptops").wait_for(timeout=30_000)
     page.close()
+
+
+def test_the_card_shows_the_colour_asked_for_and_chat_compares_in_a_table(server, browser, shots):
+    from retrieval.index import ProductIndex
+
+    url, settings = server
+    index = ProductIndex(settings)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url)
+    ask(page, "a jacket for women in blue")
+    wait_for_new_cards(page, [])
+    cells = page.locator(".card-cell")
+    assert cells.count() == settings.results_per_turn
+    for i in range(cells.count()):
+        cell = cells.nth(i)
+        product = index.product(cell.locator(".card").get_attribute("data-product"))
+        blue = [v for v in product.variants if (v.option("color") or "").casefold() == "blue"]
+        assert blue, product.title
+        # the photo is one of the blue variants' own photos, not merely the product's first
+        blue_photos = {index.photo_files(product.id, v.images)[0].name for v in blue if v.images}
+        src = cell.locator(".card img").get_attribute("src")
+        assert Path(src).name in blue_photos, (product.title, src)
+        # and the picker shows a blue variant
+        picked = cell.locator("input").first.input_value()
+        assert picked.startswith("Blue"), (product.title, picked)
+        reason = cell.locator(".reason").inner_text()
+        assert "Blue" in reason  # the reason names the need the card meets
+    page.screenshot(path=str(shots / "colour-cards.png"))
+
+    ask(page, "compare the first two")
+    table = page.locator("table", has_text="price").filter(has_not=page.locator(".attrs")).last
+    table.wait_for(timeout=30_000)
+    header = table.locator("tr").first.inner_text()
+    assert all(t in header for t in titles(page)[:2])
+    assert table.locator("tr").count() >= 3  # a real table: a row per attribute
+    page.screenshot(path=str(shots / "compare-table.png"))
+    page.close()
