@@ -15,7 +15,7 @@ from assistant.config import Settings
 from . import report as rpt
 from .sets import EvalSet
 
-SUITES = ("retrieval", "dialogues", "nlu", "simulate", "replay", "agent")
+SUITES = ("retrieval", "dialogues", "nlu", "explain", "simulate", "replay", "agent")
 
 
 class EvalConfig(BaseModel):
@@ -57,6 +57,8 @@ def default_suites(plan: EvalPlan, events_url: str) -> list[str]:
         chosen.append("retrieval")
     if plan.script or all(es and es.has("dialogues.jsonl") for es in sets):
         chosen.append("dialogues")
+    if chosen:  # the reasons of the product replies to those queries and dialogues
+        chosen.append("explain")
     chosen.append("simulate")
     if _has_engagement(events_url):
         chosen.append("replay")
@@ -148,6 +150,24 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
             )
             out.append(suite_result(report, suite, elapsed()))
         return out
+    if suite == "explain":
+        from .explain import conversations, evaluate, suite_result
+
+        bot = Assistant(settings, use_llm=config.use_llm)
+        keys = [f.key for f in bot.lexicon.facets.values()]
+        convs = conversations(config.eval_set, plan.split, plan.judged, plan.script, keys)
+        if not convs:
+            raise ValueError(
+                "the explain suite needs judged queries or dialogues: an eval set for this "
+                "catalog, --judged or --script"
+            )
+        llm = bot.writer.llm
+        backend = f"the LLM ({type(llm).__name__})" if llm else "the catalog realiser"
+        report = evaluate(bot, convs)
+        files = " + ".join(p.name for p in (plan.judged, plan.script) if p) or name
+        result = suite_result(report, config.name, files, backend, elapsed())
+        result.notes += bot.notes
+        return [result]
     if suite == "simulate":
         from tqdm import tqdm
 

@@ -167,3 +167,54 @@ def test_an_option_named_by_its_amount_goes_into_the_cart(vendure):
     assert [c.options for c in added.state.cart] == [{"HDD": "2TB"}], added.text
     missing = vendure.respond("amount", "add the first one in 5TB")
     assert "doesn't come in 5 TB" in missing.text and len(missing.state.cart) == 1
+
+
+EXPLAINED = {  # a request with a value, a need word and a price, in each shop's own words
+    "luma": ("a warm jacket in blue under $80", "Blue"),
+    "vendure": ("a wireless mouse by Logitech under $100", "Logitech"),
+    "grocery": ("vegan dark chocolate under €4", "vegan"),
+}
+
+
+@pytest.mark.parametrize("shop", ["luma", "vendure", "grocery"])
+def test_reasons_name_the_needs_met_and_cards_rest_on_them(shop, request):
+    from assistant.grounding import check_reply
+
+    bot = request.getfixturevalue(shop)
+    text, value = EXPLAINED[shop]
+    reply = bot.respond(f"explained-{shop}", text)
+    assert reply.products and len(reply.explanations) == len(reply.products), reply.text
+    assert len(set(reply.reasons)) == len(reply.reasons)  # none repeats
+    lines = [ln for ln in reply.text.splitlines() if ln.startswith("[")]
+    assert check_reply("\n".join(lines), reply.products, reply.state.filters, bot.lexicon) == []
+    for reason, exp in zip(reply.reasons, reply.explanations, strict=True):
+        assert value.casefold() in reason.casefold(), reason  # the value asked for, met
+        assert "under" in reason  # the price bound, met
+    cards = bot.actions.cards(reply)
+    for card, exp in zip(cards, reply.explanations, strict=True):
+        used = [f.text for n in exp.used if (f := exp.fact(n)) and f.values]
+        assert card.facts[: len(used[:3])] == used[:3]  # the card lists what the reason used
+
+
+@pytest.mark.parametrize(
+    "shop, turns, dropped",
+    [
+        ("luma", ["a jacket in blue under $30"], "under $30"),
+        ("vendure", ["a sony laptop"], "Sony"),
+        ("grocery", ["olive oil", "organic", "from Italy"], "organic"),
+    ],
+)
+def test_nothing_matching_says_which_one_constraint_to_drop(shop, turns, dropped, request):
+    bot = request.getfixturevalue(shop)
+    session = f"relax-{shop}"
+    for text in turns:
+        reply = bot.respond(session, text)
+    assert not reply.products and "exactly" in reply.text, reply.text
+    assert f"Without “{dropped}”" in reply.text
+    n = int(reply.text.split(f"Without “{dropped}”, ")[1].split()[0])
+    # and it is true: dropping that chip gives that many
+    chip = next(c for c in reply.chips if c.label == dropped)
+    after = bot.drop_constraint(session, chip.key)
+    assert (
+        after.products and after.state.filters and bot.index.facets.count(after.state.filters) == n
+    )

@@ -100,10 +100,19 @@ def test_a_whole_run_writes_one_report_with_every_suite(tiny_shop, tmp_path, mon
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
     suites = [r["suite"] for r in report["results"]]
-    assert suites == ["retrieval", "dialogues", "simulate", "replay"]
+    assert suites == ["retrieval", "dialogues", "explain", "simulate", "replay"]
     page = (out / "report.html").read_text()
-    for s in ("retrieval · j.jsonl", "dialogues · s.jsonl", "simulate ·", "replay ·"):
+    for s in (
+        "retrieval · j.jsonl",
+        "dialogues · s.jsonl",
+        "explain · j.jsonl + s.jsonl",
+        "simulate ·",
+        "replay ·",
+    ):
         assert s in page
+    explain = next(r for r in report["results"] if r["suite"] == "explain")
+    assert explain["headline"]["replies"] >= 1
+    assert explain["headline"]["reasons with an unsupported fact"] == 0
     dialogues = next(r for r in report["results"] if r["suite"] == "dialogues")
     assert dialogues["detail"]["checked_turns"] == 3
     replay = next(r for r in report["results"] if r["suite"] == "replay")
