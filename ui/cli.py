@@ -487,6 +487,7 @@ def serve(
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"Aisle is running at {server.url}  (Ctrl+C to stop)")
+    typer.echo(server.ranking)
     if server.agent_url:
         typer.echo(f"Agent console: {server.agent_url}  (login required)")
     else:

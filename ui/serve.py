@@ -15,9 +15,16 @@ class Server:
     """A running `aisle serve`: `url`, `agent_url` (None when the console is off),
     `block()` until Ctrl+C, `close()`."""
 
-    def __init__(self, server, thread: threading.Thread, url: str, agent_url: str | None):
+    def __init__(
+        self,
+        server,
+        thread: threading.Thread,
+        url: str,
+        agent_url: str | None,
+        ranking: str = "",
+    ):
         self._server, self._thread = server, thread
-        self.url, self.agent_url = url, agent_url
+        self.url, self.agent_url, self.ranking = url, agent_url, ranking
 
     def block(self) -> None:
         try:
@@ -115,4 +122,5 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
             )
         time.sleep(0.05)
     url = f"http://{settings.serve_host}:{settings.serve_port}/"
-    return Server(server, thread, url, url + "agent/" if agent_logins else None)
+    agent_url = url + "agent/" if agent_logins else None
+    return Server(server, thread, url, agent_url, assistant.ranker_summary())
