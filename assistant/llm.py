@@ -280,21 +280,22 @@ def call_with_timeout(fn, timeout_s: float):
         raise LLMUnavailableError(f"the LLM did not answer within {timeout_s:g} s") from None
 
 
+def _constrained(llm: BaseChatModel, schema: dict, max_tokens: int):
+    """The model bound to answer JSON matching `schema`: a grammar in process (llama.cpp),
+    the server's response_format over HTTP (vLLM, llama.cpp's server)."""
+    if isinstance(llm, ChatLlamaCpp | ChatTransformers):
+        return llm.bind(json_schema=schema, max_tokens=max_tokens)
+    return llm.bind(
+        response_format={"type": "json_schema", "json_schema": {"name": "turn", "schema": schema}},
+        max_tokens=max_tokens,
+    )
+
+
 def chat_json(
     llm: BaseChatModel, messages: list[BaseMessage], schema: dict, timeout_s: float, max_tokens: int
 ) -> dict[str, Any]:
     """One JSON object from the LLM, constrained by `schema` where the backend can."""
-    if isinstance(llm, ChatLlamaCpp | ChatTransformers):
-        call = functools.partial(llm.invoke, messages, json_schema=schema, max_tokens=max_tokens)
-    else:  # OpenAI-compatible: the server enforces the schema (vLLM, llama.cpp server)
-        bound = llm.bind(
-            response_format={
-                "type": "json_schema",
-                "json_schema": {"name": "turn", "schema": schema},
-            },
-            max_tokens=max_tokens,
-        )
-        call = functools.partial(bound.invoke, messages)
+    call = functools.partial(_constrained(llm, schema, max_tokens).invoke, messages)
     try:
         text = str(call_with_timeout(call, timeout_s).content)
     except LLMUnavailableError:
@@ -313,17 +314,7 @@ def stream_json(
     """The text of one JSON answer as the LLM writes it (constrained by `schema` where the
     backend can), piece by piece; LLMUnavailableError when it fails or has not finished
     within `timeout_s` of the start."""
-    if isinstance(llm, ChatLlamaCpp | ChatTransformers):
-        pieces = functools.partial(llm.stream, messages, json_schema=schema, max_tokens=max_tokens)
-    else:
-        bound = llm.bind(
-            response_format={
-                "type": "json_schema",
-                "json_schema": {"name": "turn", "schema": schema},
-            },
-            max_tokens=max_tokens,
-        )
-        pieces = functools.partial(bound.stream, messages)
+    pieces = functools.partial(_constrained(llm, schema, max_tokens).stream, messages)
     out: queue.Queue = queue.Queue()
     done = object()
 

@@ -123,6 +123,11 @@ class Broken(FakeListChatModel):
         raise ConnectionError("connection refused")
 
 
+def fact_numbers(product_id: str) -> dict[str, int]:
+    """A product's facts by text → the number the LLM is shown (1 price, facets, sentences)."""
+    return {f.text: f.n for f in product_facts(items(product_id)[0])}
+
+
 def reasons_json(*pairs) -> str:
     """An LLM answer: (text, cited fact numbers) per product."""
     return json.dumps({"reasons": [{"text": t, "facts": f} for t, f in pairs]})
@@ -142,9 +147,7 @@ def test_llm_lies_are_replaced_by_a_reply_built_from_facts():
 
 
 def test_a_good_llm_reply_is_kept_and_titles_and_prices_come_from_the_catalog():
-    # fact numbers as product_facts numbers them: 1 price, then facets, then sentences
-    trail = {f.text: f.n for f in product_facts(items("MJ1")[0])}
-    rain = {f.text: f.n for f in product_facts(items("WJ1")[0])}
+    trail, rain = fact_numbers("MJ1"), fact_numbers("WJ1")
     good = FakeListChatModel(
         responses=[
             reasons_json(
@@ -169,8 +172,7 @@ def test_a_good_llm_reply_is_kept_and_titles_and_prices_come_from_the_catalog():
 
 def test_a_reason_is_checked_against_the_facts_it_cites_not_the_whole_product():
     # "nylon" is true of the Trail Jacket, but the reason cites only its first sentence
-    trail = {f.text: f.n for f in product_facts(items("MJ1")[0])}
-    rain = {f.text: f.n for f in product_facts(items("WJ1")[0])}
+    trail, rain = fact_numbers("MJ1"), fact_numbers("WJ1")
     miscited = FakeListChatModel(
         responses=[
             reasons_json(
@@ -241,8 +243,7 @@ def test_template_compare_and_item_answers_use_catalog_fields():
 def test_checked_reasons_are_shown_while_the_llm_is_still_writing():
     import threading
 
-    rain = {f.text: f.n for f in product_facts(items("WJ1")[0])}
-    trail = {f.text: f.n for f in product_facts(items("MJ1")[0])}
+    trail, rain = fact_numbers("MJ1"), fact_numbers("WJ1")
     answer = reasons_json(
         ("Light nylon shell", [trail["material: Nylon"]]),
         ("Polyester keeps the rain out", [rain["material: Polyester"]]),
