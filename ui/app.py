@@ -159,10 +159,15 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                         detail_variant = gr.Dropdown(label="Option", choices=[], scale=3)
                         detail_add = gr.Button("Add to cart", variant="primary", scale=1)
 
-                @gr.render(inputs=[cards, session, last_reply])
-                def draw_cards(card_list: list[ProductCard], session_id: str, reply_id: str):
+                gr.Markdown("Suggestions", elem_classes="muted")
+
+                # One trigger: renders of one page run one after another (always_last).
+                # With the default triggers (load and every input's change), a turn that sets
+                # the cards and the reply id fired two renders of the same session at once,
+                # and Gradio's render is not safe for that (gradio-app/gradio#9991: "Error").
+                @gr.render(inputs=[cards], triggers=[cards.change])
+                def draw_cards(card_list: list[ProductCard]):
                     if not card_list:
-                        gr.Markdown("Suggestions appear here.", elem_classes="muted")
                         return
                     with gr.Row(elem_classes="cards"):
                         for card in card_list:
