@@ -10,15 +10,15 @@ word of a reason is a catalog value, a catalog sentence, or the shopper's own ne
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ranking.rank import RankedItem
-from retrieval.color import basic_color
 from retrieval.facets import value_matches
 from retrieval.kinds import title_kind
 from retrieval.language.general import language
 from retrieval.language.quantities import find_quantities
-from retrieval.language.text import stem, term, words
+from retrieval.language.text import normalise, stem, term, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Product, Variant
 
@@ -41,20 +41,27 @@ def product_facts(item: RankedItem) -> list[Fact]:
     def add(key: str, text: str, values: list[str] | None = None) -> None:
         facts.append(Fact(n=len(facts) + 1, key=key, text=text, values=values or []))
 
-    option_keys = {k for v in p.variants for k in v.options} | set(p.variant_options)
+    # the shown variants' options in one pass (Product.values scans every variant per key)
+    options: dict[str, dict[str, None]] = {}
+    for v in shown_variants:
+        for k, o in v.options.items():
+            options.setdefault(normalise(k), {})[o] = None
+    option_keys = set(options) | {normalise(k) for k in p.variant_options}
+    attributes: dict[str, list[str]] = {}
+    for k, vs in p.attributes.items():
+        attributes.setdefault(normalise(k), []).extend(v for v in vs if v)
     for key in p.facet_keys():
-        if key in option_keys:
-            values = list(dict.fromkeys(o for v in shown_variants if (o := v.option(key))))
-        else:
-            values = p.values(key)
+        k = normalise(key)
+        values = list(options.get(k, {})) if k in option_keys else attributes.get(k, [])
         if not values or values == ["no"]:
             continue
         name = key.replace("_", " ")
         add(key, name if values == ["yes"] else f"{name}: {', '.join(values[:6])}", values)
     shown = {o.casefold() for v in shown_variants for o in v.options.values()}
+    colour_words = language().color_of
     for sentence in SENTENCE.split(p.description):
         sentence = sentence.strip(" .")
-        other_colours = {w for w in words(sentence) if basic_color(w)} - shown
+        other_colours = {w for w in words(sentence) if w in colour_words} - shown
         if len(sentence) > 3 and not (shown and other_colours):
             add("description", sentence)
     add("name", f"name: {p.title}")
@@ -110,11 +117,17 @@ def speaks_of(word: str, text: str, lexicon: Lexicon) -> bool:
 def _speaks_of(forms: set[str], text: str) -> bool:
     """Whether a text has one of the stems: whole, or as the start of a longer word when
     the stem is long enough not to be a chance prefix ("warm" in "warmth")."""
-    for w in words(text):
-        s = stem(w)
-        if s in forms or any(len(f) >= 4 and s.startswith(f) for f in forms):
-            return True
-    return False
+    return _has_stem(forms, _stems(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _stems(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(stem(w) for w in words(text)))
+
+
+def _has_stem(forms: set[str], stems: tuple[str, ...]) -> bool:
+    long = [f for f in forms if len(f) >= 4]
+    return any(s in forms or any(s.startswith(f) for f in long) for s in stems)
 
 
 def match_needs(item: RankedItem, facts: list[Fact], needs: list[Need], lexicon: Lexicon):
