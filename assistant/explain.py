@@ -4,9 +4,12 @@ A product's facts are numbered (its price, each facet, each sentence of its desc
 its name, its rating), the same list the LLM is given, so a reason can cite the facts it
 uses. The needs come from the dialogue state: the values the filters enforce ("Blue",
 "vegan", "500 g", "under €4") and the free words of the need ("warm", "hiking"). Each need
-is met by the facts that share its word (or a synonym of it), and the reason says which need
-each fact meets, and which needs nothing in the catalog speaks to. Nothing is invented: every
-word of a reason is a catalog value, a catalog sentence, or the shopper's own need word."""
+is met by the facts that share its word, a light stem of it ("warming", "hiker's") or a
+synonym, and the reason says which need each fact meets, and which needs nothing in the
+catalog speaks to. Nothing is invented: apart from the joining words ("in", "under",
+"nothing listed about"), a reason is catalog values, catalog sentences and the shopper's
+own need words. Matching is by words on purpose: a looser association ("warm" for a
+sentence about cold weather) would be a claim the catalog does not make."""
 
 from __future__ import annotations
 
