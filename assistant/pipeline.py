@@ -75,6 +75,7 @@ class Assistant:
         self._writer_llm = llm if writes else None
         self._gate = GenerationGate()
         self._open(ProductIndex(settings))
+        self.searcher.query_encoder  # noqa: B018 - exported or loaded now, not in a turn
         if settings.use_trained_ranker:
             self.ranker, why = load_ranker(self.index.dir, resolve_device(settings.device))
             self.notes[:0] = [why] if why else []

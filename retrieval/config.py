@@ -35,3 +35,8 @@ class RetrievalConfig(BaseModel):
         "<catalog>.lexicon.toml beside the catalog",
     )
     batch_size: int = Field(64, ge=1)
+    query_encoder: str = Field(
+        "auto",
+        description="'auto' (ONNX Runtime on a CPU when it reproduces the model's vectors, "
+        "else torch), 'onnx', 'torch': what embeds a search's query",
+    )

@@ -24,7 +24,7 @@ from .image_embedder import make_image_encoder, open_image
 from .index import IMAGE_TEXT, PHOTOS, TEXT, ProductIndex
 from .language.general import language
 from .language.text import words
-from .models import resolve_device
+from .models import ModelUnavailableError, resolve_device
 from .schema import Candidate, SearchFilters, SearchRequest, SearchResult, SignalScore
 from .text_embedder import TextEmbedder
 
@@ -165,13 +165,27 @@ class HybridSearcher:
             query_vec = self.image_encoder.encode_text_queries([text])[0]
         return self._dense(IMAGE_TEXT, vectors.image_text, query_vec, allowed & vectors.has_image)
 
+    @functools.cached_property
+    def query_encoder(self):
+        """ONNX Runtime for the query on a CPU (~3× faster, the same vectors: see
+        retrieval/query_encoder.py), else the torch model that embedded the documents."""
+        choice = self.index.config.query_encoder
+        if choice == "torch" or (choice == "auto" and self.device != "cpu"):
+            return self.text_embedder
+        from .query_encoder import load_query_encoder
+
+        onnx, why = load_query_encoder(self.index.manifest.text_model)
+        if onnx is None and choice == "onnx":
+            raise ModelUnavailableError(f"query_encoder = 'onnx' cannot be used: {why}")
+        return onnx or self.text_embedder
+
     def _embed_query(self, text: str) -> np.ndarray:
         if not self.tuning.cache_queries:
-            return self.text_embedder.embed([text])[0]
+            return self.query_encoder.embed([text])[0]
         if text not in self._query_cache:
             if len(self._query_cache) >= 4096:
                 self._query_cache.pop(next(iter(self._query_cache)))  # oldest first
-            self._query_cache[text] = self.text_embedder.embed([text])[0]
+            self._query_cache[text] = self.query_encoder.embed([text])[0]
         return self._query_cache[text]
 
     @staticmethod
