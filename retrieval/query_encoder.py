@@ -26,11 +26,19 @@ from .models import inference_threads, load_sentence_transformer
 
 log = logging.getLogger(__name__)
 AGREEMENT = 0.9999  # cosine with the torch vector a probe must reach
-PROBE = "a light waterproof jacket for hiking under 80"
 
 
 class QueryEncoderUnavailable(RuntimeError):
     pass
+
+
+def _probe(tokenizer, n: int = 16) -> str:
+    """A text to compare the two encoders on, from the model's own vocabulary (no shop's
+    words): `n` ordinary tokens spread evenly across it, decoded."""
+    special = set(tokenizer.all_special_ids)
+    ids = [i for i in range(len(tokenizer)) if i not in special]
+    step = max(1, len(ids) // n)
+    return tokenizer.decode(ids[::step][:n], skip_special_tokens=True)
 
 
 def cache_dir() -> Path:
@@ -61,8 +69,9 @@ class OnnxQueryEncoder:
         options.intra_op_num_threads = threads or inference_threads()
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        want = np.asarray(st.encode([PROBE], normalize_embeddings=True), np.float32)[0]
-        got = self.embed([PROBE])[0]
+        probe = _probe(st.tokenizer)
+        want = np.asarray(st.encode([probe], normalize_embeddings=True), np.float32)[0]
+        got = self.embed([probe])[0]
         if float(want @ got) < AGREEMENT:
             raise QueryEncoderUnavailable(
                 f"the ONNX export disagrees with the model (cosine {float(want @ got):.5f})"
