@@ -521,6 +521,56 @@ def llm_server(
         pass
 
 
+@app.command()
+def related(
+    product_id: Annotated[str, typer.Argument(help="the product's id in the catalog")],
+    k: Annotated[int, typer.Option("-k", help="products per list", min=1, max=50)] = 5,
+    index_dir: IndexDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """What shoppers also looked at and what goes well with a product, from the event
+    log's sessions (behaviour), filled with similar products (content) where it has too few."""
+    settings = Settings().with_overrides(index_dir=index_dir)
+    from ranking.co_engagement import VIEW_KINDS, CoEngagement
+    from ranking.events import EventLog, EventLogUnavailableError
+    from ranking.related import RelatedFinder
+    from retrieval.index import ProductIndex
+
+    try:
+        index = ProductIndex(settings)
+        try:
+            log = EventLog(settings.event_log_location())
+            co = CoEngagement.from_events(log.events(VIEW_KINDS))
+        except EventLogUnavailableError as exc:
+            _warn(f"{exc}; neighbours by content only")
+            co = CoEngagement()
+        found = RelatedFinder(index, co).related(product_id, k)
+    except _user_errors() as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(found.model_dump_json(indent=2))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{escape(found.title)}[/] ({escape(found.product_id)})")
+    for title, rows in (
+        ("Shoppers who looked at this also looked at", found.also_viewed),
+        ("Goes well with", found.goes_with),
+    ):
+        table = Table(title=title)
+        for col in ("#", "id", "title", "from", "sessions", "score"):
+            table.add_column(col)
+        for i, n in enumerate(rows, 1):
+            cells = (n.product_id, n.title, n.source, str(n.sessions or "—"), f"{n.score:.3f}")
+            table.add_row(str(i), *map(escape, cells))
+        console.print(table)
+    for note in found.notes:
+        console.print(f"[dim]{escape(note)}[/]")
+
+
 @app.command("train-ranker")
 def train_ranker(
     judged: Annotated[
@@ -537,10 +587,27 @@ def train_ranker(
         bool, typer.Option("--events/--no-events", help="learn from the event log too")
     ] = True,
     epochs: Annotated[int, typer.Option(help="encoder fine-tuning epochs")] = 1,
+    since: Annotated[
+        str | None,
+        typer.Option(help="learn only from events at or after this date/time (ISO, UTC)"),
+    ] = None,
+    keep_encoder: Annotated[
+        bool,
+        typer.Option(
+            "--keep-encoder",
+            help="keep the current model's fine-tuned encoder, retrain the fusion on the "
+            "events (minutes instead of tens of minutes: for a nightly job)",
+        ),
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="swap the new model in even if it is worse on held-out"),
+    ] = False,
     index_dir: IndexDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Train the ranking model for the indexed catalog and save it with a model card."""
+    """Train the ranking model for the indexed catalog and save it with a model card. A
+    model already in place is replaced only if the new one is no worse on held-out queries."""
     settings = Settings().with_overrides(index_dir=index_dir)
     from ranking.events import EventLog, EventLogUnavailableError
     from ranking.judgments import load_judgments
@@ -568,7 +635,12 @@ def train_ranker(
         card = train(
             index,
             TrainConfig(
-                synthetic_queries=synthetic_queries, paraphrases=paraphrases, epochs=epochs
+                synthetic_queries=synthetic_queries,
+                paraphrases=paraphrases,
+                epochs=epochs,
+                since=_when(since),
+                keep_encoder=keep_encoder,
+                gate=not force,
             ),
             settings.text_model,
             device,
@@ -579,11 +651,42 @@ def train_ranker(
         )
     except _user_errors() as exc:
         raise _fail(str(exc)) from None
+    kept = card.replaced is not None and not card.replaced.swapped
     if as_json:
         print(card.model_dump_json(indent=2))
     else:
         typer.echo(card.markdown())
-        typer.echo(f"saved to {index.dir / 'ranker'}")
+        where = index.dir / ("ranker.rejected" if kept else "ranker")
+        typer.echo(f"saved to {where}")
+    if kept:
+        _warn(
+            f"not swapped in: held-out NDCG@10 {card.replaced.new_ndcg:.3f} < "
+            f"{card.replaced.previous_ndcg:.3f} of the model in use, which stays "
+            "(--force to swap anyway)"
+        )
+
+
+def _when(text: str | None):
+    """An ISO date or date-time (UTC when no zone is given), or a clear error."""
+    from datetime import UTC, datetime
+
+    if text is None:
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"--since {text!r}: expected an ISO date such as 2026-11-01") from None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise _fail(f"--sizes {text!r}: whole numbers separated by commas") from None
+    if not sizes or min(sizes) < 0:
+        raise _fail(f"--sizes {text!r}: at least one number, none negative")
+    return sorted(set(sizes))
 
 
 def _paraphraser(settings: Settings):
@@ -627,8 +730,9 @@ def eval_(
     suites: Annotated[
         list[str] | None,
         typer.Argument(
-            help="retrieval | dialogues | nlu | simulate | replay | agent (default: every "
-            "suite that applies to the index)"
+            help="retrieval | dialogues | nlu | explain | simulate | replay | agent | "
+            "learning (default: every suite that applies to the index; learning only when "
+            "named)"
         ),
     ] = None,
     eval_set: Annotated[
@@ -678,6 +782,13 @@ def eval_(
     paraphrase: Annotated[
         bool, typer.Option(help="simulate: the LLM rewords the shopper's messages")
     ] = False,
+    sessions: Annotated[
+        int, typer.Option(min=10, help="learning: simulated shopper sessions")
+    ] = 2_000,
+    sizes: Annotated[
+        str,
+        typer.Option(help="learning: sessions of log the ranker is retrained on (comma list)"),
+    ] = "0,100,1000,10000",
     baseline: Annotated[
         Path | None, typer.Option(help="an earlier run's report.json: deltas with 95 % intervals")
     ] = None,
@@ -699,7 +810,8 @@ def eval_(
     `dialogues`: scripted turns with zero products that break a stated constraint (and,
     on a set, intent accuracy and slot F1); `nlu`: the reading alone. `simulate`: shoppers
     generated from the catalog with hidden needs. `replay`: the event log's impressions
-    re-ranked by this configuration. `agent`: suggested replies."""
+    re-ranked by this configuration. `agent`: suggested replies. `learning`: simulated
+    shoppers with hidden preferences; "also looked at" and the ranker's learning curve."""
     import shlex
     from datetime import datetime
 
@@ -764,6 +876,8 @@ def eval_(
         seed=seed,
         paraphrase=paraphrase,
         llm_every_turn=llm_every_turn,
+        sessions=sessions,
+        sizes=_sizes(sizes),
         out=out or settings.index_dir.parent / "evals" / f"run-{stamp}",
     )
     plan.suites = list(suites or default_suites(plan, events or settings.event_log_location()))
