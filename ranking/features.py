@@ -1,7 +1,9 @@
 """The features the learned fusion sees for one (query, candidate) pair: the fine-tuned
 model's score, each retrieval signal, how well the product fits the soft parts of the
 request, price position, rating and reviews, shoppers' feedback rates, and similarity to
-what this shopper engaged with earlier in the session."""
+what this shopper engaged with earlier in the session: its vectors, the facet values and
+prices it shares with them (taste), and how often shoppers opened or carted it together
+with them (co-engagement, ranking/co_engagement.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from retrieval.language.general import language
-from retrieval.language.text import term, words
+from retrieval.language.text import normalise, term, words
 from retrieval.schema import Candidate, Product
 
+from .co_engagement import CoEngagement, SessionItems
 from .events import Event
 
 SIGNALS = ("lexical", "dense", "image_text", "color", "image")
@@ -36,6 +39,24 @@ FEATURES = (
     "cart_rate",
     "session_sim",
     "has_photo",
+    "taste_max",
+    "taste_mean",
+    "price_vs_history",
+    "co_view",
+    "co_cart",
+    "log_engaged",
+)
+# learned only from the event log: zero in every synthetic or judged training pair
+EVENT_FEATURES = (
+    "ctr",
+    "cart_rate",
+    "session_sim",
+    "taste_max",
+    "taste_mean",
+    "price_vs_history",
+    "co_view",
+    "co_cart",
+    "log_engaged",
 )
 
 
@@ -65,15 +86,21 @@ class FeedbackStats(BaseModel):
                 counts[e.product_id] = counts.get(e.product_id, 0) + 1
         return stats
 
-    def rates(self, product_id: str) -> tuple[float, float]:
+    def rates(self, product_id: str, own: SessionItems | None = None) -> tuple[float, float]:
+        """Click and cart rates; `own`: a session left out (a training query's own clicks
+        would otherwise raise the rate of exactly the products it labels relevant)."""
         shown_all = sum(self.impressions.values())
         if not shown_all:
             return 0.0, 0.0
         base_click = sum(self.clicks.values()) / shown_all
         base_cart = sum(self.carts.values()) / shown_all
-        n = self.impressions.get(product_id, 0) + self.prior_strength
-        click = (self.clicks.get(product_id, 0) + self.prior_strength * base_click) / n
-        cart = (self.carts.get(product_id, 0) + self.prior_strength * base_cart) / n
+        own = own or SessionItems()
+        shown = self.impressions.get(product_id, 0) - (product_id in own.shown)
+        clicks = self.clicks.get(product_id, 0) - (product_id in own.clicked)
+        carts = self.carts.get(product_id, 0) - (product_id in own.carted)
+        n = max(shown, 0) + self.prior_strength
+        click = (max(clicks, 0) + self.prior_strength * base_click) / n
+        cart = (max(carts, 0) + self.prior_strength * base_cart) / n
         return click, cart
 
 
@@ -82,12 +109,60 @@ def _text_of(p: Product) -> set[str]:
     return terms(" ".join([p.title, p.category.replace("/", " "), *values]))
 
 
+class Taste:
+    """What the shopper engaged with earlier in the session, as a candidate meets it: the
+    share of those products that share a facet value with it (best key, and the mean over
+    its keys; no key is named: brand, colour, origin, whatever this catalog lists), its
+    price against theirs, and co-engagement with them."""
+
+    def __init__(
+        self,
+        history: list[Product],
+        co: CoEngagement | None = None,
+        own: SessionItems | None = None,
+    ):
+        self.history = history
+        self.co = co
+        self.own = own or SessionItems()
+        self._values = [
+            {normalise(k): {v.casefold() for v in h.values(k)} for k in h.facet_keys()}
+            for h in history
+        ]
+        prices = [h.price for h in history if h.price]
+        self.price = float(np.mean(prices)) if prices else None
+
+    def row(self, p: Product) -> dict[str, float]:
+        row: dict[str, float] = {}
+        if self.history:
+            shares = []
+            for k in p.facet_keys():
+                mine = {v.casefold() for v in p.values(k)}
+                key = normalise(k)
+                shares.append(sum(bool(mine & h.get(key, set())) for h in self._values))
+            n = len(self.history)
+            row["taste_max"] = max(shares, default=0) / n
+            row["taste_mean"] = (sum(shares) / len(shares) / n) if shares else 0.0
+            if self.price and p.price:
+                row["price_vs_history"] = math.log(p.price / self.price)
+        if self.co is not None:
+            row["log_engaged"] = math.log1p(self.co.popularity(p.id) - (p.id in self.own.viewed))
+            for h in self.history:
+                if h.id == p.id:
+                    continue
+                view = self.co.viewed.similarity(h.id, p.id, self.own.viewed)
+                cart = self.co.carted.similarity(h.id, p.id, self.own.carted)
+                row["co_view"] = max(row.get("co_view", 0.0), view)
+                row["co_cart"] = max(row.get("co_cart", 0.0), cart)
+        return row
+
+
 def feature_matrix(
     query: str,
     candidates: list[Candidate],
     model_scores: np.ndarray,
     stats: FeedbackStats | None = None,
     session_sims: np.ndarray | None = None,
+    taste: Taste | None = None,
 ) -> np.ndarray:
     n = len(candidates)
     x = np.zeros((n, len(FEATURES)), np.float32)
@@ -116,9 +191,11 @@ def feature_matrix(
         row["rating"] = p.rating or 0.0
         row["log_reviews"] = math.log1p(p.review_count)
         if stats is not None:
-            row["ctr"], row["cart_rate"] = stats.rates(p.id)
+            row["ctr"], row["cart_rate"] = stats.rates(p.id, taste.own if taste else None)
         if session_sims is not None:
             row["session_sim"] = float(session_sims[i])
         row["has_photo"] = float(bool(p.images))
+        if taste is not None:
+            row |= taste.row(p)
         x[i] = [row.get(f, 0.0) for f in FEATURES]
     return x

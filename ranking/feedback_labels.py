@@ -22,6 +22,7 @@ MAX_WEIGHT = 5.0
 @dataclass
 class _Reply:
     query: str
+    session: str
     history: list[str] = field(default_factory=list)  # engaged with earlier in the session
     shown: dict[str, int] = field(default_factory=dict)  # product id → position
     clicked: set[str] = field(default_factory=set)
@@ -42,7 +43,8 @@ def labels_from_events(events: Iterable[Event], eta: float = 1.0) -> list[Judgme
         if e.kind == "impression" and e.product_id and e.position:
             query = e.detail.get("ranking_query") or e.query
             history = list(engaged.get(e.session, []))[-10:]
-            r = replies.setdefault(e.reply_id, _Reply(query=query, history=history))
+            reply = _Reply(query=query, session=e.session, history=history)
+            r = replies.setdefault(e.reply_id, reply)
             r.shown[e.product_id] = e.position
         else:
             actions.append(e)
@@ -81,6 +83,7 @@ def labels_from_events(events: Iterable[Event], eta: float = 1.0) -> list[Judgme
                     source="feedback",
                     query_id=f"feedback:{reply_id}",
                     history=r.history,
+                    session=r.session,
                 )
             )
     return out

@@ -34,6 +34,7 @@ class Judgment(BaseModel):
     weight: float = Field(1.0, gt=0)
     source: str = "judged"
     history: list[str] = Field(default_factory=list)  # products the shopper engaged with before
+    session: str = ""  # the (pseudonymous) session a feedback pair came from
 
     @field_validator("query", "product_id")
     @classmethod

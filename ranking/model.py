@@ -8,8 +8,9 @@ cores) plus a tree ensemble; a MiniLM cross-encoder over 50 pairs costs ~50 forw
 (hundreds of ms here), beyond the 60 ms budget.
 
 A folder holds: encoder/ (the fine-tuned model), products.npz (ids and vectors),
-fusion.txt (LightGBM), feedback.json (feedback rates at training time), card.json and
-README.md (the model card)."""
+fusion.txt (LightGBM), feedback.json (feedback rates at training time), co_engagement.json
+(the sessions' co-views and co-carts at training time), card.json and README.md (the model
+card)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,33 @@ from retrieval.models import inference_threads
 from retrieval.schema import Candidate, Product
 from retrieval.text_embedder import product_text
 
-from .features import FEATURES, FeedbackStats, feature_matrix
+from .co_engagement import CoEngagement, SessionItems
+from .features import FEATURES, FeedbackStats, Taste, feature_matrix
 from .rank import RankedItem, Ranker, RetrievalOrderRanker
 
 log = logging.getLogger(__name__)
 MAX_SEQ = 128  # product texts are cut here: the title, category and attributes come first
+
+
+class EventWindow(BaseModel):
+    """The event log this model learned from."""
+
+    since: datetime | None = None  # asked for (--since); None: the whole log
+    first: datetime | None = None  # the first and last event used
+    last: datetime | None = None
+    events: int = 0
+    sessions: int = 0
+    labelled_queries: int = 0  # replies with engagement, turned into training queries
+
+
+class Replacement(BaseModel):
+    """The gate: held-out NDCG@10 of the model in place and of the new one, on the same
+    held-out queries; the new one goes live only if it is no worse."""
+
+    previous_created: datetime
+    previous_ndcg: float
+    new_ndcg: float
+    swapped: bool
 
 
 class ModelCard(BaseModel):
@@ -42,9 +65,13 @@ class ModelCard(BaseModel):
     train_queries: dict[str, int]  # "encoder" / "fusion" / "heldout" → n
     heldout_metrics: dict[str, dict[str, float]]  # "hybrid" / "ranker" → metric → value
     training_seconds: dict[str, float]
+    # a model trained before a feature existed reads only the features it was trained on
     features: list[str] = Field(default_factory=lambda: list(FEATURES))
     feature_importance: dict[str, float] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    events: EventWindow | None = None
+    encoder_from: str = ""  # "" fine-tuned in this run; else the model whose encoder it kept
+    replaced: Replacement | None = None
 
     def markdown(self) -> str:
         lines = [
@@ -71,9 +98,39 @@ class ModelCard(BaseModel):
             "Training time: "
             + ", ".join(f"{k} {v:.0f} s" for k, v in self.training_seconds.items()),
             "",
+            *self._events_lines(),
             *[f"- {n}" for n in self.notes],
         ]
         return "\n".join(lines) + "\n"
+
+    def _events_lines(self) -> list[str]:
+        out = []
+        w = self.events
+        if w is not None:
+            span = (
+                f"{w.first:%Y-%m-%d %H:%M} to {w.last:%Y-%m-%d %H:%M} UTC"
+                if w.first and w.last
+                else "no events"
+            )
+            since = f" (asked: since {w.since:%Y-%m-%d %H:%M})" if w.since else " (whole log)"
+            out += [
+                "## Event log",
+                f"{w.events} events from {w.sessions} sessions, {span}{since}; "
+                f"{w.labelled_queries} replies with engagement became training queries.",
+                "",
+            ]
+        if self.encoder_from:
+            out += [f"Encoder kept from the model of {self.encoder_from}; fusion retrained.", ""]
+        r = self.replaced
+        if r is not None:
+            verdict = "swapped in" if r.swapped else "NOT swapped in (worse); the previous stays"
+            out += [
+                "## Against the model it replaces",
+                f"Held-out NDCG@10: previous ({r.previous_created:%Y-%m-%d %H:%M}) "
+                f"{r.previous_ndcg:.3f}, this one {r.new_ndcg:.3f}: {verdict}.",
+                "",
+            ]
+        return out
 
 
 class FineTunedRanker:
@@ -93,6 +150,8 @@ class FineTunedRanker:
         self._extra: dict[str, np.ndarray] = {}  # products added after training
         self.fusion = lgb.Booster(model_file=str(self.folder / "fusion.txt"))
         self.stats = FeedbackStats.model_validate_json((self.folder / "feedback.json").read_text())
+        self.co = CoEngagement.load(self.folder / "co_engagement.json")
+        self._columns = [FEATURES.index(f) for f in self.card.features]
         self._lock = threading.Lock()
 
     def product_vectors(self, products: list[Product]) -> np.ndarray:
@@ -117,8 +176,14 @@ class FineTunedRanker:
         return self.encoder.encode(query, normalize_embeddings=True)
 
     def scores(
-        self, query: str, candidates: list[Candidate], history: list[Product] | tuple = ()
+        self,
+        query: str,
+        candidates: list[Candidate],
+        history: list[Product] | tuple = (),
+        own: SessionItems | None = None,
     ) -> np.ndarray:
+        """`own`: the session's items left out of the co-engagement counts (evaluating on
+        a session the model's log already holds)."""
         if not candidates:
             return np.zeros(0)
         vecs = self.product_vectors([c.product for c in candidates])
@@ -127,7 +192,9 @@ class FineTunedRanker:
         if history:  # the shopper's taste this session: mean of what they engaged with
             taste = self.product_vectors(list(history)).mean(axis=0)
             sims = vecs @ (taste / max(float(np.linalg.norm(taste)), 1e-9))
-        x = feature_matrix(query, candidates, model, self.stats, sims)
+        taste = Taste(list(history), self.co, own)
+        x = feature_matrix(query, candidates, model, self.stats, sims, taste)
+        x = x[:, self._columns]
         threads = inference_threads()  # LightGBM's OpenMP pool: one thread a core otherwise
         return self.fusion.predict(x, num_threads=threads) if threads else self.fusion.predict(x)
 

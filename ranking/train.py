@@ -29,11 +29,20 @@ from retrieval.search import HybridSearcher
 from retrieval.text_embedder import product_text
 
 from . import synthetic
+from .co_engagement import CoEngagement, SessionItems, sessions_of
 from .events import Event
-from .features import FEATURES, FeedbackStats, feature_matrix
+from .features import EVENT_FEATURES, FEATURES, FeedbackStats, Taste, feature_matrix
 from .feedback_labels import labels_from_events
 from .judgments import Judgment, by_query
-from .model import MAX_SEQ, ModelCard, ranker_dir, write_card
+from .model import (
+    MAX_SEQ,
+    EventWindow,
+    FineTunedRanker,
+    ModelCard,
+    Replacement,
+    ranker_dir,
+    write_card,
+)
 
 CUTS = (10,)
 
@@ -49,6 +58,11 @@ class TrainConfig(BaseModel):
     encoder_share: float = 0.55  # of the training queries; the rest train the fusion
     heldout_share: float = 0.15
     seed: int = 0
+    since: datetime | None = None  # learn only from events at or after this time
+    keep_encoder: bool = False  # reuse the current model's encoder; retrain the fusion only
+    gate: bool = True  # swap in only if no worse on held-out queries than the current model
+    fusion_trees: int = Field(400, ge=1)
+    event_features: bool = True  # False: the event-derived features held at 0 (ablation)
 
 
 class Query(BaseModel):
@@ -58,6 +72,7 @@ class Query(BaseModel):
     weights: dict[str, float] = Field(default_factory=dict)
     source: str
     history: list[str] = Field(default_factory=list)  # the shopper's earlier products
+    session: str = ""
 
 
 def _stage(qid: str, cfg: TrainConfig) -> str:
@@ -92,6 +107,7 @@ def gather(
     for source, pairs in (("judged", judged), ("feedback", labels_from_events(events))):
         texts = {j.qid: j.query for j in pairs}
         histories = {j.qid: j.history for j in pairs}
+        sessions = {j.qid: j.session for j in pairs}
         weights: dict[str, dict[str, float]] = {}
         for j in pairs:
             weights.setdefault(j.qid, {})[j.product_id] = j.weight
@@ -104,6 +120,7 @@ def gather(
                     weights=weights[qid],
                     source=source,
                     history=histories[qid],
+                    session=sessions[qid],
                 )
             )
     return queries
@@ -167,14 +184,48 @@ def fine_tune(base: str, data: dict[str, list[str]], cfg: TrainConfig, device: s
     return model
 
 
-def _features(q: Query, cands: list[Candidate], qvec, pvecs, row_of, stats) -> np.ndarray:
-    vecs = np.stack([pvecs[row_of[c.product.id]] for c in cands])
-    sims = None
-    rows = [row_of[p] for p in q.history if p in row_of]
-    if rows:  # as at serving time: similarity to the mean of what the shopper engaged with
-        taste = pvecs[rows].mean(axis=0)
-        sims = vecs @ (taste / max(float(np.linalg.norm(taste)), 1e-9))
-    return feature_matrix(q.text, cands, vecs @ qvec, stats, sims)
+class _Context:
+    """What the features of a training query are computed from."""
+
+    def __init__(self, pvecs, products, stats, co: CoEngagement, own: dict[str, SessionItems]):
+        self.pvecs, self.stats, self.co, self.own = pvecs, stats, co, own
+        self.row_of = {p.id: i for i, p in enumerate(products)}
+        self.by_id = {p.id: p for p in products}
+
+    def features(self, q: Query, cands: list[Candidate], qvec, event_features: bool):
+        vecs = np.stack([self.pvecs[self.row_of[c.product.id]] for c in cands])
+        sims = None
+        rows = [self.row_of[p] for p in q.history if p in self.row_of]
+        if rows:  # as at serving time: similarity to the mean of what the shopper engaged with
+            taste = self.pvecs[rows].mean(axis=0)
+            sims = vecs @ (taste / max(float(np.linalg.norm(taste)), 1e-9))
+        history = [self.by_id[p] for p in q.history if p in self.by_id]
+        # the session's own co-views are left out: they would tell the label
+        taste = Taste(history, self.co, self.own.get(q.session))
+        x = feature_matrix(q.text, cands, vecs @ qvec, self.stats, sims, taste)
+        if not event_features:
+            x[:, [FEATURES.index(f) for f in EVENT_FEATURES]] = 0.0
+        return x
+
+
+def _previous_ndcg(folder: Path, device: str, queries, cands, by_id, own) -> tuple:
+    """The model in place, scored on the new run's held-out queries (its own features, the
+    same leave-one-session-out), or None when there is none or it cannot be read."""
+    from ranx import Qrels, Run, evaluate
+
+    if not (folder / "card.json").is_file() or not queries:
+        return None, None
+    try:
+        previous = FineTunedRanker(folder, device)
+    except Exception:  # noqa: BLE001 - an unreadable model is replaced, not compared
+        return None, None
+    qrels = Qrels({q.qid: {k: v for k, v in q.grades.items() if v > 0} for q in queries})
+    run = {}
+    for q in queries:
+        history = [by_id[p] for p in q.history if p in by_id]
+        s = previous.scores(q.text, cands[q.qid], history, own.get(q.session))
+        run[q.qid] = {c.product.id: float(v) for c, v in zip(cands[q.qid], s, strict=True)}
+    return previous, float(evaluate(qrels, Run(run), "ndcg@10"))
 
 
 def train(
@@ -187,14 +238,21 @@ def train(
     rewrite: Callable[[str], list[str]] | None = None,
     progress: bool = True,
     out_dir: Path | None = None,
+    candidates_cache: dict[str, list[Candidate]] | None = None,
 ) -> ModelCard:
+    """Train and save the ranker. With `cfg.gate` a model already in place is replaced
+    only when the new one is no worse on the new run's held-out queries; the card
+    (returned, and saved beside the one in use as `ranker.rejected` when not swapped) says
+    which. `candidates_cache` (query text → candidates) is shared by runs on one index that
+    search the same queries (the learning curve's)."""
     import lightgbm as lgb
     from ranx import Qrels, Run, evaluate
     from tqdm.auto import tqdm
 
     t0 = time.perf_counter()
     rng = random.Random(cfg.seed)
-    events = events or []
+    events = [e for e in events or [] if cfg.since is None or e.at >= _aware(cfg.since)]
+    folder = out_dir or ranker_dir(index.dir)
     products = index.products(list(range(len(index.ids))))
     texts = {p.id: product_text(p) for p in products}
     queries = [
@@ -207,18 +265,27 @@ def train(
 
     searcher = HybridSearcher(index)
     cands: dict[str, list[Candidate]] = {}
+    cache = {} if candidates_cache is None else candidates_cache
     for q in tqdm(queries, desc="candidates", unit="query", disable=not progress):
-        cands[q.qid] = searcher.search(SearchRequest(text=q.text, k=cfg.candidates)).candidates
+        if q.text not in cache:
+            request = SearchRequest(text=q.text, k=cfg.candidates)
+            cache[q.text] = searcher.search(request).candidates
+        cands[q.qid] = cache[q.text]
     t_cands = time.perf_counter() - t0 - t_queries
 
     t1 = time.perf_counter()
-    enc_queries = [q for q in queries if stage[q.qid] == "encoder"]
-    model = fine_tune(
-        base_model, _triplets(enc_queries, cands, texts, cfg, rng), cfg, device, progress
-    )
-    pvecs = model.encode(
-        [texts[p.id] for p in products], normalize_embeddings=True, show_progress_bar=progress
-    )
+    kept = _kept_encoder(ranker_dir(index.dir), device) if cfg.keep_encoder else None
+    if kept is not None:  # the fusion learns from new events; the encoder stays as it was
+        model = kept.encoder
+        pvecs = kept.product_vectors(products)
+    else:
+        enc_queries = [q for q in queries if stage[q.qid] == "encoder"]
+        model = fine_tune(
+            base_model, _triplets(enc_queries, cands, texts, cfg, rng), cfg, device, progress
+        )
+        pvecs = model.encode(
+            [texts[p.id] for p in products], normalize_embeddings=True, show_progress_bar=progress
+        )
     qvecs = dict(
         zip(
             [q.qid for q in queries],
@@ -229,18 +296,27 @@ def train(
     t_encoder = time.perf_counter() - t1
 
     t2 = time.perf_counter()
-    row_of = {p.id: i for i, p in enumerate(products)}
     stats = FeedbackStats.from_events(events)
+    co = CoEngagement.from_events(events)
+    own = sessions_of(events)
+    context = _Context(pvecs, products, stats, co, own)
     sets: dict[str, tuple[list, list, list, list]] = {
         "fusion": ([], [], [], []),
         "heldout": ([], [], [], []),
     }
+    listed_of: dict[str, list[Candidate]] = {}  # the candidates each query's rows are of
+    # a query that trained the encoder would tell the fusion to trust its score; a kept
+    # encoder was trained in another run, so every query may train the fusion
     for q in queries:
-        part = stage[q.qid] if stage[q.qid] != "encoder" else None
-        if part is None or not cands[q.qid]:
+        part = stage[q.qid] if stage[q.qid] != "encoder" else ("fusion" if kept else None)
+        listed = cands[q.qid]
+        if q.source == "feedback":  # only what the shopper saw is labelled: never shown
+            listed = [c for c in listed if c.product.id in q.grades]  # is not irrelevant
+        if part is None or len(listed) < 2:
             continue
-        x = _features(q, cands[q.qid], qvecs[q.qid], pvecs, row_of, stats)
-        y = [q.grades.get(c.product.id, 0) for c in cands[q.qid]]
+        listed_of[q.qid] = listed
+        x = context.features(q, listed, qvecs[q.qid], cfg.event_features)
+        y = [q.grades.get(c.product.id, 0) for c in listed]
         if max(y) == 0:
             continue  # nothing relevant retrieved: no ordering to learn
         xs, ys, groups, qs = sets[part]
@@ -254,7 +330,7 @@ def train(
         raise ValueError("no fusion training queries with a relevant candidate")
     fusion = lgb.LGBMRanker(
         objective="lambdarank",
-        n_estimators=400,
+        n_estimators=cfg.fusion_trees,
         learning_rate=0.05,
         num_leaves=15,
         min_child_samples=min(10, max(2, len(ys) // 50)),  # a tiny shop still gets splits
@@ -280,14 +356,15 @@ def train(
         qrels = Qrels({q.qid: {k: v for k, v in q.grades.items() if v > 0} for q in hqueries})
         hybrid = Run(
             {
-                q.qid: {c.product.id: 1.0 / (i + 1) for i, c in enumerate(cands[q.qid])}
+                q.qid: {c.product.id: 1.0 / (i + 1) for i, c in enumerate(listed_of[q.qid])}
                 for q in hqueries
             }
         )
         ranked = {}
         for q, x in zip(hqueries, hx, strict=True):
             s = fusion.booster_.predict(x)
-            ranked[q.qid] = {c.product.id: float(v) for c, v in zip(cands[q.qid], s, strict=True)}
+            listed = listed_of[q.qid]
+            ranked[q.qid] = {c.product.id: float(v) for c, v in zip(listed, s, strict=True)}
         names = ["ndcg@10", "recall@10", "mrr"]
         metrics["hybrid"] = {k: float(v) for k, v in evaluate(qrels, hybrid, names).items()}
         metrics["ranker"] = {k: float(v) for k, v in evaluate(qrels, Run(ranked), names).items()}
@@ -319,13 +396,34 @@ def train(
         },
         feature_importance={k: round(v / total, 4) for k, v in importance.items()},
         notes=[
-            "session_sim is learned from feedback pairs whose shopper had engaged with "
-            "products earlier in the session; synthetic and judged pairs carry no history, "
-            "so its weight stays 0 until the event log holds such sessions"
+            "the session features (session_sim, taste_*, price_vs_history, co_view, co_cart) "
+            "are learned from feedback pairs whose shopper had engaged with products earlier "
+            "in the session; synthetic and judged pairs carry no history, so their weight "
+            "stays 0 until the event log holds such sessions"
         ],
+        events=EventWindow(
+            since=cfg.since,
+            first=co.first,
+            last=co.last,
+            events=len(events),
+            sessions=len({e.session for e in events}),
+            labelled_queries=sources.get("feedback", {}).get("queries", 0),
+        ),
+        encoder_from=f"{kept.card.created:%Y-%m-%d %H:%M} UTC" if kept else "",
     )
-
-    folder = out_dir or ranker_dir(index.dir)
+    if cfg.gate and "ranker" in metrics:
+        by_id = {p.id: p for p in products}
+        previous, before = _previous_ndcg(folder, device, hqueries, listed_of, by_id, own)
+        if previous is not None:
+            after = metrics["ranker"]["ndcg@10"]
+            card.replaced = Replacement(
+                previous_created=previous.card.created,
+                previous_ndcg=before,
+                new_ndcg=after,
+                swapped=after >= before,
+            )
+    swapped = card.replaced is None or card.replaced.swapped
+    target = folder if swapped else folder.with_name(folder.name + ".rejected")
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -333,7 +431,18 @@ def train(
     np.savez(tmp / "products.npz", ids=np.array([p.id for p in products]), vectors=pvecs)
     fusion.booster_.save_model(str(tmp / "fusion.txt"))
     (tmp / "feedback.json").write_text(stats.model_dump_json())
+    co.save(tmp / "co_engagement.json")
     write_card(tmp, card)
-    shutil.rmtree(folder, ignore_errors=True)  # swap in whole: a reader never sees half
-    tmp.rename(folder)
+    shutil.rmtree(target, ignore_errors=True)  # swap in whole: a reader never sees half
+    tmp.rename(target)
     return card
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _kept_encoder(folder: Path, device: str) -> FineTunedRanker:
+    if not (folder / "card.json").is_file():
+        raise ValueError(f"--keep-encoder: no trained ranker in {folder} to keep the encoder of")
+    return FineTunedRanker(folder, device)

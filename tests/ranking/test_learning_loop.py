@@ -1,0 +1,123 @@
+"""The loop from clicks to a better ranker, on the three demo catalogs: shoppers who always
+pick one value of a facet (a brand, a colour, whatever this catalog lists most) teach the
+ranker to put that value first for a new session showing the same taste, and a retrained
+model that is worse on held-out queries is not swapped in. The encoder is a tiny model
+built in the test; the fusion and the features are the real ones. Slow."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from evals.learning import Catalog
+from ranking.events import Event
+from ranking.model import FineTunedRanker, ranker_dir
+from ranking.train import TrainConfig, train
+from retrieval.index import ProductIndex
+from retrieval.schema import SearchRequest
+from retrieval.search import HybridSearcher
+
+pytestmark = pytest.mark.slow
+SHOPS = ["demo_index", "vendure_index", "grocery_index"]
+
+
+def _two_tastes(index: ProductIndex):
+    """A kind, its word, a facet and two of its values with two products each there (the
+    facets tried from the one the simulated shoppers prefer on)."""
+    catalog = Catalog(index.all_products(), seed=0)
+    keys = [catalog.key, *sorted({k for p in catalog.products for k in p.facet_keys()})]
+    searcher = HybridSearcher(index)
+    for kind in catalog.kinds:
+        word = catalog.word[kind]
+        found = [
+            c.product
+            for c in searcher.search(SearchRequest(text=word, k=50)).candidates
+            if catalog.kind.get(c.product.id) == kind
+        ]
+        for key in dict.fromkeys(keys):
+            values = {p.id: {v.casefold() for v in p.values(key)} for p in found}
+            names = sorted({v for vs in values.values() for v in vs})
+            for a in names:
+                for b in names:
+                    one = [p for p in found if a in values[p.id] and b not in values[p.id]]
+                    two = [p for p in found if b in values[p.id] and a not in values[p.id]]
+                    if a < b and len(one) >= 2 and len(two) >= 2:
+                        return word, key, (a, one), (b, two)
+    pytest.fail("no kind with two values of one facet, two products each")
+
+
+def _log(word, tastes, sessions=240) -> list[Event]:
+    """Shoppers who opened one product of their value, then, shown both values mixed, open
+    the other product of their value (and pass over those shown above it)."""
+    rng = random.Random(0)
+    t0 = datetime(2026, 11, 1, tzinfo=UTC)
+    out = []
+    for n in range(sessions):
+        mine, theirs = tastes[n % 2][1], tastes[1 - n % 2][1]
+        seen, pick = rng.sample(mine[:3], 2)
+        shown = [*rng.sample(theirs, min(2, len(theirs))), pick, *theirs[2:3]]
+        s, at = f"s{n}", t0 + timedelta(minutes=n)
+        out.append(Event(kind="click", session=s, product_id=seen.id, at=at))
+        out += [
+            Event(
+                kind="impression",
+                session=s,
+                reply_id=f"r{n}",
+                query=word,
+                product_id=p.id,
+                position=i,
+                detail={"ranking_query": word},
+                at=at + timedelta(seconds=1),
+            )
+            for i, p in enumerate(shown, 1)
+        ]
+        out.append(
+            Event(
+                kind="click",
+                session=s,
+                reply_id=f"r{n}",
+                product_id=pick.id,
+                position=shown.index(pick) + 1,
+                at=at + timedelta(seconds=2),
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("shop", SHOPS)
+def test_the_ranker_learns_a_taste_from_the_log_and_a_worse_model_is_not_swapped_in(
+    shop, request, tiny_text_model, tmp_path
+):
+    config, _ = request.getfixturevalue(shop)
+    index = ProductIndex(config)
+    word, key, (a, a_products), (b, b_products) = _two_tastes(index)
+    events = _log(word, [(a, a_products), (b, b_products)])
+    folder = tmp_path / "ranker"
+    cfg = TrainConfig(synthetic_queries=80, batch_size=16, heldout_share=0.3, seed=1)
+    card = train(index, cfg, tiny_text_model, events=events, progress=False, out_dir=folder)
+    assert card.replaced is None  # nothing in place: it goes live
+    assert card.events.sessions == 240 and card.events.labelled_queries > 100
+    session = ("session_sim", "taste_max", "taste_mean", "co_view", "price_vs_history")
+    assert sum(card.feature_importance[f] for f in session) > 0  # the history carries weight
+
+    ranker = FineTunedRanker(folder)
+    cands = HybridSearcher(index).search(SearchRequest(text=word, k=50)).candidates
+    for value, products in ((a, a_products), (b, b_products)):
+        # a new session that opened one product of this value, shown the others
+        seen = products[0]
+        ranked = ranker.rank(word, [c for c in cands if c.product.id != seen.id], [seen])
+        top = ranked[0].product
+        assert value in {v.casefold() for v in top.values(key)}, (value, top.title)
+
+    # retrained without the event features: worse on the held-out sessions, so it waits
+    worse = cfg.model_copy(update={"event_features": False})
+    second = train(index, worse, tiny_text_model, events=events, progress=False, out_dir=folder)
+    r = second.replaced
+    assert r is not None and not r.swapped and r.new_ndcg < r.previous_ndcg
+    assert FineTunedRanker(folder).card.created == card.created  # the old one still serves
+    rejected = FineTunedRanker(folder.with_name("ranker.rejected")).card
+    assert (
+        rejected.created == second.created
+        and "NOT swapped" in (folder.with_name("ranker.rejected") / "README.md").read_text()
+    )
+    assert ranker_dir(index.dir) != folder  # the shop's own model was never touched
