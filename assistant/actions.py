@@ -77,6 +77,7 @@ class ShopperActions:
                 for v in product.purchasable_variants()
                 if v.available and product.available
             ],
+            related=self.a.related.of(product.id),
         )
 
     def compare(self, product_ids: list[str]) -> list[tuple[str, list[str]]]:

@@ -70,6 +70,14 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         True,
         description="rank with the index's trained ranker when it has one (off: retrieval order)",
     )
+    related_per_list: int = Field(
+        5, ge=1, le=20, description='products in "also looked at" and "goes well with"'
+    )
+    related_refresh_s: float = Field(
+        600,
+        ge=0,
+        description="co-views and co-carts are recounted from the event log this often",
+    )
     max_message_chars: int = Field(
         2_000, ge=100, le=100_000, description="longer messages are read up to here, with a note"
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from ranking.events import Event, EventLog, EventLogUnavailableError, pseudonym
 from ranking.rank import RankedItem
+from ranking.related import Related
 from retrieval.schema import Product
 
 from .config import Settings
@@ -25,6 +26,7 @@ class ProductView(BaseModel):
     product: Product
     photos: list[str]  # files in the index folder, main photo first
     variants: list[str]  # labels of the variants in stock
+    related: Related | None = None  # "also looked at", "goes well with"
 
 
 class Feedback:

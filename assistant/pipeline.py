@@ -30,6 +30,7 @@ from .item_answers import compare_table
 from .llm import make_chat_model
 from .llm_models import LLMUnavailableError
 from .records import DialogueState, Explanation, Reply, ShownItem, TurnInterpretation
+from .related import LiveRelated
 from .respond import ReplyWriter
 from .state import apply_turn, ranking_query
 from .understanding import CatalogView, CatalogWords, Interpretation, Interpreter
@@ -83,6 +84,7 @@ class Assistant:
             self.ranker = RetrievalOrderRanker()
         self.feedback = Feedback(settings)
         self.actions = ShopperActions(self)
+        self.related = LiveRelated(self)
         self.conversations = ConversationStore(settings.conversation_location())
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()

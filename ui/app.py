@@ -158,6 +158,12 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                     with gr.Row():
                         detail_variant = gr.Dropdown(label="Option", choices=[], scale=3)
                         detail_add = gr.Button("Add to cart", variant="primary", scale=1)
+                    # from the event log's sessions, filled with similar products; choosing
+                    # one opens it here
+                    also_viewed = gr.Radio(
+                        label="Shoppers who looked at this also looked at", choices=[]
+                    )
+                    goes_with = gr.Radio(label="Goes well with", choices=[])
 
                 gr.Markdown("Suggestions", elem_classes="muted")
 
@@ -223,7 +229,15 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             detail,
             comparison,
         ]
-        detail_outputs = [detail, detail_text, gallery, detail_variant, open_id]
+        detail_outputs = [
+            detail,
+            detail_text,
+            gallery,
+            detail_variant,
+            open_id,
+            also_viewed,
+            goes_with,
+        ]
         cart_outputs = [chatbot, history, cart, note]
 
         # ---- handlers (closures over `assistant`) -----------------------------------
@@ -321,6 +335,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 view = assistant.actions.open_product(
                     session_id or "anonymous", product_id, reply_id
                 )
+                related = view.related
+                lists = (related.also_viewed, related.goes_with) if related else ([], [])
                 return (
                     gr.update(visible=True),
                     render.detail_html(view),
@@ -329,9 +345,18 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                         choices=view.variants, value=view.variants[0] if view.variants else None
                     ),
                     product_id,
+                    *[
+                        gr.update(choices=render.related_choices(n), value=None, visible=bool(n))
+                        for n in lists
+                    ],
                 )
 
             return handler
+
+        def open_related(session_id: str, reply_id: str, product_id: str | None):
+            if not product_id:
+                return [gr.skip()] * len(detail_outputs)
+            return open_card(product_id)(session_id, reply_id)
 
         def add_to_cart(product_id: str):
             def handler(session_id, reply_id, option, hist, ids, request: gr.Request):
@@ -409,6 +434,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             [session, last_reply, detail_variant, open_id, history, reply_ids],
             cart_outputs,
         )
+        for neighbours in (also_viewed, goes_with):  # a shopper's choice, not a redraw
+            neighbours.input(open_related, [session, last_reply, neighbours], detail_outputs)
         compare_btn.click(compare, pick, comparison)
         chatbot.like(rate, [session, reply_ids], None)
         new_chat.click(restart, session, [*turn_outputs, cart, comparison, detail], api_name="new")

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from assistant.cards import ProductCard
 from assistant.feedback import ProductView
 from assistant.records import CartItem, CompareTable
+from ranking.related import Neighbour
 from retrieval.language.money import format_money
 
 # Every character Markdown (CommonMark, as Gradio's chat renders it) could read as syntax
@@ -110,6 +111,21 @@ def detail_html(view: ProductView) -> str:
         f'<table class="attrs">{attrs}</table>'
         f"<h4>Reviews</h4>{reviews or '<p class=muted>No reviews yet.</p>'}</div>"
     )
+
+
+def related_choices(neighbours: list[Neighbour]) -> list[tuple[str, str]]:
+    """Radio choices (label, product id) for a list of related products, each saying where
+    it came from, so a shop can tell behaviour from look-alikes."""
+    out = []
+    for n in neighbours:
+        why = (
+            f"together in {n.sessions} shoppers' sessions"
+            if n.source == "behaviour"
+            else "similar product"
+        )
+        stock = "" if n.available else ", out of stock"
+        out.append((f"{n.title} ({why}{stock})", n.product_id))  # a label is plain text
+    return out
 
 
 def compare_markdown(table: CompareTable) -> str:
