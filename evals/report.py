@@ -39,6 +39,7 @@ class SuiteResult(BaseModel):
     per_case: dict[str, dict[str, float]] = Field(default_factory=dict)  # metric → case → score
     latencies_ms: list[float] = Field(default_factory=list)
     success_by_turn: list[float] = Field(default_factory=list)
+    curves: dict[str, list[list[float]]] = Field(default_factory=dict)  # series → [x, y] points
     worst: list[WorstCase] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     seconds: float = 0.0
@@ -287,6 +288,18 @@ def _plots(run: EvalRun) -> list[tuple[str, str]]:
         ax.set_ylim(0, 1.02)
         ax.legend(fontsize=7)
         out.append(("Simulated shoppers: success by turn", _png(fig)))
+    learning = [r for r in run.results if r.curves]
+    for r in learning:  # the ranker's learning curve: metric against sessions of log
+        fig, ax = plt.subplots(figsize=(6, 3.4))
+        for series, points in r.curves.items():
+            xs = [max(x, 1.0) for x, _ in points]  # 0 sessions drawn at 1 on the log axis
+            style = "-" if "with events" in series else "--"
+            ax.plot(xs, [y for _, y in points], style, marker="o", label=series)
+        ax.set_xscale("log")
+        ax.set_xlabel("sessions of event log (0 drawn at 1)")
+        ax.set_ylabel("NDCG@10 on held-out sessions")
+        ax.legend(fontsize=7)
+        out.append((f"Learning curve: {_label(r)}", _png(fig)))
     return out
 
 

@@ -15,7 +15,7 @@ from assistant.config import Settings
 from . import report as rpt
 from .sets import EvalSet
 
-SUITES = ("retrieval", "dialogues", "nlu", "explain", "simulate", "replay", "agent")
+SUITES = ("retrieval", "dialogues", "nlu", "explain", "simulate", "replay", "agent", "learning")
 
 
 class EvalConfig(BaseModel):
@@ -42,6 +42,8 @@ class EvalPlan(BaseModel):
     seed: int = 0
     paraphrase: bool = False
     llm_every_turn: bool = False
+    sessions: int = 2_000  # learning: simulated sessions
+    sizes: list[int] = [0, 100, 1_000, 10_000]  # learning: sessions of log per retrained ranker
     out: Path
 
 
@@ -210,6 +212,30 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
         report = replay(EventLog(url).events(), bot.searcher, bot.ranker, bot.index)
         result = suite_result(report, config.name, name, elapsed())
         result.notes.append(f"event log: {EventLog(url).where}")
+        return [result]
+    if suite == "learning":
+        from tqdm import tqdm
+
+        from .learning import evaluate, suite_result
+
+        bot = Assistant(settings, use_llm=False)  # the shoppers' turns read by rules
+        bar = tqdm(desc="learning", unit="session", leave=False)
+
+        stage = [""]
+
+        def progress(what: str, done: int, total: int) -> None:
+            if stage[0] != what:
+                stage[0] = what
+                bar.reset(total)
+                bar.set_description(what)
+            bar.update(done - bar.n)
+
+        try:
+            sizes = tuple(plan.sizes)
+            report = evaluate(bot, name, plan.sessions, sizes, plan.seed, progress=progress)
+        finally:
+            bar.close()
+        result = suite_result(report, config.name, name, elapsed())
         return [result]
     if suite == "agent":
         from .agent import evaluate, suite_result
