@@ -14,9 +14,18 @@ from retrieval.schema import SearchFilters
 from .cards import ProductCard, cards_for
 from .feedback import ProductView
 from .item_answers import answer_about, compare_reply, compare_rows
-from .records import CartItem, CartQuestion, DialogueState, Reply, TurnInterpretation
+from .records import (
+    CartItem,
+    CartQuestion,
+    DialogueState,
+    Reply,
+    ShownItem,
+    TurnInterpretation,
+)
+from .wording import item_price
 
 GREETING = "Hi! Tell me what you're looking for and I'll suggest a few products from this shop."
+WHICH = "Which product do you mean? Search for something first and I'll list a few."
 REDIRECT = (
     "Sorry, I can only help with shopping in this store. "
     "Tell me what you're looking for and I'll find a few products."
@@ -117,6 +126,55 @@ class ShopperActions:
                 out.append(RankedItem(product=p, score=0.0, ranker="shown"))
         return out
 
+    def related(
+        self, turn: TurnInterpretation, state: DialogueState
+    ) -> tuple[str, list[RankedItem], list[str]]:
+        """ "Something that goes with it" / "what else did shoppers look at": the shown
+        product's neighbours, each with why (shoppers' sessions, or a similar product), as a
+        new list the shopper can open, compare or add ("add the first one")."""
+        items = self.shown(state, turn.references[:1] or state.focus[:1] or [1])
+        if not items:
+            return (
+                "Which product do you mean? Search for something first and I'll list a few.",
+                [],
+                [],
+            )
+        anchor = items[0].product
+        found = self.a.related.of(anchor.id)
+        goes = (turn.related or "also_viewed") == "goes_with"
+        neighbours = found.goes_with if goes else found.also_viewed
+        chosen = [(n, p) for n in neighbours if (p := self.a.index.product(n.product_id))]
+        if not chosen:
+            return f"I have nothing to suggest with the {anchor.title} yet.", [], []
+        out, reasons = [], []
+        for n, p in chosen:
+            out.append(RankedItem(product=p, score=n.score, ranker=f"related:{n.source}"))
+            if n.source == "behaviour":
+                did = "carted" if goes else "opened"
+                reasons.append(f"{did} with the {anchor.title} in {n.sessions} shoppers' sessions")
+            elif goes:
+                reasons.append(f"another kind of product, close to the {anchor.title}")
+            else:
+                reasons.append(f"similar to the {anchor.title}")
+        lead = "goes well with" if goes else "shoppers also looked at, besides"
+        state.shown = [
+            ShownItem(
+                product_id=i.product.id,
+                title=i.product.title,
+                price=item_price(i),
+                category=i.product.category,
+                available=i.product.available,
+            )
+            for i in out
+        ]
+        state.focus = []
+        lines = [
+            f"{k}. {i.product.title} — {why}" + ("" if i.product.available else " (out of stock)")
+            for k, (i, why) in enumerate(zip(out, reasons, strict=True), 1)
+        ]
+        text = f"What {lead} the {anchor.title}:\n" + "\n".join(lines)
+        return text, out, reasons
+
     def answer(
         self, turn: TurnInterpretation, state: DialogueState
     ) -> tuple[str, list[RankedItem]]:
@@ -127,7 +185,7 @@ class ShopperActions:
         refs = turn.references or state.focus or ([1] if state.shown else [])
         items = self.shown(state, refs)
         if not items:
-            return "Which product do you mean? Search for something first and I'll list a few.", []
+            return WHICH, []
         if turn.intent == "compare":
             return compare_reply([i.product for i in items]), items
         if turn.intent == "ask_item":

@@ -94,7 +94,10 @@ class Feedback:
         items: list[RankedItem],
         state: DialogueState,
         ranking_query: str = "",
+        shown_as: str = "search",
     ) -> list[str]:
+        """`shown_as`: "search", or the list shown ("related:goes_with"): the ranker learns
+        only from search replies, whose products answer the query logged with them."""
         events = [
             Event(
                 kind="impression",
@@ -104,6 +107,7 @@ class Feedback:
                 product_id=item.product.id,
                 position=n,
                 detail={
+                    "shown_as": shown_as,
                     "ranking_query": ranking_query,
                     "need": state.need,
                     "filters": state.filters.model_dump_json(exclude_defaults=True),

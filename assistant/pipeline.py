@@ -245,7 +245,9 @@ class Assistant:
         explanations: list[Explanation] = []
         by_llm = False
         table = None
-        if turn.intent not in ("search", "refine", "clarify_answer"):
+        if turn.intent == "related":  # a new list: shown, logged, open to "add the first"
+            text, items, reasons = self.actions.related(turn, state)
+        elif turn.intent not in ("search", "refine", "clarify_answer"):
             text, items = self.actions.answer(turn, state)
             if turn.intent == "compare" and len(items) >= 2:
                 table = compare_table([i.product for i in items])
@@ -270,8 +272,9 @@ class Assistant:
         reply_id = uuid.uuid4().hex
         if reasons:  # a search reply: what was shown, for the ranker's training data
             state.shown_reply = reply_id
+            shown_as = f"related:{turn.related}" if turn.intent == "related" else "search"
             notes += self.feedback.impressions(
-                session, reply_id, message, items, state, ranking_query(state)
+                session, reply_id, message, items, state, ranking_query(state), shown_as
             )
         for line in state.cart[len(previous.cart) :]:  # added in chat ("add the first one")
             notes += self.feedback.record(

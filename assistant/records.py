@@ -15,6 +15,7 @@ Intent = Literal[
     "compare",
     "ask_item",
     "cart",
+    "related",  # what goes with a shown product, or what shoppers also looked at
     "clarify_answer",
     "smalltalk",
     "out_of_scope",
@@ -77,6 +78,7 @@ class TurnInterpretation(BaseModel):
     new_topic: bool = False
     question: str = ""  # for ask_item: what is asked about the item
     cart: CartRequest | None = None
+    related: Literal["goes_with", "also_viewed"] | None = None  # for intent "related"
     colors: list[str] = Field(default_factory=list)  # basic colours to look for in photos
     unsold: list[str] = Field(default_factory=list)  # kinds asked for that the shop lacks
     not_understood: list[str] = Field(default_factory=list)  # words neither reader knew

@@ -40,6 +40,8 @@ def labels_from_events(events: Iterable[Event], eta: float = 1.0) -> list[Judgme
             seen[:] = [*[p for p in seen if p != e.product_id], e.product_id]
         if e.reply_id is None:
             continue
+        if e.kind == "impression" and e.detail.get("shown_as", "search") != "search":
+            continue  # a list shown for a product ("goes well with"), not for the query
         if e.kind == "impression" and e.product_id and e.position:
             query = e.detail.get("ranking_query") or e.query
             history = list(engaged.get(e.session, []))[-10:]

@@ -1,5 +1,6 @@
 """Patterns of English that say what a turn is for: small talk, a request outside the
-shop, a comparison, an explicit cart request, a question about a shown item."""
+shop, a comparison, an explicit cart request, a question about a shown item, what goes
+with a shown item or what other shoppers looked at."""
 
 from __future__ import annotations
 
@@ -42,6 +43,19 @@ CART = re.compile(
     r"(?:it|that|this|them|those|these|one|the\s+\w+)\b"
     r"|^\s*(?:ok(?:ay)?|yes)?[,\s]*(?:buy|purchase|order|take|get)\s+(?:it|that|this|them|"
     r"the (?:first|second|third|fourth|fifth|last|cheaper|cheapest|\w+ one)|number|#)",
+    re.I,
+)
+GOES_WITH = re.compile(
+    r"\b(?:goes? (?:well )?with|go (?:well )?together|to go with|pairs? (?:well )?with|"
+    r"match(?:es)? (?:it|this|that|them|these)|complete (?:the|my) (?:look|set|outfit)|"
+    r"(?:wear|use|serve) (?:it |this |that )?with|accessor(?:y|ies) for)\b",
+    re.I,
+)
+ALSO_VIEWED = re.compile(
+    r"\b(?:what else (?:did|do) (?:other )?(?:people|shoppers|customers)|"
+    r"(?:other )?(?:people|shoppers|customers) (?:also )?(?:looked at|look at|viewed|bought)|"
+    r"others (?:also )?(?:looked at|viewed|bought)|"
+    r"anything (?:else )?similar to (?:it|this|that))\b",
     re.I,
 )
 AVAILABILITY = re.compile(r"\b(come|comes|available|have|has|stock|in stock)\b", re.I)

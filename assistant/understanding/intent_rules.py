@@ -1,15 +1,18 @@
 """What a turn asks for, given what was read and what was shown: small talk, out of scope,
-compare, cart (only when asked explicitly), a question about a shown item, the answer to a
-clarifying question, a refinement, or a new search."""
+compare, cart (only when asked explicitly), what goes with a shown item (or what others
+looked at), a question about a shown item, the answer to a clarifying question, a
+refinement, or a new search."""
 
 from __future__ import annotations
 
 from ..records import CartRequest, ConstraintSet, DialogueState, TurnInterpretation
 from .intent import (
+    ALSO_VIEWED,
     ASKS_ABOUT,
     CART,
     COMPARE,
     EXPLICIT_REF,
+    GOES_WITH,
     INJECTION,
     LIKE_BUT,
     OFF_TOPIC,
@@ -42,7 +45,7 @@ def decide_intent(
     has_constraints = bool(cons.slots()) or bool(remove) or relative is not None
     pronoun = bool(PRONOUN_REF.search(lower))
     doubts: list[str] = []
-    question, cart, new_topic = "", None, False
+    question, cart, new_topic, related = "", None, False, None
     same_kinds = not kinds or set(kinds) <= set(state.categories)
     tops_only = bool(cons.categories) and not kinds  # "for <audience>", "from <department>"
     if INJECTION.search(text):
@@ -57,6 +60,10 @@ def decide_intent(
             refs = [state.focus[0], *refs]  # "compare it with the first": it = the one in focus
         if not refs:
             refs = state.focus if len(state.focus) >= 2 else list(range(1, min(n_shown, 2) + 1))
+    elif shown and not kinds and (GOES_WITH.search(lower) or ALSO_VIEWED.search(lower)):
+        intent = "related"  # "something that goes with it": a kind named is a search instead
+        related = "goes_with" if GOES_WITH.search(lower) else "also_viewed"
+        refs = refs[:1] or state.focus[:1] or [1]
     elif shown and CART.search(lower):
         intent = "cart"
         ref = (
@@ -112,6 +119,7 @@ def decide_intent(
         new_topic=new_topic,
         question=question,
         cart=cart,
+        related=related,
     )
     return turn, doubts
 

@@ -29,7 +29,8 @@ from .words import CatalogWords, phrase_terms, tokenize
 SYSTEM = """You read one message of a shopper in an online shop and fill a JSON object.
 Fields: intent (search: a new product need; refine: change the current search; compare; \
 ask_item: a question about a shown product; cart: add a shown product to the cart, only \
-when the shopper says so; clarify_answer: answers the assistant's question; smalltalk; \
+when the shopper says so; related: what goes with a shown product, or what other shoppers \
+looked at; clarify_answer: answers the assistant's question; smalltalk; \
 out_of_scope: not about shopping), need (the product wanted, in the shopper's words, \
 translated to English if needed, without prices), price_max, price_min, categories, facets \
 ("key=value" the shopper asked for), exclude_facets ("key=value" the shopper does not \

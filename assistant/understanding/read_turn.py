@@ -95,7 +95,7 @@ def read_turn(
             options={k: v[0] for k, v in cons.facets.items()},
             amounts=cons.quantities,
         )
-    acts = turn.intent in ("compare", "ask_item", "cart", "smalltalk", "out_of_scope")
+    acts = turn.intent in ("compare", "ask_item", "cart", "related", "smalltalk", "out_of_scope")
     if turn.intent == "out_of_scope":
         doubts = []  # nothing to hand the LLM: an injection or a question outside the shop
     reading = turn.model_copy(

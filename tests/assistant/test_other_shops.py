@@ -222,3 +222,48 @@ def test_nothing_matching_says_which_one_constraint_to_drop(shop, turns, dropped
     assert (
         after.products and after.state.filters and bot.index.facets.count(after.state.filters) == n
     )
+
+
+GOES_WITH = {"luma": "a jacket", "vendure": "a laptop", "grocery": "olive oil"}
+
+
+@pytest.mark.parametrize("shop", ["luma", "vendure", "grocery"])
+def test_something_that_goes_with_it_lists_other_kinds_to_open_and_add(shop, request):
+    """After a product was shown, "something that goes with it" lists products of other
+    kinds (from co-carts, or the nearest other kinds while the log has none), each with
+    why; the list is what "add the first one" then means, and the ranker never learns from
+    it as if it answered the earlier query."""
+    from ranking.feedback_labels import labels_from_events
+    from ranking.related import kind_key
+
+    bot = request.getfixturevalue(shop)
+    session = f"goes-with-{shop}"
+    bot.reset(session)
+    first = bot.respond(session, GOES_WITH[shop]).products[0].product
+    reply = bot.respond(session, "what goes well with the first one?")
+    assert reply.intent == "related" and reply.interpretation.related == "goes_with"
+    assert reply.products and first.title in reply.text, reply.text
+    assert all(kind_key(i.product) != kind_key(first) for i in reply.products)
+    assert len(reply.reasons) == len(reply.products)
+    assert [s.product_id for s in reply.state.shown] == [i.product.id for i in reply.products]
+    # the new list is what the shopper points at next
+    available = [i for i in reply.products if i.product.available]
+    at = reply.products.index(available[0]) + 1
+    ordinal = ["first", "second", "third", "fourth", "fifth"][at - 1]
+    added = bot.respond(session, f"add the {ordinal} one to my cart")
+    # added, or its options asked about first ("Which color would you like for …?")
+    assert added.intent == "cart" and available[0].product.title in added.text, added.text
+    also = bot.respond(session, "what else did other shoppers look at?")
+    assert also.intent == "related" and also.interpretation.related == "also_viewed"
+    assert also.products
+    # impressions of these lists are logged, but are no training pairs for the query
+    events = [e for e in bot.feedback.log.events() if e.session == session]
+    shown_as = {e.detail.get("shown_as") for e in events if e.kind == "impression"}
+    assert {"search", "related:goes_with", "related:also_viewed"} <= shown_as
+    related_replies = {
+        e.reply_id
+        for e in events
+        if e.kind == "impression" and e.detail.get("shown_as", "").startswith("related")
+    }
+    labels = labels_from_events(events)
+    assert not {j.query_id.removeprefix("feedback:") for j in labels} & related_replies
