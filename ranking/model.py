@@ -8,9 +8,10 @@ cores) plus a tree ensemble; a MiniLM cross-encoder over 50 pairs costs ~50 forw
 (hundreds of ms here), beyond the 60 ms budget.
 
 A folder holds: encoder/ (the fine-tuned model), products.npz (ids and vectors),
-fusion.txt (LightGBM), feedback.json (feedback rates at training time), co_engagement.json
-(the sessions' co-views and co-carts at training time), card.json and README.md (the model
-card)."""
+fusion.txt (LightGBM on content), personal.txt (LightGBM on the event features, a residual
+on the fusion's score; there once the log had enough engaged replies), feedback.json
+(feedback rates at training time), co_engagement.json (the sessions' co-views and co-carts
+at training time), card.json and README.md (the model card)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from retrieval.schema import Candidate, Product
 from retrieval.text_embedder import product_text
 
 from .co_engagement import CoEngagement, SessionItems
-from .features import FEATURES, FeedbackStats, Taste, feature_matrix
+from .features import EVENT_FEATURES, FEATURES, FeedbackStats, Taste, feature_matrix
 from .rank import RankedItem, Ranker, RetrievalOrderRanker
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,11 @@ class FineTunedRanker:
         self._vectors = data["vectors"]
         self._extra: dict[str, np.ndarray] = {}  # products added after training
         self.fusion = lgb.Booster(model_file=str(self.folder / "fusion.txt"))
+        personal = self.folder / "personal.txt"  # learned from the event log, when it had enough
+        self.personal = lgb.Booster(model_file=str(personal)) if personal.is_file() else None
+        self._event_columns = (
+            [self.card.features.index(f) for f in EVENT_FEATURES] if self.personal else []
+        )
         self.stats = FeedbackStats.model_validate_json((self.folder / "feedback.json").read_text())
         self.co = CoEngagement.load(self.folder / "co_engagement.json")
         self._columns = [FEATURES.index(f) for f in self.card.features]
@@ -196,7 +202,11 @@ class FineTunedRanker:
         x = feature_matrix(query, candidates, model, self.stats, sims, taste)
         x = x[:, self._columns]
         threads = inference_threads()  # LightGBM's OpenMP pool: one thread a core otherwise
-        return self.fusion.predict(x, num_threads=threads) if threads else self.fusion.predict(x)
+        args = {"num_threads": threads} if threads else {}
+        scores = self.fusion.predict(x, **args)
+        if self.personal is not None:
+            scores = scores + self.personal.predict(x[:, self._event_columns], **args)
+        return scores
 
     def rank(
         self, query: str, candidates: list[Candidate], history: list[Product] | tuple = ()

@@ -56,10 +56,12 @@ class RelatedFinder:
         out = Related(product_id=product.id, title=product.title)
         kind = kind_key(product)
         near = self._content(product, 4 * k + 20)
-        out.also_viewed = self._merge(
-            self._behaviour(product, self.co.viewed, k, lambda p: True), near, k
-        )
+        same = [(n, p) for n, p in near if kind_key(p) == kind]
         other = [(n, p) for n, p in near if kind_key(p) != kind]
+        # looked at instead: the same kind first (the other kinds are what goes with it)
+        out.also_viewed = self._merge(
+            self._behaviour(product, self.co.viewed, k, lambda p: True), same + other, k
+        )
         out.goes_with = self._merge(
             self._behaviour(product, self.co.carted, k, lambda p: kind_key(p) != kind), other, k
         )
@@ -81,9 +83,10 @@ class RelatedFinder:
             if n.product_id not in taken:
                 chosen.append(n)
                 taken.add(n.product_id)
+        rank = {n.product_id: i for i, (n, _) in enumerate(near)}
         behaviour = [n for n in chosen if n.source == "behaviour"]
         content = [n for n in chosen if n.source == "content"]
-        return behaviour + sorted(content, key=lambda n: -n.score)
+        return behaviour + sorted(content, key=lambda n: rank[n.product_id])
 
     def _behaviour(self, product, counts, k, keep) -> list[Neighbour]:
         found = []

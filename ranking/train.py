@@ -245,7 +245,6 @@ def train(
     (returned, and saved beside the one in use as `ranker.rejected` when not swapped) says
     which. `candidates_cache` (query text → candidates) is shared by runs on one index that
     search the same queries (the learning curve's)."""
-    import lightgbm as lgb
     from ranx import Qrels, Run, evaluate
     from tqdm.auto import tqdm
 
@@ -300,57 +299,57 @@ def train(
     co = CoEngagement.from_events(events)
     own = sessions_of(events)
     context = _Context(pvecs, products, stats, co, own)
-    sets: dict[str, tuple[list, list, list, list]] = {
-        "fusion": ([], [], [], []),
-        "heldout": ([], [], [], []),
-    }
+    # Two models: the fusion learns from candidate lists graded against the query
+    # (synthetic, judged); the personal model learns from feedback, a residual on the
+    # fusion's score over the event features only. A reply's negatives lie above its click
+    # by construction: trained on rank features, a model learns "deeper is better"
+    # (measured: NDCG fell with more log); on taste, co-engagement and rates it cannot.
+    sets = {(part, src): ([], [], [], []) for part in ("fusion", "heldout") for src in SOURCES}
     listed_of: dict[str, list[Candidate]] = {}  # the candidates each query's rows are of
     # a query that trained the encoder would tell the fusion to trust its score; a kept
     # encoder was trained in another run, so every query may train the fusion
     for q in queries:
         part = stage[q.qid] if stage[q.qid] != "encoder" else ("fusion" if kept else None)
         listed = cands[q.qid]
-        if q.source == "feedback":  # only what the shopper saw is labelled: never shown
-            listed = [c for c in listed if c.product.id in q.grades]  # is not irrelevant
+        src = "feedback" if q.source == "feedback" else "content"
         if part is None or len(listed) < 2:
             continue
-        listed_of[q.qid] = listed
-        x = context.features(q, listed, qvecs[q.qid], cfg.event_features)
+        # the fusion is content only: event features would be noise against query grades
+        x = context.features(q, listed, qvecs[q.qid], cfg.event_features and src == "feedback")
         y = [q.grades.get(c.product.id, 0) for c in listed]
         if max(y) == 0:
             continue  # nothing relevant retrieved: no ordering to learn
-        xs, ys, groups, qs = sets[part]
+        listed_of[q.qid] = listed
+        xs, ys, groups, qs = sets[(part, src)]
         xs.append(x)
         ys += y
         groups.append(len(y))
         qs.append(q)
-    xs, ys, groups, _ = sets["fusion"]
-    hx, hy, hgroups, hqueries = sets["heldout"]
+    xs, ys, groups, _ = sets[("fusion", "content")]
     if not xs:
         raise ValueError("no fusion training queries with a relevant candidate")
-    fusion = lgb.LGBMRanker(
-        objective="lambdarank",
-        n_estimators=cfg.fusion_trees,
-        learning_rate=0.05,
-        num_leaves=15,
-        min_child_samples=min(10, max(2, len(ys) // 50)),  # a tiny shop still gets splits
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        random_state=cfg.seed,
-        verbose=-1,
-    )
-    fit_args = {}
-    if hx:
-        fit_args = {
-            "eval_set": [(np.vstack(hx), hy)],
-            "eval_group": [hgroups],
-            "eval_at": list(CUTS),
-            "callbacks": [lgb.early_stopping(40, verbose=False)],
-        }
-    fusion.fit(np.vstack(xs), ys, group=groups, feature_name=list(FEATURES), **fit_args)
+    fusion = _ranker_model(cfg.fusion_trees, 15, min(10, max(2, len(ys) // 50)), cfg.seed)
+    _fit(fusion, sets[("fusion", "content")][:3], sets[("heldout", "content")][:3], FEATURES)
+    personal = None
+    fx, fy, fgroups, _ = sets[("fusion", "feedback")]
+    if cfg.event_features and len(fgroups) >= MIN_FEEDBACK_QUERIES:
+        cols = [FEATURES.index(f) for f in EVENT_FEATURES]
+        base = lambda xs: [fusion.booster_.predict(x) for x in xs]  # noqa: E731
+        personal = _ranker_model(400, 7, 20, cfg.seed)
+        train_set = ([x[:, cols] for x in fx], fy, fgroups, base(fx))
+        hxs, hys, hgs, _ = sets[("heldout", "feedback")]
+        held = ([x[:, cols] for x in hxs], hys, hgs, base(hxs))
+        _fit(personal, train_set, held, list(EVENT_FEATURES))
     t_fusion = time.perf_counter() - t2
 
+    def score(x: np.ndarray) -> np.ndarray:
+        s = fusion.booster_.predict(x)
+        if personal is not None:
+            s = s + personal.booster_.predict(x[:, [FEATURES.index(f) for f in EVENT_FEATURES]])
+        return s
+
+    hx = sets[("heldout", "content")][0] + sets[("heldout", "feedback")][0]
+    hqueries = sets[("heldout", "content")][3] + sets[("heldout", "feedback")][3]
     metrics: dict[str, dict[str, float]] = {}
     if hqueries:
         qrels = Qrels({q.qid: {k: v for k, v in q.grades.items() if v > 0} for q in hqueries})
@@ -362,9 +361,8 @@ def train(
         )
         ranked = {}
         for q, x in zip(hqueries, hx, strict=True):
-            s = fusion.booster_.predict(x)
             listed = listed_of[q.qid]
-            ranked[q.qid] = {c.product.id: float(v) for c, v in zip(listed, s, strict=True)}
+            ranked[q.qid] = {c.product.id: float(v) for c, v in zip(listed, score(x), strict=True)}
         names = ["ndcg@10", "recall@10", "mrr"]
         metrics["hybrid"] = {k: float(v) for k, v in evaluate(qrels, hybrid, names).items()}
         metrics["ranker"] = {k: float(v) for k, v in evaluate(qrels, Run(ranked), names).items()}
@@ -377,6 +375,10 @@ def train(
     importance = dict(
         zip(FEATURES, fusion.booster_.feature_importance("gain").tolist(), strict=True)
     )
+    if personal is not None:
+        gains = personal.booster_.feature_importance("gain").tolist()
+        for f, g in zip(EVENT_FEATURES, gains, strict=True):
+            importance[f] += g
     total = sum(importance.values()) or 1.0
     card = ModelCard(
         created=datetime.now(UTC),
@@ -430,12 +432,55 @@ def train(
     model.save(str(tmp / "encoder"))
     np.savez(tmp / "products.npz", ids=np.array([p.id for p in products]), vectors=pvecs)
     fusion.booster_.save_model(str(tmp / "fusion.txt"))
+    if personal is not None:
+        personal.booster_.save_model(str(tmp / "personal.txt"))
     (tmp / "feedback.json").write_text(stats.model_dump_json())
     co.save(tmp / "co_engagement.json")
     write_card(tmp, card)
     shutil.rmtree(target, ignore_errors=True)  # swap in whole: a reader never sees half
     tmp.rename(target)
     return card
+
+
+SOURCES = ("content", "feedback")
+MIN_FEEDBACK_QUERIES = 20  # fewer replies with engagement: no personal model yet
+
+
+def _ranker_model(trees: int, leaves: int, min_child: int, seed: int):
+    import lightgbm as lgb
+
+    return lgb.LGBMRanker(
+        objective="lambdarank",
+        n_estimators=trees,
+        learning_rate=0.05,
+        num_leaves=leaves,
+        min_child_samples=min_child,  # a tiny shop still gets splits
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        random_state=seed,
+        verbose=-1,
+    )
+
+
+def _fit(model, train_set, held, names: list[str]) -> None:
+    """Fit on (rows, labels, groups[, base scores]), early-stopped on the held-out set."""
+    import lightgbm as lgb
+
+    xs, ys, groups, *base = train_set
+    args: dict = {"feature_name": names}
+    if base:
+        args["init_score"] = np.concatenate(base[0])
+    if held[2]:
+        args |= {
+            "eval_set": [(np.vstack(held[0]), held[1])],
+            "eval_group": [held[2]],
+            "eval_at": list(CUTS),
+            "callbacks": [lgb.early_stopping(40, verbose=False)],
+        }
+        if base:
+            args["eval_init_score"] = [np.concatenate(held[3])]
+    model.fit(np.vstack(xs), ys, group=groups, **args)
 
 
 def _aware(at: datetime) -> datetime:

@@ -346,8 +346,10 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                     ),
                     product_id,
                     *[
-                        gr.update(choices=render.related_choices(n), value=None, visible=bool(n))
-                        for n in lists
+                        gr.update(
+                            choices=render.related_choices(n, goes), value=None, visible=bool(n)
+                        )
+                        for n, goes in zip(lists, (False, True), strict=True)
                     ],
                 )
 

@@ -113,16 +113,15 @@ def detail_html(view: ProductView) -> str:
     )
 
 
-def related_choices(neighbours: list[Neighbour]) -> list[tuple[str, str]]:
+def related_choices(neighbours: list[Neighbour], goes_with: bool) -> list[tuple[str, str]]:
     """Radio choices (label, product id) for a list of related products, each saying where
-    it came from, so a shop can tell behaviour from look-alikes."""
+    it came from, so a shopper (and a shop) can tell behaviour from look-alikes."""
     out = []
     for n in neighbours:
-        why = (
-            f"together in {n.sessions} shoppers' sessions"
-            if n.source == "behaviour"
-            else "similar product"
-        )
+        if n.source == "behaviour":
+            why = f"{'bought' if goes_with else 'looked at'} together in {n.sessions} sessions"
+        else:
+            why = "another kind, close in description" if goes_with else "similar product"
         stock = "" if n.available else ", out of stock"
         out.append((f"{n.title} ({why}{stock})", n.product_id))  # a label is plain text
     return out

@@ -221,6 +221,18 @@ def test_a_grocery_shop_without_photos_in_euros(grocery_server, browser, shots):
     button = sold_out.first.get_by_role("button", name="Out of stock")
     assert button.is_disabled()
     page.screenshot(path=str(shots / "grocery.png"))
+
+    # Details lists what goes with it (an empty log: similar products of other kinds);
+    # choosing one opens it in the same panel
+    page.get_by_role("button", name="Details").first.click()
+    page.get_by_text("Goes well with").wait_for()
+    suggestion = page.locator("label", has_text="(another kind, close in description)").last
+    chosen = suggestion.inner_text().split(" (another kind")[0].strip()
+    suggestion.click()
+    page.locator(".detail h3", has_text=chosen).wait_for(timeout=15_000)
+    page.get_by_text("Shoppers who looked at this also looked at").wait_for()
+    page.screenshot(path=str(shots / "goes-with.png"))
+
     ask(page, "do you sell laptops?")
     page.get_by_text("doesn't sell laptops").wait_for(timeout=30_000)
     page.close()
