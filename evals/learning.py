@@ -58,6 +58,7 @@ SIZES = (0, 100, 1_000, 10_000)
 LOOK = 0.5  # position i is looked at with probability i^-LOOK
 NOISE = 0.35
 K = 10
+MAX_HELDOUT = 1_000  # sessions: enough to measure, the rest of a long run trains
 
 
 class Preference(BaseModel):
@@ -398,7 +399,7 @@ def evaluate(
 
     rng = random.Random(seed + 1)
     cold = {p.id for p in catalog.products if rng.random() < cold_share}
-    n_held = max(1, int(len(sims) * heldout_share))
+    n_held = max(1, min(int(len(sims) * heldout_share), MAX_HELDOUT))
     train_sims, held_sims = sims[:-n_held], sims[-n_held:]
     ours = {s.session for s in sims}
     events = [e for e in log.events() if e.session in ours]

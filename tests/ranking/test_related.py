@@ -92,3 +92,20 @@ def test_aisle_related_prints_both_lists_with_their_source(shop, request, tmp_pa
         app, ["related", "no-such-id", "--index-dir", str(config.index_dir)]
     )
     assert missing.exit_code == 2 and "no product 'no-such-id'" in missing.output
+
+
+@pytest.mark.parametrize("shop", SHOPS)
+def test_a_new_product_keeps_a_place_beside_popular_ones(shop, request):
+    """Behaviour could fill every place; one is kept for a product nobody has opened yet
+    (among the nearest by content), or it would never gather the looks behaviour needs."""
+    config, _ = request.getfixturevalue(shop)
+    index = ProductIndex(config)
+    products = [p for p in index.all_products() if p.visible]
+    p = products[0]
+    content = [n.product_id for n in RelatedFinder(index, None).related(p.id, 5).also_viewed]
+    popular = [q.id for q in products[1:] if q.id not in content][:6]
+    sessions = [[("click", p.id), ("click", q)] for q in popular for _ in range(3)]
+    co = CoEngagement.from_events(_events(sessions))
+    found = RelatedFinder(index, co).related(p.id, 5).also_viewed
+    assert [n.source for n in found] == ["behaviour"] * 4 + ["content"]
+    assert found[-1].product_id in content and co.popularity(found[-1].product_id) == 0
