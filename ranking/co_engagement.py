@@ -94,6 +94,7 @@ class CoEngagement(BaseModel):
     viewed: Counts = Field(default_factory=Counts)
     carted: Counts = Field(default_factory=Counts)
     sessions: int = 0
+    counted: set[str] = Field(default_factory=set)  # their ids: which a query may leave out
     events: int = 0
     first: datetime | None = None  # the window of events counted
     last: datetime | None = None
@@ -107,10 +108,11 @@ class CoEngagement(BaseModel):
                 seen.append(e)
                 co.first = min(co.first, e.at) if co.first else e.at
                 co.last = max(co.last, e.at) if co.last else e.at
-        for items in sessions_of(seen).values():  # (impressions were not kept: no looks)
+        for session, items in sessions_of(seen).items():  # (impressions kept out: no looks)
             co.viewed.add(items.viewed)
             co.carted.add(items.carted)
             co.sessions += 1
+            co.counted.add(session)
         co.events = len(seen)
         return co
 

@@ -41,6 +41,7 @@ FEATURES = (
     "has_photo",
     "taste_max",
     "taste_mean",
+    "taste_specific",
     "price_vs_history",
     "co_view",
     "co_cart",
@@ -53,6 +54,7 @@ EVENT_FEATURES = (
     "session_sim",
     "taste_max",
     "taste_mean",
+    "taste_specific",
     "price_vs_history",
     "co_view",
     "co_cart",
@@ -130,22 +132,41 @@ class Taste:
         ]
         prices = [h.price for h in history if h.price]
         self.price = float(np.mean(prices)) if prices else None
+        self._common: dict[tuple[str, str], float] = {}  # set per candidate list (`among`)
+
+    def among(self, candidates: list[Product]) -> None:
+        """How common each facet value is among the candidates: a value they nearly all
+        share (a material most of them are made of) says little about taste."""
+        counts: dict[tuple[str, str], int] = {}
+        for c in candidates:
+            for k in c.facet_keys():
+                for v in {v.casefold() for v in c.values(k)}:
+                    counts[(normalise(k), v)] = counts.get((normalise(k), v), 0) + 1
+        self._common = {kv: n / max(len(candidates), 1) for kv, n in counts.items()}
 
     def row(self, p: Product) -> dict[str, float]:
         row: dict[str, float] = {}
         if self.history:
-            shares = []
+            shares, specific = [], 0.0
+            common = self._common
             for k in p.facet_keys():
                 mine = {v.casefold() for v in p.values(k)}
                 key = normalise(k)
-                shares.append(sum(bool(mine & h.get(key, set())) for h in self._values))
+                share = sum(bool(mine & h.get(key, set())) for h in self._values)
+                shares.append(share)
+                if share:
+                    rarest = min(common.get((key, v), 1.0) for v in mine)
+                    specific = max(specific, share / len(self.history) * (1.0 - rarest))
             n = len(self.history)
             row["taste_max"] = max(shares, default=0) / n
             row["taste_mean"] = (sum(shares) / len(shares) / n) if shares else 0.0
+            row["taste_specific"] = specific
             if self.price and p.price:
                 row["price_vs_history"] = math.log(p.price / self.price)
         if self.co is not None:
-            row["log_engaged"] = math.log1p(self.co.popularity(p.id) - (p.id in self.own.viewed))
+            # (a model whose counts never held this session: nothing to leave out)
+            seen = self.co.popularity(p.id) - (p.id in self.own.viewed)
+            row["log_engaged"] = math.log1p(max(seen, 0))
             for h in self.history:
                 if h.id == p.id:
                     continue
@@ -169,6 +190,8 @@ def feature_matrix(
     if n == 0:
         return x
     want = terms(query)
+    if taste is not None:
+        taste.among([c.product for c in candidates])
     prices = [c.product.price for c in candidates if c.product.price]
     median = float(np.median(prices)) if prices else 0.0
     model_rank = np.empty(n)

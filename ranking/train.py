@@ -223,7 +223,8 @@ def _previous_ndcg(folder: Path, device: str, queries, cands, by_id, own) -> tup
     run = {}
     for q in queries:
         history = [by_id[p] for p in q.history if p in by_id]
-        s = previous.scores(q.text, cands[q.qid], history, own.get(q.session))
+        counted = previous.co is not None and q.session in previous.co.counted
+        s = previous.scores(q.text, cands[q.qid], history, own.get(q.session) if counted else None)
         run[q.qid] = {c.product.id: float(v) for c, v in zip(cands[q.qid], s, strict=True)}
     return previous, float(evaluate(qrels, Run(run), "ndcg@10"))
 
@@ -312,7 +313,9 @@ def train(
         part = stage[q.qid] if stage[q.qid] != "encoder" else ("fusion" if kept else None)
         listed = cands[q.qid]
         src = "feedback" if q.source == "feedback" else "content"
-        if part is None or len(listed) < 2:
+        if src == "feedback":  # only what the shopper saw is labelled: never shown is not
+            listed = [c for c in listed if c.product.id in q.grades]  # irrelevant (measured:
+        if part is None or len(listed) < 2:  # as zeros, the personal model learns popularity)
             continue
         # the fusion is content only: event features would be noise against query grades
         x = context.features(q, listed, qvecs[q.qid], cfg.event_features and src == "feedback")
@@ -335,7 +338,7 @@ def train(
     if cfg.event_features and len(fgroups) >= MIN_FEEDBACK_QUERIES:
         cols = [FEATURES.index(f) for f in EVENT_FEATURES]
         base = lambda xs: [fusion.booster_.predict(x) for x in xs]  # noqa: E731
-        personal = _ranker_model(400, 7, 20, cfg.seed)
+        personal = _ranker_model(400, 15, 10, cfg.seed, rate=0.1)
         train_set = ([x[:, cols] for x in fx], fy, fgroups, base(fx))
         hxs, hys, hgs, _ = sets[("heldout", "feedback")]
         held = ([x[:, cols] for x in hxs], hys, hgs, base(hxs))
@@ -446,13 +449,13 @@ SOURCES = ("content", "feedback")
 MIN_FEEDBACK_QUERIES = 20  # fewer replies with engagement: no personal model yet
 
 
-def _ranker_model(trees: int, leaves: int, min_child: int, seed: int):
+def _ranker_model(trees: int, leaves: int, min_child: int, seed: int, rate: float = 0.05):
     import lightgbm as lgb
 
     return lgb.LGBMRanker(
         objective="lambdarank",
         n_estimators=trees,
-        learning_rate=0.05,
+        learning_rate=rate,
         num_leaves=leaves,
         min_child_samples=min_child,  # a tiny shop still gets splits
         subsample=0.8,

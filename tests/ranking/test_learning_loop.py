@@ -34,7 +34,10 @@ def _two_tastes(index: ProductIndex):
             for c in searcher.search(SearchRequest(text=word, k=50)).candidates
             if catalog.kind.get(c.product.id) == kind
         ]
-        for key in dict.fromkeys(keys):
+        # a facet with one value a product (a brand) first: a shopper's taste on it is
+        # one value, not one of several tags every product carries a few of
+        single = [k for k in dict.fromkeys(keys) if all(len(p.values(k)) <= 1 for p in found)]
+        for key in [*single, *dict.fromkeys(keys)]:
             values = {p.id: {v.casefold() for v in p.values(key)} for p in found}
             names = sorted({v for vs in values.values() for v in vs})
             for a in names:
@@ -46,16 +49,18 @@ def _two_tastes(index: ProductIndex):
     pytest.fail("no kind with two values of one facet, two products each")
 
 
-def _log(word, tastes, sessions=240) -> list[Event]:
-    """Shoppers who opened one product of their value, then, shown both values mixed, open
-    the other product of their value (and pass over those shown above it)."""
+def _log(word, tastes, top, sessions=240) -> list[Event]:
+    """Shoppers who opened one product of their value, then, shown the query's top products
+    and both values mixed, open the other product of their value (and pass over those shown
+    above it)."""
     rng = random.Random(0)
     t0 = datetime(2026, 11, 1, tzinfo=UTC)
     out = []
     for n in range(sessions):
         mine, theirs = tastes[n % 2][1], tastes[1 - n % 2][1]
         seen, pick = rng.sample(mine[:3], 2)
-        shown = [*rng.sample(theirs, min(2, len(theirs))), pick, *theirs[2:3]]
+        others = [p for p in top if p.id not in {q.id for q in mine}][:3]
+        shown = [*rng.sample(theirs, min(2, len(theirs))), *others, pick, *theirs[2:3]]
         s, at = f"s{n}", t0 + timedelta(minutes=n)
         out.append(Event(kind="click", session=s, product_id=seen.id, at=at))
         out += [
@@ -91,21 +96,29 @@ def test_the_ranker_learns_a_taste_from_the_log_and_a_worse_model_is_not_swapped
     config, _ = request.getfixturevalue(shop)
     index = ProductIndex(config)
     word, key, (a, a_products), (b, b_products) = _two_tastes(index)
-    events = _log(word, [(a, a_products), (b, b_products)])
     folder = tmp_path / "ranker"
     cfg = TrainConfig(synthetic_queries=80, batch_size=16, heldout_share=0.3, seed=1)
+    # the model serving before the log existed: what it shows first is what shoppers saw
+    first = train(index, cfg, tiny_text_model, progress=False, out_dir=folder)
+    cands = HybridSearcher(index).search(SearchRequest(text=word, k=50)).candidates
+    top = [i.product for i in FineTunedRanker(folder).rank(word, cands)[:5]]
+    events = _log(word, [(a, a_products), (b, b_products)], top)
     card = train(index, cfg, tiny_text_model, events=events, progress=False, out_dir=folder)
-    assert card.replaced is None  # nothing in place: it goes live
+    assert card.replaced is not None and card.replaced.swapped  # no worse: it goes live
+    assert card.replaced.previous_created == first.created
     assert card.events.sessions == 240 and card.events.labelled_queries > 100
-    session = ("session_sim", "taste_max", "taste_mean", "co_view", "price_vs_history")
+    session = ("session_sim", "taste_max", "taste_mean", "taste_specific", "co_view")
     assert sum(card.feature_importance[f] for f in session) > 0  # the history carries weight
 
     ranker = FineTunedRanker(folder)
-    cands = HybridSearcher(index).search(SearchRequest(text=word, k=50)).candidates
+    # the list the personal model reorders: what the serving model shows for the query
+    # (its top and the products of both values); the fusion has ordered the rest already
+    shown = {p.id for p in [*top, *a_products, *b_products]}
     for value, products in ((a, a_products), (b, b_products)):
         # a new session that opened one product of this value, shown the others
         seen = products[0]
-        ranked = ranker.rank(word, [c for c in cands if c.product.id != seen.id], [seen])
+        listed = [c for c in cands if c.product.id in shown and c.product.id != seen.id]
+        ranked = ranker.rank(word, listed, [seen])
         top = ranked[0].product
         assert value in {v.casefold() for v in top.values(key)}, (value, top.title)
 
