@@ -19,10 +19,9 @@ from .records import (
     CartQuestion,
     DialogueState,
     Reply,
-    ShownItem,
     TurnInterpretation,
 )
-from .wording import item_price
+from .wording import shown_items
 
 GREETING = "Hi! Tell me what you're looking for and I'll suggest a few products from this shop."
 WHICH = "Which product do you mean? Search for something first and I'll list a few."
@@ -157,16 +156,7 @@ class ShopperActions:
             else:
                 reasons.append(f"similar to the {anchor.title}")
         lead = "goes well with" if goes else "shoppers also looked at, besides"
-        state.shown = [
-            ShownItem(
-                product_id=i.product.id,
-                title=i.product.title,
-                price=item_price(i),
-                category=i.product.category,
-                available=i.product.available,
-            )
-            for i in out
-        ]
+        state.shown = shown_items(out)
         state.focus = []
         lines = [
             f"{k}. {i.product.title} — {why}" + ("" if i.product.available else " (out of stock)")

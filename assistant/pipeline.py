@@ -29,14 +29,14 @@ from .generation import GenerationGate
 from .item_answers import compare_table
 from .llm import make_chat_model
 from .llm_models import LLMUnavailableError
-from .records import DialogueState, Explanation, Reply, ShownItem, TurnInterpretation
+from .records import DialogueState, Explanation, Reply, TurnInterpretation
 from .related import LiveRelated
 from .respond import ReplyWriter
 from .state import apply_turn, ranking_query
 from .understanding import CatalogView, CatalogWords, Interpretation, Interpreter
 from .understanding.clarify import clarifying_question
 from .understanding.unknown import foreign
-from .wording import describe_constraints, item_price
+from .wording import describe_constraints, shown_items
 
 NEAR_COSINE = 0.35  # a product this close to the words asked for is worth offering instead
 
@@ -331,16 +331,7 @@ class Assistant:
             text += f"\n{asked[0]}"
             state.asked.append(asked[1])
             state.asked_at = state.turns
-        state.shown = [
-            ShownItem(
-                product_id=i.product.id,
-                title=i.product.title,
-                price=item_price(i),
-                category=i.product.category,
-                available=i.product.available,
-            )
-            for i in items
-        ]
+        state.shown = shown_items(items)
         return text, items, written.reasons, written.explanations, written.by_llm
 
     def _nothing_matches(self, state: DialogueState, result) -> str:

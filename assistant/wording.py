@@ -11,7 +11,21 @@ from retrieval.language.text import term, words
 from retrieval.lexicon import Lexicon
 
 from .chips import price_label
-from .records import DialogueState
+from .records import DialogueState, ShownItem
+
+
+def shown_items(items: list[RankedItem]) -> list[ShownItem]:
+    """What the conversation remembers of a list it showed (for "the first one")."""
+    return [
+        ShownItem(
+            product_id=i.product.id,
+            title=i.product.title,
+            price=item_price(i),
+            category=i.product.category,
+            available=i.product.available,
+        )
+        for i in items
+    ]
 
 
 def item_price(item: RankedItem) -> float | None:

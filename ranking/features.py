@@ -22,6 +22,19 @@ from .events import Event
 
 SIGNALS = ("lexical", "dense", "image_text", "color", "image")
 MISSING_RANK = 1000.0
+# learned only from the event log: zero in every synthetic or judged training pair
+EVENT_FEATURES = (
+    "ctr",
+    "cart_rate",
+    "session_sim",
+    "taste_max",
+    "taste_mean",
+    "taste_specific",
+    "price_vs_history",
+    "co_view",
+    "co_cart",
+    "log_engaged",
+)
 FEATURES = (
     "model",
     "model_rank",
@@ -35,30 +48,8 @@ FEATURES = (
     "log_price",
     "rating",
     "log_reviews",
-    "ctr",
-    "cart_rate",
-    "session_sim",
+    *EVENT_FEATURES,
     "has_photo",
-    "taste_max",
-    "taste_mean",
-    "taste_specific",
-    "price_vs_history",
-    "co_view",
-    "co_cart",
-    "log_engaged",
-)
-# learned only from the event log: zero in every synthetic or judged training pair
-EVENT_FEATURES = (
-    "ctr",
-    "cart_rate",
-    "session_sim",
-    "taste_max",
-    "taste_mean",
-    "taste_specific",
-    "price_vs_history",
-    "co_view",
-    "co_cart",
-    "log_engaged",
 )
 
 
