@@ -21,6 +21,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -70,23 +72,72 @@ def start_server(port: int, llm_model: str | None, no_llm: bool) -> subprocess.P
     raise RuntimeError("aisle serve did not start")
 
 
-def shopper(url: str, n: int, script: Script) -> dict:
-    from gradio_client import Client
+def cpu_seconds(pid: int | None) -> float | None:
+    """CPU the server process has used so far (all its threads), from /proc: the work a
+    turn costs the server, which does not depend on what else this machine is doing."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError, IndexError):
+        return None  # another OS, or a deployment measured by --url
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+
+class PageClient:
+    """One shopper's page: Gradio's queue protocol over plain HTTP, as the browser speaks it
+    (join the queue, read the event stream until the turn completes). Not gradio_client:
+    its 20 shoppers used twice the server's CPU a turn on this 2-core machine (measured),
+    so the benchmark mostly measured itself."""
+
+    def __init__(self, url: str, headers: dict[str, str]):
+        self.url, self.headers = url, headers
+        self.session_hash = uuid.uuid4().hex[:12]
+        with urllib.request.urlopen(self._request("config"), timeout=60) as r:
+            config = json.loads(r.read())  # the page's own first request
+        self.fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "chat")
+
+    def _request(self, path: str, body: dict | None = None) -> urllib.request.Request:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {**self.headers, **({"content-type": "application/json"} if data else {})}
+        return urllib.request.Request(self.url + path, data=data, headers=headers)
+
+    def chat(self, message: str, conversation: str) -> list[dict]:
+        """The chat's messages once the turn completed."""
+        join = {
+            "data": [{"text": message, "files": []}, conversation, None, None],
+            "fn_index": self.fn_index,
+            "session_hash": self.session_hash,
+            "event_data": None,
+            "trigger_id": None,
+        }
+        with urllib.request.urlopen(self._request("gradio_api/queue/join", join), timeout=60):
+            pass
+        stream = self._request(f"gradio_api/queue/data?session_hash={self.session_hash}")
+        with urllib.request.urlopen(stream, timeout=120) as events:
+            for line in events:
+                if not line.startswith(b"data:"):
+                    continue
+                msg = json.loads(line[5:])
+                if msg.get("msg") == "process_completed":
+                    if not msg.get("success"):
+                        raise RuntimeError(str(msg.get("output"))[:200])
+                    return msg["output"]["data"][1]  # the chat, after the conversation id
+        raise RuntimeError("the event stream ended before the turn completed")
+
+
+def shopper(url: str, n: int, script: Script) -> dict:
     # behind scripts/nginx-aisle.conf shoppers are spread by this header, as distinct
     # browsers would be by address and user agent; a single server ignores it
-    client = Client(url, verbose=False, headers={"x-aisle-route": f"shopper-{n}"})
+    client = PageClient(url, {"x-aisle-route": f"shopper-{n}"})
     conversation = f"bench-{n}-{time.time_ns()}"  # an API client names its conversation
     latencies, errors, leaks = [], [], []
     for turn, (message, must) in enumerate(script.turns(n), 1):
         t0 = time.perf_counter()
         try:
-            out = client.predict({"text": message, "files": []}, conversation, api_name="/chat")
+            chat = client.chat(message, conversation)
         except Exception as exc:  # noqa: BLE001 - counted and reported
             errors.append(f"shopper {n} turn {turn}: {exc}"[:200])
             continue
         latencies.append(time.perf_counter() - t0)
-        chat = out[1]  # after the conversation id
         said = [m for m in chat if m["role"] == "user"]
         reply = _text(chat[-1]["content"]) if chat else ""
         if len(said) != turn:  # another shopper's message in this chat
@@ -137,11 +188,16 @@ def main() -> None:
     try:
         shopper(url, 99, script)  # warm-up: models load, caches fill
         for n in [int(x) for x in args.shoppers.split(",")]:
-            started = time.perf_counter()
+            started, cpu0 = time.perf_counter(), cpu_seconds(proc and proc.pid)
+            mine0 = time.process_time()
             with ThreadPoolExecutor(n) as pool:
                 results = list(pool.map(lambda i: shopper(url, i, script), range(n)))
             wall = time.perf_counter() - started
+            cpu1 = cpu_seconds(proc and proc.pid)
+            mine = time.process_time() - mine0  # the shoppers' own side, on this machine too
             lat = np.array([x for r in results for x in r["latencies"]])
+            # a shopper's page load (its config) is in it too, as a browser's would be
+            cpu_ms = 1000 * (cpu1 - cpu0) / len(lat) if cpu1 is not None and len(lat) else None
             rows.append(
                 {
                     "shoppers": n,
@@ -151,6 +207,8 @@ def main() -> None:
                     "errors": [e for r in results for e in r["errors"]],
                     "leaks": [x for r in results for x in r["leaks"]],
                     "wall_s": wall,
+                    "server_cpu_ms_per_turn": cpu_ms,
+                    "client_cpu_ms_per_turn": 1000 * mine / len(lat) if len(lat) else None,
                 }
             )
     finally:
@@ -162,11 +220,14 @@ def main() -> None:
     print(f"aisle serve on this machine, {model}, {os.cpu_count()} CPUs")
     print(
         f"{'N':>3} {'turns':>5} {'p50 s':>7} {'p95 s':>7} {'x N=1':>6} {'errors':>6} {'leaks':>5}"
+        f" {'server CPU ms/turn':>18} {'client CPU ms/turn':>18}"
     )
     for r in rows:
+        cpu = r["server_cpu_ms_per_turn"]
         print(
             f"{r['shoppers']:>3} {r['turns']:>5} {r['p50_s']:>7.2f} {r['p95_s']:>7.2f} "
             f"{r['p50_s'] / base:>6.1f} {len(r['errors']):>6} {len(r['leaks']):>5}"
+            f" {'-' if cpu is None else f'{cpu:.0f}':>18} {r['client_cpu_ms_per_turn']:>18.0f}"
         )
         for problem in (r["errors"] + r["leaks"])[:5]:
             print("    ", problem)

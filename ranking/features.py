@@ -7,11 +7,12 @@ with them (co-engagement, ranking/co_engagement.py)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from retrieval.language.general import language
 from retrieval.language.text import normalise, term, words
@@ -53,11 +54,12 @@ FEATURES = (
 )
 
 
-def terms(text: str) -> set[str]:
+@functools.lru_cache(maxsize=32768)  # the same titles and descriptions, every turn
+def terms(text: str) -> frozenset[str]:
     """Content words as matching keys (the one tokeniser, retrieval/language/text.py),
     filler left out: enough to tell whether a product mentions them."""
     filler = language().filler
-    return {term(w) for w in words(text) if w not in filler and len(w) >= 2}
+    return frozenset(term(w) for w in words(text) if w not in filler and len(w) >= 2)
 
 
 class FeedbackStats(BaseModel):
@@ -79,14 +81,22 @@ class FeedbackStats(BaseModel):
                 counts[e.product_id] = counts.get(e.product_id, 0) + 1
         return stats
 
+    # the shop-wide sums, once: `rates` is asked for every candidate of every turn
+    _sums: tuple[int, int, int] | None = PrivateAttr(None)
+
+    def _totals(self) -> tuple[int, int, int]:
+        if self._sums is None:
+            self._sums = tuple(sum(d.values()) for d in (self.impressions, self.clicks, self.carts))
+        return self._sums
+
     def rates(self, product_id: str, own: SessionItems | None = None) -> tuple[float, float]:
         """Click and cart rates; `own`: a session left out (a training query's own clicks
         would otherwise raise the rate of exactly the products it labels relevant)."""
-        shown_all = sum(self.impressions.values())
+        shown_all, all_clicks, all_carts = self._totals()
         if not shown_all:
             return 0.0, 0.0
-        base_click = sum(self.clicks.values()) / shown_all
-        base_cart = sum(self.carts.values()) / shown_all
+        base_click = all_clicks / shown_all
+        base_cart = all_carts / shown_all
         own = own or SessionItems()
         shown = self.impressions.get(product_id, 0) - (product_id in own.shown)
         clicks = self.clicks.get(product_id, 0) - (product_id in own.clicked)

@@ -28,6 +28,7 @@ def _noun_terms() -> dict[str, str]:
     return {" ".join(term(w) for w in n.split()): n for n in language().product_nouns}
 
 
+@functools.lru_cache(maxsize=65536)  # every candidate's title, every turn
 def title_kind(title: str) -> str | None:
     """The title's head noun when it is a product noun, as a term."""
     text = fold(title)

@@ -8,7 +8,7 @@ import json
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .language.text import normalise
 
@@ -29,9 +29,23 @@ class Variant(BaseModel):
     available: bool = True
     images: list[str] = Field(default_factory=list)
 
+    # option values by normalised key, built at first use: a turn asks every candidate's
+    # variants for several keys, and normalising every key each time was a tenth of a turn
+    # under load. Records are not edited after they are built; `model_copy` starts afresh.
+    _keyed: dict[str, str] | None = PrivateAttr(None)
+
     def option(self, key: str) -> str | None:
-        want = normalise(key)
-        return next((v for k, v in self.options.items() if normalise(k) == want), None)
+        if self._keyed is None:
+            keyed: dict[str, str] = {}
+            for k, v in self.options.items():
+                keyed.setdefault(normalise(k), v)
+            self._keyed = keyed
+        return self._keyed.get(normalise(key))
+
+    def model_copy(self, *, update=None, deep: bool = False):
+        copy = super().model_copy(update=update, deep=deep)
+        copy._keyed = None
+        return copy
 
     def label(self) -> str:
         """ "<value> / <value>", or the SKU when it has no options."""
@@ -91,30 +105,49 @@ class Product(BaseModel):
             self.category = self.categories[0]
         return self
 
+    # every facet's values by normalised key, built at first use (see Variant._keyed)
+    _facets: dict[str, list[str]] | None = PrivateAttr(None)
+    _keys: list[str] | None = PrivateAttr(None)
+
     def values(self, key: str) -> list[str]:
         """Every value the product lists for a facet, options and attributes alike
         (display case, de-duplicated)."""
-        want = normalise(key)
-        found: list[str] = []
+        if self._facets is None:
+            self._facets = self._facet_values()
+        return list(self._facets.get(normalise(key), ()))
+
+    def _facet_values(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
         for k, vs in self.variant_options.items():
-            if normalise(k) == want:
-                found += vs
-        found += [v for var in self.variants if (v := var.option(key))]
+            found.setdefault(normalise(k), []).extend(vs)
+        for var in self.variants:
+            for k in {normalise(k) for k in var.options}:
+                if v := var.option(k):
+                    found.setdefault(k, []).append(v)
         for k, vs in self.attributes.items():
-            if normalise(k) == want:
-                found += vs
-        seen: dict[str, str] = {}
-        for value in found:
-            seen.setdefault(normalise(value), value)
-        return list(seen.values())
+            found.setdefault(normalise(k), []).extend(vs)
+        out = {}
+        for k, vs in found.items():
+            seen: dict[str, str] = {}
+            for value in vs:
+                seen.setdefault(normalise(value), value)
+            out[k] = list(seen.values())
+        return out
+
+    def model_copy(self, *, update=None, deep: bool = False):
+        copy = super().model_copy(update=update, deep=deep)
+        copy._facets = copy._keys = None
+        return copy
 
     def facet_keys(self) -> list[str]:
-        keys = [*self.variant_options, *(k for v in self.variants for k in v.options)]
-        keys += list(self.attributes)
-        seen: dict[str, str] = {}
-        for k in keys:
-            seen.setdefault(normalise(k), k)
-        return list(seen.values())
+        if self._keys is None:
+            keys = [*self.variant_options, *(k for v in self.variants for k in v.options)]
+            keys += list(self.attributes)
+            seen: dict[str, str] = {}
+            for k in keys:
+                seen.setdefault(normalise(k), k)
+            self._keys = list(seen.values())
+        return list(self._keys)
 
     def purchasable_variants(self) -> list[Variant]:
         """The variants a filter is checked against; a product without variants gets one

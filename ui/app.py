@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gradio as gr
 
-from assistant.cards import ProductCard
 from assistant.chips import chips_of
 from assistant.pipeline import Assistant
-from assistant.records import Chip, Reply
+from assistant.records import Reply
 from ranking.events import pseudonym, redact
 
 from . import render
@@ -63,9 +63,17 @@ def shopper_note(notes: list[str]) -> str:
     return ""
 
 
-def streamed(call: Callable[[Callable[[str], None]], Reply]) -> Iterator[str | Reply]:
-    """Runs `call(on_token)` in a thread; yields the text so far as it grows, then the
-    Reply. An exception inside is re-raised here."""
+UPDATE_EVERY_S = 0.05  # a turn's page updates at most this often while it is written
+
+
+def streamed(
+    call: Callable[[Callable[[str], None]], Reply], every: float = UPDATE_EVERY_S
+) -> Iterator[str | Reply]:
+    """Runs `call(on_token)` in a thread; yields the text written so far at most every
+    `every` seconds while it grows ("" when nothing is written yet, so the page can show the
+    shopper's message), then the Reply. A reply done within `every` is one page update:
+    each update costs the server its outputs' post-processing, which measured more than the
+    turn itself (`evals/bench_serve.py`). An exception inside is re-raised here."""
     pieces: queue.Queue[str | None] = queue.Queue()
     out: dict[str, Reply | BaseException] = {}
 
@@ -78,18 +86,30 @@ def streamed(call: Callable[[Callable[[str], None]], Reply]) -> Iterator[str | R
             pieces.put(None)
 
     threading.Thread(target=work, daemon=True).start()
-    text, finished = "", False
-    while not finished:
-        batch = [pieces.get()]
-        while not pieces.empty():  # pieces that came together go out as one page update
-            batch.append(pieces.get_nowait())
-        finished = None in batch
-        text += "".join(p for p in batch if p is not None)
-        if any(p is not None for p in batch):
-            yield text
+    text, sent = "", None
+    deadline = time.monotonic() + every
+    while True:
+        try:
+            piece = pieces.get(timeout=max(deadline - time.monotonic(), 0.0))
+        except queue.Empty:
+            piece = ""
+        if piece is None:
+            break
+        text += piece
+        if time.monotonic() >= deadline:
+            if text != sent:
+                yield text
+                sent = text
+            deadline = time.monotonic() + every
     if "error" in out:
         raise out["error"]
     yield out["reply"]
+
+
+def _pressed(event: gr.EventData) -> dict:
+    """What a button inside an HTML value sent (`render.ACTIONS_JS`); {} for anything else."""
+    data = getattr(event, "_data", None)
+    return data if isinstance(data, dict) else {}
 
 
 def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
@@ -103,8 +123,6 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
         )
         history = gr.State([])  # chat messages as drawn
         reply_ids = gr.State([])  # reply id per chat message ("" for others), for thumbs
-        cards = gr.State([])  # ProductCard list of the last product reply
-        chips = gr.State([])  # Chip list: the understood constraints
         last_reply = gr.State("")
         open_id = gr.State("")
 
@@ -121,24 +139,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                     + (" — or add a photo." if assistant.has_photos else "."),
                 )
 
-                @gr.render(inputs=[chips, session])
-                def draw_chips(chip_list: list[Chip], session_id: str):
-                    if not chip_list:
-                        return
-                    with gr.Row(elem_classes="chips"):
-                        gr.Markdown("Looking for:", elem_classes="muted")
-                        for chip in chip_list:
-                            button = gr.Button(
-                                f"{chip.label} ✕",
-                                size="sm",
-                                elem_classes="chip",
-                                variant="secondary",
-                            )
-                            button.click(
-                                drop_chip(chip),
-                                [session, history, reply_ids],
-                                turn_outputs,
-                            )
+                # drawn as one HTML value, not a render of buttons (`render.cards_html`)
+                chips_view = gr.HTML("", js_on_load=render.ACTIONS_JS, padding=False)
 
                 box = gr.MultimodalTextbox(
                     placeholder="Type a message, or paste/upload a photo…",
@@ -167,45 +169,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
 
                 gr.Markdown("Suggestions", elem_classes="muted")
 
-                # One trigger: renders of one page run one after another (always_last).
-                # With the default triggers (load and every input's change), a turn that sets
-                # the cards and the reply id fired two renders of the same session at once,
-                # and Gradio's render is not safe for that (gradio-app/gradio#9991: "Error").
-                @gr.render(inputs=[cards], triggers=[cards.change])
-                def draw_cards(card_list: list[ProductCard]):
-                    if not card_list:
-                        return
-                    with gr.Row(elem_classes="cards"):
-                        for card in card_list:
-                            with gr.Column(elem_classes="card-cell", min_width=190):
-                                gr.HTML(render.card_html(card))
-                                option = gr.Dropdown(
-                                    choices=card.variants,
-                                    value=card.variant
-                                    or (card.variants[0] if card.variants else None),
-                                    show_label=False,
-                                    visible=len(card.variants) > 1,
-                                    container=False,
-                                )
-                                with gr.Row():
-                                    more = gr.Button("Details", size="sm")
-                                    # nothing out of stock goes into a cart
-                                    add = gr.Button(
-                                        "Add to cart" if card.available else "Out of stock",
-                                        size="sm",
-                                        variant="primary",
-                                        interactive=card.available,
-                                    )
-                                more.click(
-                                    open_card(card.product_id),
-                                    [session, last_reply],
-                                    detail_outputs,
-                                )
-                                add.click(
-                                    add_to_cart(card.product_id),
-                                    [session, last_reply, option, history, reply_ids],
-                                    cart_outputs,
-                                )
+                cards_view = gr.HTML("", js_on_load=render.ACTIONS_JS, padding=False)
 
                 with gr.Row(equal_height=False):
                     pick = gr.CheckboxGroup(label="Compare (2–4)", choices=[], scale=3)
@@ -219,8 +183,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             chatbot,
             history,
             reply_ids,
-            cards,
-            chips,
+            cards_view,
+            chips_view,
             last_reply,
             note,
             pick,
@@ -256,14 +220,14 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 chatbot: hist,
                 history: hist,
                 reply_ids: ids,
-                chips: reply.chips,
+                chips_view: render.chips_html(reply.chips),
                 note: shopper_note(reply.notes),
                 cart: render.cart_html(reply.state.cart),
             }
             if reply.reasons:  # a new set of products: new cards, nothing stale left open
                 product_cards = assistant.actions.cards(reply)
                 out |= {
-                    cards: product_cards,
+                    cards_view: render.cards_html(product_cards),
                     last_reply: reply.reply_id,
                     pick: gr.update(
                         choices=[(c.title, c.product_id) for c in product_cards], value=[]
@@ -273,22 +237,29 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 }
             return out
 
-        def run_turn(call, session_id: str, hist: list, ids: list) -> Iterator[dict]:
+        def run_turn(
+            call, session_id: str, hist: list, ids: list, opening: dict | None = None
+        ) -> Iterator[dict]:
+            """The turn's page updates. `opening` (the shopper's message drawn, the box
+            cleared) goes with the first of them: a quick turn is one update."""
             hist = [*hist, {"role": "assistant", "content": "…"}]
+            pending = dict(opening or {})
             try:
                 for step in streamed(call):
                     if isinstance(step, Reply):
-                        yield after(step, session_id, hist, ids)
+                        yield pending | after(step, session_id, hist, ids)
                     else:
-                        hist[-1] = said("assistant", step)
-                        yield {chatbot: hist, history: hist, note: ""}
+                        if step:
+                            hist[-1] = said("assistant", step)
+                        yield pending | {chatbot: hist, history: hist, note: ""}
+                    pending = {}
             except ValueError as exc:  # the shopper's input (e.g. an unreadable photo)
                 hist[-1] = said("assistant", f"Sorry, I couldn't use that: {exc}")
-                yield {chatbot: hist, history: hist}
+                yield pending | {chatbot: hist, history: hist}
             except Exception:
                 log.exception("turn failed")
                 hist[-1] = said("assistant", SORRY)
-                yield {chatbot: hist, history: hist}
+                yield pending | {chatbot: hist, history: hist}
 
         def send(message: dict, session_id: str, hist: list, ids: list, request: gr.Request):
             session_id = session_id or conversation_id(request)
@@ -309,26 +280,39 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 hist.append({"role": "user", "content": {"path": image}})
             if text:  # as the assistant read it: contact details are never kept
                 hist.append(said("user", redact(text)))
-            # the shopper's message appears and the box clears at once
-            yield {session: session_id, chatbot: hist, history: hist, box: gr.update(value=None)}
+            # the box clears with the turn's first page update
             yield from run_turn(
                 lambda on_token: assistant.respond(session_id, text, image, on_token),
                 session_id,
                 hist,
                 ids,
+                opening={session: session_id, box: None},
             )
 
-        def drop_chip(chip: Chip):
-            def handler(session_id: str, hist: list, ids: list):
-                hist = [*hist, said("user", f"(removed “{chip.label}”)")]
-                yield from run_turn(
-                    lambda on_token: assistant.drop_constraint(session_id, chip.key, on_token),
-                    session_id,
-                    hist,
-                    ids,
+        def drop_chip(event: gr.EventData, session_id: str, hist: list, ids: list):
+            key = str(_pressed(event).get("chip") or "")
+            chip = (
+                next(
+                    (
+                        c
+                        for c in chips_of(assistant.state(session_id), assistant.lexicon.currency)
+                        if c.key == key
+                    ),
+                    None,
                 )
-
-            return handler
+                if session_id
+                else None
+            )
+            if chip is None:  # a stale page, or a request not from it
+                yield {note: "That constraint is no longer in this conversation."}
+                return
+            hist = [*hist, said("user", f"(removed “{chip.label}”)")]
+            yield from run_turn(
+                lambda on_token: assistant.drop_constraint(session_id, chip.key, on_token),
+                session_id,
+                hist,
+                ids,
+            )
 
         def open_card(product_id: str):
             def handler(session_id: str, reply_id: str):
@@ -375,6 +359,20 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
 
             return handler
 
+        def open_pressed(event: gr.EventData, session_id: str, reply_id: str):
+            product_id = str(_pressed(event).get("product") or "")
+            try:
+                return open_card(product_id)(session_id, reply_id)
+            except ValueError:  # not a product of this catalog (a stale or forged request)
+                return [gr.skip()] * len(detail_outputs)
+
+        def add_pressed(event: gr.EventData, session_id, reply_id, hist, ids, request: gr.Request):
+            data = _pressed(event)
+            option = data.get("option")
+            return add_to_cart(str(data.get("product") or ""))(
+                session_id, reply_id, None if option is None else str(option), hist, ids, request
+            )
+
         def add_open(session_id, reply_id, option, product_id, hist, ids, request: gr.Request):
             if not product_id:
                 return gr.skip(), gr.skip(), gr.skip(), "Open a product first."
@@ -402,8 +400,8 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 chatbot: hist,
                 history: hist,
                 reply_ids: [""] * len(hist),  # thumbs count for replies of this visit
-                cards: product_cards,
-                chips: chips_of(state, assistant.lexicon.currency),
+                cards_view: render.cards_html(product_cards),
+                chips_view: render.chips_html(chips_of(state, assistant.lexicon.currency)),
                 last_reply: state.shown_reply,
                 pick: gr.update(choices=[(c.title, c.product_id) for c in product_cards]),
                 cart: render.cart_html(state.cart),
@@ -417,18 +415,33 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 chatbot: [],
                 history: [],
                 reply_ids: [],
-                cards: [],
-                chips: [],
+                cards_view: "",
+                chips_view: "",
                 last_reply: "",
                 note: "",
                 pick: gr.update(choices=[], value=[]),
-                box: gr.update(value=None),
+                box: None,
                 cart: render.cart_html([]),
                 detail: gr.update(visible=False),
                 comparison: "",
             }
 
         demo.load(restore, session, turn_outputs, api_name=False)
+        # the buttons inside the HTML values; what they send is a request like any other
+        hidden = {"api_visibility": "undocumented"}
+        chips_view.click(
+            drop_chip, [session, history, reply_ids], turn_outputs, api_name="drop_chip", **hidden
+        )
+        cards_view.click(
+            open_pressed, [session, last_reply], detail_outputs, api_name="card_details", **hidden
+        )
+        cards_view.submit(
+            add_pressed,
+            [session, last_reply, history, reply_ids],
+            cart_outputs,
+            api_name="card_add",
+            **hidden,
+        )
         box.submit(send, [box, session, history, reply_ids], turn_outputs, api_name="chat")
         close.click(lambda: gr.update(visible=False), None, detail)
         detail_add.click(

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from assistant.cards import ProductCard
 from assistant.feedback import ProductView
-from assistant.records import CartItem, CompareTable
+from assistant.records import CartItem, Chip, CompareTable
 from ranking.related import Neighbour
 from retrieval.language.money import format_money
 
@@ -83,6 +83,69 @@ def card_html(card: ProductCard) -> str:
         f'<div class="rating">{stars(card.rating, card.review_count)}</div>'
         f'<ul class="facts">{facts}</ul>{reason}</div></div>'
     )
+
+
+def cards_html(cards: list[ProductCard]) -> str:
+    """The suggestions, each card with its option picker, "Details" and "Add to cart". One
+    HTML value for the whole list, not a component per control: drawing 5 cards as Gradio
+    components cost the server a render event with some 30 components and 10 listeners a
+    turn (measured, `evals/bench_serve.py`). The buttons reach the server through one
+    listener each (`ACTIONS_JS`); what they send is checked there like any request."""
+    cells = []
+    for card in cards:
+        pid = escape(card.product_id)
+        chosen = card.variant or (card.variants[0] if card.variants else None)
+        options = "".join(
+            f'<option value="{escape(v)}"{" selected" if v == chosen else ""}>{escape(v)}</option>'
+            for v in card.variants
+        )
+        picker = (
+            f'<select class="option" aria-label="Option for {escape(card.title)}">'
+            f"{options}</select>"
+            if len(card.variants) > 1
+            else ""
+        )
+        only = f' data-option="{escape(chosen)}"' if chosen and not picker else ""
+        add = (
+            f'<button class="action primary" data-action="add" data-product="{pid}"{only}>'
+            "Add to cart</button>"
+            if card.available  # nothing out of stock goes into a cart
+            else '<button class="action primary" disabled>Out of stock</button>'
+        )
+        cells.append(
+            f'<div class="card-cell" data-cell>{card_html(card)}{picker}'
+            f'<div class="actions"><button class="action" data-action="details" '
+            f'data-product="{pid}">Details</button>{add}</div></div>'
+        )
+    return f'<div class="cards">{"".join(cells)}</div>' if cells else ""
+
+
+def chips_html(chips: list[Chip]) -> str:
+    """The understood constraints, each a button that removes it."""
+    if not chips:
+        return ""
+    buttons = "".join(
+        f'<button class="chip" data-action="drop" data-chip="{escape(c.key)}">'
+        f"{escape(c.label)} ✕</button>"
+        for c in chips
+    )
+    return f'<div class="chips"><span class="muted">Looking for:</span>{buttons}</div>'
+
+
+# The page's own buttons inside an HTML value: one delegated listener (it survives every
+# new value), sending what was pressed. "Add to cart" arrives as the HTML's `submit`
+# event, "Details" and a chip's ✕ as its `click`.
+ACTIONS_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-action]');
+  if (!button || button.disabled) return;
+  const picker = button.closest('[data-cell]')?.querySelector('select');
+  const option = picker ? picker.value : (button.dataset.option ?? null);
+  const data = {action: button.dataset.action, product: button.dataset.product || '',
+                chip: button.dataset.chip || '', option: option};
+  trigger(button.dataset.action === 'add' ? 'submit' : 'click', data);
+});
+"""
 
 
 def detail_html(view: ProductView) -> str:

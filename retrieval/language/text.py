@@ -33,6 +33,7 @@ def fold(text: str) -> str:
     return "".join(_fold_char(c) for c in text)
 
 
+@functools.lru_cache(maxsize=65536)  # the same facet keys and values, many times a turn
 def normalise(value: str) -> str:
     """Comparison key for catalog values: case-, accent- and space-insensitive."""
     return " ".join(fold(value).split())

@@ -16,15 +16,22 @@ def fn_index(base: str, api_name: str, headers: dict | None = None) -> int:
     raise KeyError(api_name)
 
 
-def call(base: str, api_name: str, data: list, headers: dict | None = None) -> list[dict]:
-    """Every message the queue sends back for one call, until it completes."""
+def call(
+    base: str,
+    api_name: str,
+    data: list,
+    headers: dict | None = None,
+    event_data: dict | None = None,
+) -> list[dict]:
+    """Every message the queue sends back for one call, until it completes; `event_data` is
+    what a button inside an HTML value sends with its event."""
     session = uuid.uuid4().hex[:10]
     body = json.dumps(
         {
             "data": data,
             "fn_index": fn_index(base, api_name, headers),
             "session_hash": session,
-            "event_data": None,
+            "event_data": event_data,
             "trigger_id": None,
         }
     ).encode()

@@ -7,6 +7,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,47 @@ def test_a_path_posted_to_the_chat_is_never_opened(shop, secret):
         assert not [p for p in served if target.name in p], (target, served)
         for p in served:  # whatever it did send back is not the file asked for
             assert get(p) != 200 or target.name not in p
+
+
+def test_forged_card_and_chip_presses_are_refused_and_a_real_one_works(shop):
+    """The cards' and chips' buttons send their product, option and chip in the event's
+    data, which anyone can write: each is checked against the catalog and the conversation."""
+    from retrieval.index import ProductIndex
+
+    _, server, settings = shop
+    products = ProductIndex(settings).all_products()
+    conversation = f"forged-{uuid.uuid4().hex[:8]}"
+
+    def add(product: str, option: str | None) -> list:
+        messages = call(
+            server.url,
+            "card_add",
+            [conversation, None, None, None],
+            event_data={"product": product, "option": option},
+        )
+        assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"]
+        return messages[-1]["output"]["data"]  # chat, history, cart, note
+
+    assert "no product" in add("no-such-product", None)[3]
+    real = next(p for p in products if p.available and p.purchasable_variants())
+    assert "has no variant" in add(real.id, "forged option")[3]
+    gone = next((p for p in products if not p.available), None)
+    if gone is not None:  # what is out of stock never goes into a cart
+        assert "out of stock" in add(gone.id, None)[3]
+    variant = next(v for v in real.purchasable_variants() if v.available)
+    out = add(real.id, variant.sku or variant.label())
+    assert out[3] == "" and real.title in str(out[2])  # the cart now holds it
+
+    opened = call(server.url, "card_details", [conversation, None], event_data={"product": "nope"})
+    assert opened[-1]["success"]  # an unknown product opens nothing, and nothing breaks
+    dropped = call(
+        server.url,
+        "drop_chip",
+        [conversation, None, None],
+        event_data={"chip": "price:"},  # this conversation has no price limit
+    )
+    assert dropped[-1]["success"]
+    assert "no longer in this conversation" in json.dumps(dropped[-1]["output"]["data"])
 
 
 def test_only_the_index_photo_copies_are_served(shop, secret):

@@ -259,11 +259,19 @@ def test_the_card_shows_the_colour_asked_for_and_chat_compares_in_a_table(server
         src = cell.locator(".card img").get_attribute("src")
         assert Path(src).name in blue_photos, (product.title, src)
         # and the picker shows a blue variant
-        picked = cell.locator("input").first.input_value()
+        picked = cell.locator("select.option").input_value()
         assert picked.startswith("Blue"), (product.title, picked)
         reason = cell.locator(".reason").inner_text()
         assert "Blue" in reason  # the reason names the need the card meets
     page.screenshot(path=str(shots / "colour-cards.png"))
+
+    # another option chosen on a card is the one that goes into the cart
+    first = cells.nth(0)
+    labels = first.locator("select.option option").all_inner_texts()
+    other = next(x for x in labels if x != first.locator("select.option").input_value())
+    first.locator("select.option").select_option(label=other)
+    first.get_by_role("button", name="Add to cart").click()
+    page.locator("table.cart", has_text=other).wait_for()
 
     ask(page, "compare the first two")
     table = page.locator("table", has_text="price").filter(has_not=page.locator(".attrs")).last
