@@ -33,6 +33,18 @@ SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"])|\n+|•")
 QUOTE_CHARS = 90  # a quoted sentence is cut here, at a word boundary
 
 
+@functools.lru_cache(maxsize=16384)  # the same descriptions, every turn
+def _sentences(description: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """The description's sentences worth stating, each with the colour words it names."""
+    colour_words = language().color_of
+    out = []
+    for sentence in SENTENCE.split(description):
+        sentence = sentence.strip(" .")
+        if len(sentence) > 3:
+            out.append((sentence, frozenset(w for w in words(sentence) if w in colour_words)))
+    return tuple(out)
+
+
 def product_facts(item: RankedItem) -> list[Fact]:
     """The product's facts, numbered: price, facets (the matching variants' options), the
     description's sentences (none that names a colour the listing does not show), the name,
@@ -42,7 +54,10 @@ def product_facts(item: RankedItem) -> list[Fact]:
     facts = [Fact(n=1, key="price", text=f"price: {money(item_price(item), p.currency)}")]
 
     def add(key: str, text: str, values: list[str] | None = None) -> None:
-        facts.append(Fact(n=len(facts) + 1, key=key, text=text, values=values or []))
+        # built from typed parts, so not validated again (a reply builds some 100 a turn)
+        facts.append(
+            Fact.model_construct(n=len(facts) + 1, key=key, text=text, values=values or [])
+        )
 
     # the shown variants' options in one pass (Product.values scans every variant per key)
     options: dict[str, dict[str, None]] = {}
@@ -61,11 +76,8 @@ def product_facts(item: RankedItem) -> list[Fact]:
         name = key.replace("_", " ")
         add(key, name if values == ["yes"] else f"{name}: {', '.join(values[:6])}", values)
     shown = {o.casefold() for v in shown_variants for o in v.options.values()}
-    colour_words = language().color_of
-    for sentence in SENTENCE.split(p.description):
-        sentence = sentence.strip(" .")
-        other_colours = {w for w in words(sentence) if w in colour_words} - shown
-        if len(sentence) > 3 and not (shown and other_colours):
+    for sentence, colours in _sentences(p.description):
+        if not (shown and colours - shown):
             add("description", sentence)
     add("name", f"name: {p.title}")
     if p.rating:

@@ -4,11 +4,14 @@
     python -m evals.bench_serve --url http://127.0.0.1:8080/   # a running deployment
 
 Starts `aisle serve` in a subprocess on the indexed catalog, then for each N runs N
-shoppers at once, each in its own Gradio session (gradio_client), each playing a short
-dialogue with its own price limit. Reports turn latency p50/p95 (submit → last streamed
-update), errors, and cross-session leaks: a reply that does not carry this shopper's own
-price limit, or a chat that holds another shopper's messages. N = 1 is the baseline;
-ratios are against it, in the same run.
+shoppers at once, each in its own Gradio session (its page's config fetched, then the queue
+protocol the browser speaks: `PageClient`), each playing a short dialogue with its own price
+limit. Reports turn latency p50/p95 (submit → the turn completed), errors, cross-session
+leaks (a reply that does not carry this shopper's own price limit, or a chat that holds
+another shopper's messages), and the CPU the server and the shoppers' side used a turn.
+N = 1 is the baseline; ratios are against it, in the same run. The page draws a turn from
+that one event (cards and chips are HTML values, no render event follows), so the server's
+CPU a turn is what a browser's turn costs it.
 """
 
 from __future__ import annotations

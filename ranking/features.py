@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 
 import numpy as np
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field
 
 from retrieval.language.general import language
 from retrieval.language.text import normalise, term, words
@@ -82,17 +82,14 @@ class FeedbackStats(BaseModel):
         return stats
 
     # the shop-wide sums, once: `rates` is asked for every candidate of every turn
-    _sums: tuple[int, int, int] | None = PrivateAttr(None)
-
-    def _totals(self) -> tuple[int, int, int]:
-        if self._sums is None:
-            self._sums = tuple(sum(d.values()) for d in (self.impressions, self.clicks, self.carts))
-        return self._sums
+    @functools.cached_property
+    def _sums(self) -> tuple[int, int, int]:
+        return tuple(sum(d.values()) for d in (self.impressions, self.clicks, self.carts))
 
     def rates(self, product_id: str, own: SessionItems | None = None) -> tuple[float, float]:
         """Click and cart rates; `own`: a session left out (a training query's own clicks
         would otherwise raise the rate of exactly the products it labels relevant)."""
-        shown_all, all_clicks, all_carts = self._totals()
+        shown_all, all_clicks, all_carts = self._sums
         if not shown_all:
             return 0.0, 0.0
         base_click = all_clicks / shown_all

@@ -70,8 +70,7 @@ def variant_values(product: Product, variant: Variant, key: str) -> list[str]:
     own = variant.option(key)
     if own is not None:
         return [own]
-    want = normalise(key)
-    return [v for k, vs in product.attributes.items() if normalise(k) == want for v in vs]
+    return product.attributes_by_key.get(normalise(key), [])
 
 
 def value_quantities(key: str, value: str) -> list[tuple[str, str, float]]:
@@ -140,8 +139,8 @@ def variant_matches(product: Product, variant: Variant, filters: SearchFilters) 
     return True
 
 
-def product_matches(product: Product, filters: SearchFilters) -> bool:
-    """The filter rule, one product at a time (the reference for `FacetIndex.mask`)."""
+def product_listed(product: Product, filters: SearchFilters) -> bool:
+    """The rule's product-level half: shown, available if asked, in the categories."""
     if not product.visible or (filters.available_only and not product.available):
         return False
     runs = product_runs(product)
@@ -149,9 +148,14 @@ def product_matches(product: Product, filters: SearchFilters) -> bool:
         "/".join(path_segments(c)) in runs for c in filters.categories
     ):
         return False
-    if any("/".join(path_segments(c)) in runs for c in filters.exclude_categories):
-        return False
-    return any(variant_matches(product, v, filters) for v in product.purchasable_variants())
+    return not any("/".join(path_segments(c)) in runs for c in filters.exclude_categories)
+
+
+def product_matches(product: Product, filters: SearchFilters) -> bool:
+    """The filter rule, one product at a time (the reference for `FacetIndex.mask`)."""
+    return product_listed(product, filters) and any(
+        variant_matches(product, v, filters) for v in product.purchasable_variants()
+    )
 
 
 def matching_variants(product: Product, filters: SearchFilters) -> list[Variant]:

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .language.text import normalise
 
 __all__ = ["normalise"]  # re-exported: the one normaliser, from the language layer
 
 MAX_GENERATED_VARIANTS = 500  # option combinations expanded for a product listing no variants
+
+
+def _fresh(record: BaseModel) -> BaseModel:
+    """A copy without the values its original had cached (its fields may have changed)."""
+    for name in ("_keyed", "_facets", "_keys", "_generated", "attributes_by_key"):
+        record.__dict__.pop(name, None)
+    return record
 
 
 class Variant(BaseModel):
@@ -31,21 +39,21 @@ class Variant(BaseModel):
 
     # option values by normalised key, built at first use: a turn asks every candidate's
     # variants for several keys, and normalising every key each time was a tenth of a turn
-    # under load. Records are not edited after they are built; `model_copy` starts afresh.
-    _keyed: dict[str, str] | None = PrivateAttr(None)
+    # under load. A cached_property (not a private attribute: those are read through
+    # pydantic's __getattr__, 35x slower, and count in ==). Records are not edited after
+    # they are built; `model_copy` starts afresh.
+    @functools.cached_property
+    def _keyed(self) -> dict[str, str]:
+        keyed: dict[str, str] = {}
+        for k, v in self.options.items():
+            keyed.setdefault(normalise(k), v)
+        return keyed
 
     def option(self, key: str) -> str | None:
-        if self._keyed is None:
-            keyed: dict[str, str] = {}
-            for k, v in self.options.items():
-                keyed.setdefault(normalise(k), v)
-            self._keyed = keyed
         return self._keyed.get(normalise(key))
 
     def model_copy(self, *, update=None, deep: bool = False):
-        copy = super().model_copy(update=update, deep=deep)
-        copy._keyed = None
-        return copy
+        return _fresh(super().model_copy(update=update, deep=deep))
 
     def label(self) -> str:
         """ "<value> / <value>", or the SKU when it has no options."""
@@ -105,15 +113,23 @@ class Product(BaseModel):
             self.category = self.categories[0]
         return self
 
-    # every facet's values by normalised key, built at first use (see Variant._keyed)
-    _facets: dict[str, list[str]] | None = PrivateAttr(None)
-    _keys: list[str] | None = PrivateAttr(None)
+    # every facet's values and keys, built at first use (see Variant._keyed)
+    @functools.cached_property
+    def _facets(self) -> dict[str, list[str]]:
+        return self._facet_values()
+
+    @functools.cached_property
+    def _keys(self) -> list[str]:
+        keys = [*self.variant_options, *(k for v in self.variants for k in v.options)]
+        keys += list(self.attributes)
+        seen: dict[str, str] = {}
+        for k in keys:
+            seen.setdefault(normalise(k), k)
+        return list(seen.values())
 
     def values(self, key: str) -> list[str]:
         """Every value the product lists for a facet, options and attributes alike
         (display case, de-duplicated)."""
-        if self._facets is None:
-            self._facets = self._facet_values()
         return list(self._facets.get(normalise(key), ()))
 
     def _facet_values(self) -> dict[str, list[str]]:
@@ -135,25 +151,18 @@ class Product(BaseModel):
         return out
 
     def model_copy(self, *, update=None, deep: bool = False):
-        copy = super().model_copy(update=update, deep=deep)
-        copy._facets = copy._keys = None
-        return copy
+        return _fresh(super().model_copy(update=update, deep=deep))
 
     def facet_keys(self) -> list[str]:
-        if self._keys is None:
-            keys = [*self.variant_options, *(k for v in self.variants for k in v.options)]
-            keys += list(self.attributes)
-            seen: dict[str, str] = {}
-            for k in keys:
-                seen.setdefault(normalise(k), k)
-            self._keys = list(seen.values())
         return list(self._keys)
 
     def purchasable_variants(self) -> list[Variant]:
         """The variants a filter is checked against; a product without variants gets one
         per combination of the options it lists (or a single blank one)."""
-        if self.variants:
-            return self.variants
+        return self.variants or self._generated
+
+    @functools.cached_property
+    def _generated(self) -> list[Variant]:  # made once: every search checks them
         keys = [k for k, vs in self.variant_options.items() if vs]
         combos = itertools.islice(
             itertools.product(*(self.variant_options[k] for k in keys)), MAX_GENERATED_VARIANTS
@@ -166,6 +175,14 @@ class Product(BaseModel):
             )
             for combo in combos
         ]
+
+    @functools.cached_property
+    def attributes_by_key(self) -> dict[str, list[str]]:
+        """The attributes' values by normalised key, as listed (not de-duplicated)."""
+        out: dict[str, list[str]] = {}
+        for k, vs in self.attributes.items():
+            out.setdefault(normalise(k), []).extend(vs)
+        return out
 
     def variant_price(self, variant: Variant) -> float | None:
         return variant.price if variant.price is not None else self.price

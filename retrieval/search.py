@@ -18,7 +18,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from .color import basic_color, basic_colors
-from .facets import matching_variants, product_matches
+from .facets import matching_variants, product_listed, product_matches
 from .fusion import Ranking, fuse, top_rows
 from .image_embedder import make_image_encoder, open_image
 from .index import IMAGE_TEXT, PHOTOS, TEXT, ProductIndex
@@ -253,13 +253,17 @@ class HybridSearcher:
         for (_, score, detail), product in zip(head, products, strict=True):
             # Belt and braces: the vectorised filter is tested against this rule, and a
             # product that broke it would never be shown.
-            if not product_matches(product, filters):
+            if filters.has_variant_constraints() or not filters.price.is_open():
+                # the variants that match are kept for the card: checked once, not twice
+                if not product_listed(product, filters):
+                    continue
+                variants = matching_variants(product, filters)
+                if not variants:
+                    continue
+            elif product_matches(product, filters):
+                variants = []
+            else:
                 continue
-            variants = (
-                matching_variants(product, filters)
-                if filters.has_variant_constraints() or not filters.price.is_open()
-                else []
-            )
             out.append(
                 Candidate(
                     product=product,

@@ -55,3 +55,27 @@ def test_content_hash_follows_content_and_photo_bytes():
 def test_price_range_must_be_ordered():
     with pytest.raises(ValidationError, match="above"):
         SearchFilters(price_min=50, price_max=10)
+
+
+def test_what_a_record_keeps_computed_follows_a_copy_and_stays_out_of_its_data():
+    p = Product(
+        id="a",
+        title="t",
+        price=5,
+        variant_options={"Flavour": ["Mint"]},
+        attributes={"Brand": ["Acme"]},
+    )
+    assert p.values("brand") == ["Acme"] and p.purchasable_variants()[0].option("flavour")
+    p.values("brand").append("changed by a caller")  # a copy: the kept values are not hit
+    assert p.values("brand") == ["Acme"]
+    q = p.model_copy(update={"attributes": {"Brand": ["Other"], "Diet": ["vegan"]}})
+    assert q.values("brand") == ["Other"] and q.facet_keys() == ["Flavour", "Brand", "Diet"]
+    r = p.model_copy(update={"variant_options": {"Flavour": ["Lime"]}, "price": 7})
+    assert [(v.option("flavour"), v.price) for v in r.purchasable_variants()] == [("Lime", 7)]
+    again = Product.model_validate_json(p.model_dump_json())
+    assert again == p and "_facets" not in p.model_dump_json()
+    v = Variant(options={"Size": "M"})
+    assert (
+        v.option("size") == "M"
+        and v.model_copy(update={"options": {"Size": "L"}}).option("SIZE") == "L"
+    )
