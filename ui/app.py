@@ -19,7 +19,7 @@ import gradio as gr
 
 from assistant.chips import chips_of
 from assistant.pipeline import Assistant
-from assistant.records import Reply
+from assistant.records import Chip, Reply
 from ranking.events import pseudonym, redact
 
 from . import render
@@ -139,7 +139,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                     + (" — or add a photo." if assistant.has_photos else "."),
                 )
 
-                # drawn as one HTML value, not a render of buttons (`render.cards_html`)
+                # drawn as one HTML value, not a render of buttons (`render.chips_html`)
                 chips_view = gr.HTML("", js_on_load=render.ACTIONS_JS, padding=False)
 
                 box = gr.MultimodalTextbox(
@@ -289,20 +289,15 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 opening={session: session_id, box: None},
             )
 
+        def chip_of(session_id: str, key: str) -> Chip | None:
+            """The conversation's chip with this key (None for a stale or forged one)."""
+            if not session_id:
+                return None
+            chips = chips_of(assistant.state(session_id), assistant.lexicon.currency)
+            return next((c for c in chips if c.key == key), None)
+
         def drop_chip(event: gr.EventData, session_id: str, hist: list, ids: list):
-            key = str(_pressed(event).get("chip") or "")
-            chip = (
-                next(
-                    (
-                        c
-                        for c in chips_of(assistant.state(session_id), assistant.lexicon.currency)
-                        if c.key == key
-                    ),
-                    None,
-                )
-                if session_id
-                else None
-            )
+            chip = chip_of(session_id, str(_pressed(event).get("chip") or ""))
             if chip is None:  # a stale page, or a request not from it
                 yield {note: "That constraint is no longer in this conversation."}
                 return
