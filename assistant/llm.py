@@ -18,9 +18,8 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +89,21 @@ def serve_llm(
     return server.listening_address
 
 
+def compact_json_grammar(schema: dict) -> str:
+    """llama.cpp's grammar for one JSON object matching `schema`, written on one line with no
+    spaces and no keys beyond the schema's. Through `response_format` llama.cpp lets the model
+    pretty-print: measured on the turn reader, a newline and indent per field and every empty
+    field written out took 74 tokens where 27 said the same (5.2 s → 3.1 s a reading with
+    qwen2.5-1.5b on 2 cores). The grammar is llguidance's, which this llama.cpp build uses
+    for JSON schemas anyway; `x-guidance` is its documented switch for the separators."""
+    compact = {
+        "additionalProperties": False,
+        **schema,
+        "x-guidance": {"whitespace_flexible": False, "item_separator": ",", "key_separator": ":"},
+    }
+    return "%llguidance {}\nstart: %json " + json.dumps(compact)
+
+
 class ChatLlamaCpp(BaseChatModel):
     """llama.cpp in process (xllamacpp's OpenAI-style handler)."""
 
@@ -116,7 +130,12 @@ class ChatLlamaCpp(BaseChatModel):
         if stop:
             payload["stop"] = stop
         if schema := kwargs.pop("json_schema", None):
-            payload["response_format"] = {"type": "json_schema", "json_schema": {"schema": schema}}
+            payload["grammar"] = compact_json_grammar(schema)
+            # greedy decoding of a small model loops inside a grammar's lists ("lager",
+            # "lager", "lager", "lager"): measured on the reader, a mild penalty on tokens just
+            # written took p95 from 11.3 s to 3.3 s and the values it invented from 2.6 to 0.75
+            # a turn (grocery dev turns, qwen2.5-1.5b), the intents it got right unchanged
+            payload |= {"repeat_penalty": 1.2, "repeat_last_n": 48}
         return payload
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
@@ -271,15 +290,6 @@ def make_chat_model(config: LLMConfig, device: str = "cpu") -> BaseChatModel:
 _TIMEOUTS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
 
 
-def call_with_timeout(fn, timeout_s: float):
-    """Run an LLM call, giving up after `timeout_s` (the call itself may finish later)."""
-    future = _TIMEOUTS.submit(fn)
-    try:
-        return future.result(timeout=timeout_s)
-    except FutureTimeout:
-        raise LLMUnavailableError(f"the LLM did not answer within {timeout_s:g} s") from None
-
-
 def _constrained(llm: BaseChatModel, schema: dict, max_tokens: int):
     """The model bound to answer JSON matching `schema`: a grammar in process (llama.cpp),
     the server's response_format over HTTP (vLLM, llama.cpp's server)."""
@@ -292,16 +302,21 @@ def _constrained(llm: BaseChatModel, schema: dict, max_tokens: int):
 
 
 def chat_json(
-    llm: BaseChatModel, messages: list[BaseMessage], schema: dict, timeout_s: float, max_tokens: int
+    llm: BaseChatModel,
+    messages: list[BaseMessage],
+    schema: dict,
+    timeout_s: float,
+    max_tokens: int,
+    on_first_token: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """One JSON object from the LLM, constrained by `schema` where the backend can."""
-    call = functools.partial(_constrained(llm, schema, max_tokens).invoke, messages)
-    try:
-        text = str(call_with_timeout(call, timeout_s).content)
-    except LLMUnavailableError:
-        raise
-    except Exception as exc:  # connection refused, HTTP errors …
-        raise LLMUnavailableError(f"LLM call failed: {exc}") from exc
+    """One JSON object from the LLM, constrained by `schema` where the backend can. Streamed,
+    so a caller can note when the first token came (`on_first_token`)."""
+    pieces = []
+    for piece in stream_json(llm, messages, schema, timeout_s, max_tokens):
+        if not pieces and on_first_token:
+            on_first_token()
+        pieces.append(piece)
+    text = "".join(pieces)
     match = re.search(r"\{.*\}", text, re.S)
     if not match:
         raise ValueError(f"the LLM did not return JSON: {text[:120]!r}")
