@@ -192,6 +192,8 @@ class Assistant:
                 turn = turn.model_copy(update={"intent": "search"})
             state = apply_turn(before, turn, self.view)
             timings = {"interpret_ms": round((time.perf_counter() - started) * 1000, 1)}
+            if reading.llm_first_token_ms is not None:  # the LLM read this turn
+                timings["llm_first_token_ms"] = round(reading.llm_first_token_ms, 1)
             reply = self._finish(
                 session, message, image, turn, state, reading.notes, timings, on_token
             )

@@ -69,6 +69,8 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
     from .security import ExpiringTokens, Guarded, LoginGuard
 
     assistant = Assistant(settings, use_llm=use_llm)
+    # the reader's fixed prompt is computed while the page starts, not in the first unsure turn
+    threading.Thread(target=assistant.interpreter.warm, daemon=True, name="llm-warm").start()
     theme = gr.themes.Soft()
     app = FastAPI()
     agent_logins = logins(settings)

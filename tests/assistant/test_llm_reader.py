@@ -1,0 +1,67 @@
+"""The LLM's reading of an unsure turn, on the three catalogs: a prompt whose fixed part (the
+instructions and this catalog's examples) is the same for every turn, so llama.cpp computes
+it once, and a turn's own part that holds only what the turn has."""
+
+import json
+
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from assistant.records import DialogueState
+from assistant.understanding.llm_reader import Interpreter
+
+
+class Recording(FakeListChatModel):
+    """A scripted chat model that keeps the messages it was sent."""
+
+    sent: list = []
+
+    def _call(self, messages, stop=None, run_manager=None, **kwargs):
+        self.sent.append(messages)
+        return super()._call(messages, stop, run_manager, **kwargs)
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        self.sent.append(messages)
+        yield from super()._stream(messages, stop, run_manager, **kwargs)
+
+
+def test_the_fixed_prompt_is_the_same_for_every_turn(any_shop, shown_state):
+    name, (words, view) = any_shop
+    reader = Interpreter(words, view)
+    fresh = reader._messages("something for a present", DialogueState())
+    later = reader._messages("the second one, cheaper?", shown_state)
+    assert fresh[:-1] == later[:-1] and fresh[-1] != later[-1]
+    assert isinstance(fresh[0], SystemMessage)
+    examples = fresh[1:-1]  # earlier turns of the chat: a message, then its one-line JSON
+    assert examples and len(examples) % 2 == 0
+    keys = set(reader.schema(5)["properties"])
+    for asked, answer in zip(examples[::2], examples[1::2], strict=True):
+        assert isinstance(asked, HumanMessage) and isinstance(answer, AIMessage)
+        parsed = json.loads(answer.content)
+        assert set(parsed) <= keys and "\n" not in answer.content and ": " not in answer.content
+    # the turn's own part: its words and the context it has, products counted, not listed
+    assert fresh[-1].content == "something for a present"
+    last = later[-1].content
+    assert last.endswith("the second one, cheaper?") and '"warm jacket"' in last
+    assert "products_shown: 5" in last and "Item 1" not in last
+
+
+def test_a_reading_is_timed_and_warming_sends_the_same_fixed_prompt(any_shop, shown_state):
+    name, (words, view) = any_shop
+    llm = Recording(responses=['{"intent": "refine", "need": ""}'] * 3)
+    llm.sent = []
+    reader = Interpreter(words, view, llm)
+    reader.warm()
+    reading = reader.interpret("hmm, maybe something else", shown_state, force_llm=True)
+    assert reading.llm_called and reading.llm_ms is not None
+    assert 0 <= reading.llm_first_token_ms <= reading.llm_ms
+    warmed, read = llm.sent
+    assert warmed[:-1] == read[:-1]
+
+
+def test_no_llm_no_warming_and_no_timing(any_shop):
+    name, (words, view) = any_shop
+    reader = Interpreter(words, view)
+    reader.warm()  # nothing to warm: no error
+    reading = reader.interpret("hmm, maybe something else", DialogueState(), force_llm=True)
+    assert not reading.llm_called and reading.llm_ms is None
