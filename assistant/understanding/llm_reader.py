@@ -308,10 +308,13 @@ def merge(rules: TurnInterpretation, llm: TurnInterpretation) -> TurnInterpretat
     excluded = {k: list(v) for k, v in r.exclude_facets.items()}
     for k, vs in m.exclude_facets.items():
         excluded[k] = list(dict.fromkeys(excluded.get(k, []) + vs))
+    # a turn whose prices the money reader read is its reading: the LLM's own bound there
+    # is a guess ("under €2.50" came back as price_min 2.5 as well, qwen2.5-1.5b)
+    priced = r.price_max is not None or r.price_min is not None
     cons = r.model_copy(
         update={
-            "price_max": r.price_max if r.price_max is not None else m.price_max,
-            "price_min": r.price_min if r.price_min is not None else m.price_min,
+            "price_max": r.price_max if priced else m.price_max,
+            "price_min": r.price_min if priced else m.price_min,
             "categories": list(dict.fromkeys(r.categories + m.categories)),
             "facets": facets,
             "exclude_facets": excluded,

@@ -65,3 +65,18 @@ def test_no_llm_no_warming_and_no_timing(any_shop):
     reader.warm()  # nothing to warm: no error
     reading = reader.interpret("hmm, maybe something else", DialogueState(), force_llm=True)
     assert not reading.llm_called and reading.llm_ms is None
+
+
+def test_prices_the_rules_read_are_not_added_to_by_the_llm(any_shop):
+    """The LLM read "under 2.50" as a lower bound too (the number is in the text, so the
+    check let it through): where the money reader read a price, its reading stands."""
+    name, (words, view) = any_shop
+    llm = FakeListChatModel(responses=['{"intent": "refine", "need": "", "price_min": 2.5}'])
+    reader = Interpreter(words, view, llm)
+    state = DialogueState(need="something")
+    reading = reader.interpret("under 2.50", state, force_llm=True).turn
+    assert reading.constraints.price_max == 2.5 and reading.constraints.price_min is None
+    # a turn without a price the rules could read still takes the LLM's, if the shopper said it
+    llm = FakeListChatModel(responses=['{"intent": "search", "need": "", "price_max": 40}'])
+    reading = Interpreter(words, view, llm).interpret("nothing past 40", state, force_llm=True)
+    assert reading.turn.constraints.price_max in (40, 40.0)
