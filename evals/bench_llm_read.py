@@ -35,7 +35,7 @@ import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from assistant.config import Settings
-from assistant.llm import ChatLlamaCpp, chat_json
+from assistant.llm import ChatLlamaCpp
 from assistant.llm_models import LLMUnavailableError
 from assistant.pipeline import Assistant
 from assistant.records import DialogueState
@@ -101,25 +101,16 @@ def cases(bot: Assistant, set_name: str, turns: int, seed: int) -> list[tuple[st
 def timed_reading(reader: Interpreter, text: str, state: DialogueState) -> dict | None:
     """The LLM's own reading of one turn (what `Interpreter.interpret` asks, timed, before it
     is merged with the rules' reading), or None when the call failed."""
-    started, first = time.perf_counter(), []
     try:
-        raw = chat_json(
-            reader.llm,
-            reader._messages(text, state),
-            reader.schema(len(state.shown)),
-            reader.config.llm_timeout_s,
-            max_tokens=200,
-            on_first_token=lambda: first.append(time.perf_counter()),
-        )
+        raw, took = reader.ask(text, state)
     except (LLMUnavailableError, ValueError):
         return None
-    done = time.perf_counter()
     checked, invented = reader.validate(
         raw, text, state, read_turn(text, state, reader.words, reader.view)
     )
     return {
-        "ms": (done - started) * 1000,
-        "first_ms": ((first[0] if first else done) - started) * 1000,
+        "ms": took["llm_ms"],
+        "first_ms": took["llm_first_token_ms"] or took["llm_ms"],
         "intent": checked.intent,
         "invented": invented,
     }

@@ -72,24 +72,12 @@ class Interpreter:
         rules = read_turn(text, state, self.words, self.view)
         if self.llm is None or (rules.certain and not (force_llm or self.always)):
             return Interpretation(turn=rules)
-        started, first = time.perf_counter(), []
         try:
-            raw = chat_json(
-                self.llm,
-                self._messages(text, state),
-                self.schema(len(state.shown)),
-                self.config.llm_timeout_s,
-                max_tokens=200,
-                on_first_token=lambda: first.append(time.perf_counter()),
-            )
+            raw, took = self.ask(text, state)
         except (LLMUnavailableError, ValueError, json.JSONDecodeError) as exc:
             return Interpretation(
                 turn=rules, notes=[f"LLM not used for this turn: {exc}"], llm_called=True
             )
-        took = {
-            "llm_ms": (time.perf_counter() - started) * 1000,
-            "llm_first_token_ms": (first[0] - started) * 1000 if first else None,
-        }
         llm_turn, invented = self.validate(raw, text, state, rules)
         turn = merge(rules, llm_turn)
         said = {t.term for t in tokenize(text)}
@@ -108,6 +96,23 @@ class Interpreter:
             if turn.unsold:
                 turn.not_understood = []
         return Interpretation(turn=turn, llm_called=True, llm_invented=invented, **took)
+
+    def ask(self, text: str, state: DialogueState) -> tuple[dict, dict[str, float | None]]:
+        """The LLM's own answer for this turn, unchecked, and how long it took: the whole of
+        it and to its first token (`llm_ms`, `llm_first_token_ms`)."""
+        started, first = time.perf_counter(), []
+        raw = chat_json(
+            self.llm,
+            self._messages(text, state),
+            self.schema(len(state.shown)),
+            self.config.llm_timeout_s,
+            max_tokens=200,
+            on_first_token=lambda: first.append(time.perf_counter()),
+        )
+        return raw, {
+            "llm_ms": (time.perf_counter() - started) * 1000,
+            "llm_first_token_ms": (first[0] - started) * 1000 if first else None,
+        }
 
     # ---- the schema, closed over this catalog ------------------------------------------
     def _enums(self) -> tuple[list[str], list[str], list[str]]:
