@@ -146,3 +146,14 @@ def test_unknown_models_and_backends_are_named():
     with pytest.raises(LLMUnavailableError, match="unknown llm_backend"):
         make_chat_model(LLMConfig(llm_backend="magic"))
     assert json.dumps(LLMConfig().model_dump())  # settings serialise
+
+
+def test_a_repeat_penalty_is_sent_only_where_asked():
+    """The reader asks for one (its lists looped without); agent drafts do not."""
+    llm = ChatLlamaCpp(model_path="unused.gguf")
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    asked = llm._payload(MESSAGES, None, json_schema=schema, repeat_penalty=1.2)
+    assert asked["repeat_penalty"] == 1.2 and asked["grammar"].startswith("%llguidance")
+    assert '"additionalProperties": false' in asked["grammar"]
+    plain = llm._payload(MESSAGES, None, json_schema=schema, repeat_penalty=None)
+    assert "repeat_penalty" not in plain and "response_format" not in plain
