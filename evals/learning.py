@@ -4,8 +4,9 @@ Real shoppers' logs do not exist here, so simulated shoppers with **hidden prefe
 shop through the real assistant (`Assistant.respond`, `open_product`, `add_variant`), and
 every event is written by Aisle's own code:
 
-- a third prefer one value of one facet (the facet most of this catalog's products list
-  across kinds: a brand, a colour, an origin…) and shop two kinds that have it;
+- a third prefer one value of one facet and shop two kinds that have it: a facet a product
+  has one value of, as a brand or an origin is, found in two kinds (whatever this catalog
+  lists most of such; a catalog with none: its most listed facet);
 - a quarter are price-sensitive (the cheaper, the likelier to open);
 - a quarter buy a set: two kinds that go together (a hidden pairing of this catalog's
   kinds, drawn per run), one carted of each;
@@ -145,26 +146,35 @@ class Catalog:
         self.key, self.values = self._preference_facet()
 
     def _preference_facet(self) -> tuple[str, dict[str, list[str]]]:
-        """The facet most products list with several values, each value with the kinds that
-        have at least two products of it."""
-        best, best_cover = "", 0
-        cover: dict[str, Counter] = {}
-        for p in self.products:
-            for k in p.facet_keys():
-                cover.setdefault(k, Counter()).update(v.casefold() for v in p.values(k))
-        for key, values in cover.items():
-            n = sum(values.values())
-            if len(values) >= 2 and values.most_common(1)[0][1] < 0.6 * n and n > best_cover:
-                best, best_cover = key, n
-        kinds_of: dict[str, Counter] = {}
-        for p in self.products:
-            if p.id in self.kind and best:
-                for v in {v.casefold() for v in p.values(best)}:
-                    kinds_of.setdefault(v, Counter())[self.kind[p.id]] += 1
-        return best, {
-            v: sorted(k for k, n in ks.items() if n >= 2 and k in self.word)
-            for v, ks in kinds_of.items()
-        }
+        """The facet a shopper's taste is on: one value a product, as a brand or an origin is
+        (a value among several tags each product carries, a size it comes in, says little
+        of taste), with at least two values found in two kinds; among those the one most
+        products list. A catalog with no such facet: the most listed facet with several
+        values. Each value with the kinds that have at least two products of it."""
+        choices = []
+        for key in {k for p in self.products for k in p.facet_keys()}:
+            listed = [p for p in self.products if p.values(key)]
+            counts = Counter(v.casefold() for p in listed for v in p.values(key))
+            n = sum(counts.values())
+            if len(counts) < 2 or counts.most_common(1)[0][1] >= 0.6 * n:
+                continue
+            kinds_of: dict[str, Counter] = {}
+            for p in listed:
+                if p.id in self.kind:
+                    for v in {v.casefold() for v in p.values(key)}:
+                        kinds_of.setdefault(v, Counter())[self.kind[p.id]] += 1
+            values = {
+                v: sorted(k for k, c in ks.items() if c >= 2 and k in self.word)
+                for v, ks in kinds_of.items()
+            }
+            usable = sum(len(ks) >= 2 for ks in values.values())
+            single = n / len(listed) <= 1.2
+            rank = (usable >= 2 and single, usable >= 2, len(listed), usable)
+            choices.append((rank, key, values))
+        if not choices:
+            return "", {}
+        _, key, values = max(choices, key=lambda c: (c[0], c[1]))
+        return key, values
 
     def preference(self, rng: random.Random) -> Preference:
         u = rng.random()

@@ -30,11 +30,30 @@ from retrieval.schema import Candidate, Product
 from retrieval.text_embedder import product_text
 
 from .co_engagement import CoEngagement, SessionItems
-from .features import EVENT_FEATURES, FEATURES, FeedbackStats, Taste, feature_matrix
+from .features import FEATURES, FeedbackStats, Taste, feature_matrix
 from .rank import RankedItem, Ranker, RetrievalOrderRanker
 
 log = logging.getLogger(__name__)
 MAX_SEQ = 128  # product texts are cut here: the title, category and attributes come first
+# The personal model learned from what shoppers were shown: the top of a content ranking
+# (5 a reply by default). It reorders only the fusion's top 10. Measured on simulated
+# shoppers: let loose on all 50 candidates it lifted products like the ones opened earlier,
+# of the kind looked at before, over the kind asked for now (hidden-preference NDCG 0.89
+# → 0.80 on the grocery shop); within the top 10 it no longer did.
+PERSONAL_HEAD = 10
+
+
+def with_personal(base: np.ndarray, residual: np.ndarray, head: int = PERSONAL_HEAD):
+    """The content fusion's scores with the personal residual added within its top `head`,
+    which stays above the rest."""
+    out = np.asarray(base, dtype=float).copy()
+    if len(out) <= head:
+        return out + residual
+    top = np.argsort(-out, kind="stable")[:head]
+    rest = np.delete(out, top)
+    lifted = out[top] + residual[top]
+    out[top] = lifted + max(0.0, float(rest.max()) - float(lifted.min())) + 1e-6
+    return out
 
 
 class EventWindow(BaseModel):
@@ -153,7 +172,9 @@ class FineTunedRanker:
         personal = self.folder / "personal.txt"  # learned from the event log, when it had enough
         self.personal = lgb.Booster(model_file=str(personal)) if personal.is_file() else None
         self._event_columns = (
-            [self.card.features.index(f) for f in EVENT_FEATURES] if self.personal else []
+            [self.card.features.index(f) for f in self.personal.feature_name()]
+            if self.personal
+            else []
         )
         self.stats = FeedbackStats.model_validate_json((self.folder / "feedback.json").read_text())
         self.co = CoEngagement.load(self.folder / "co_engagement.json")
@@ -205,7 +226,8 @@ class FineTunedRanker:
         args = {"num_threads": threads} if threads else {}
         scores = self.fusion.predict(x, **args)
         if self.personal is not None:
-            scores = scores + self.personal.predict(x[:, self._event_columns], **args)
+            residual = self.personal.predict(x[:, self._event_columns], **args)
+            scores = with_personal(scores, residual)
         return scores
 
     def rank(

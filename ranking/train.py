@@ -31,7 +31,7 @@ from retrieval.text_embedder import product_text
 from . import synthetic
 from .co_engagement import CoEngagement, SessionItems, sessions_of
 from .events import Event
-from .features import EVENT_FEATURES, FEATURES, FeedbackStats, Taste, feature_matrix
+from .features import EVENT_FEATURES, FEATURES, MONOTONE, FeedbackStats, Taste, feature_matrix
 from .feedback_labels import labels_from_events
 from .judgments import Judgment, by_query
 from .model import (
@@ -41,6 +41,7 @@ from .model import (
     ModelCard,
     Replacement,
     ranker_dir,
+    with_personal,
     write_card,
 )
 
@@ -222,10 +223,11 @@ def _previous_ndcg(folder: Path, device: str, queries, cands, by_id, own) -> tup
     qrels = Qrels({q.qid: {k: v for k, v in q.grades.items() if v > 0} for q in queries})
     run = {}
     for q in queries:
+        listed, rows, _ = cands[q.qid]  # scored as a whole list, judged on its labelled rows
         history = [by_id[p] for p in q.history if p in by_id]
         counted = previous.co is not None and q.session in previous.co.counted
-        s = previous.scores(q.text, cands[q.qid], history, own.get(q.session) if counted else None)
-        run[q.qid] = {c.product.id: float(v) for c, v in zip(cands[q.qid], s, strict=True)}
+        s = previous.scores(q.text, listed, history, own.get(q.session) if counted else None)
+        run[q.qid] = {listed[i].product.id: float(s[i]) for i in rows}
     return previous, float(evaluate(qrels, Run(run), "ndcg@10"))
 
 
@@ -306,25 +308,33 @@ def train(
     # by construction: trained on rank features, a model learns "deeper is better"
     # (measured: NDCG fell with more log); on taste, co-engagement and rates it cannot.
     sets = {(part, src): ([], [], [], []) for part in ("fusion", "heldout") for src in SOURCES}
-    listed_of: dict[str, list[Candidate]] = {}  # the candidates each query's rows are of
+    # per query: its whole candidate list, the labelled rows of it and the list's features
+    listed_of: dict[str, tuple[list[Candidate], list[int], np.ndarray]] = {}
+    weights: list[float] = []  # the personal model's training rows' (inverse propensity)
     # a query that trained the encoder would tell the fusion to trust its score; a kept
     # encoder was trained in another run, so every query may train the fusion
     for q in queries:
         part = stage[q.qid] if stage[q.qid] != "encoder" else ("fusion" if kept else None)
         listed = cands[q.qid]
         src = "feedback" if q.source == "feedback" else "content"
+        rows = list(range(len(listed)))
         if src == "feedback":  # only what the shopper saw is labelled: never shown is not
-            listed = [c for c in listed if c.product.id in q.grades]  # irrelevant (measured:
-        if part is None or len(listed) < 2:  # as zeros, the personal model learns popularity)
-            continue
-        # the fusion is content only: event features would be noise against query grades
-        x = context.features(q, listed, qvecs[q.qid], cfg.event_features and src == "feedback")
-        y = [q.grades.get(c.product.id, 0) for c in listed]
+            rows = [i for i, c in enumerate(listed) if c.product.id in q.grades]  # irrelevant
+        if part is None or len(rows) < 2:  # (measured: as zeros, the personal model learns
+            continue  # popularity)
+        # the fusion is content only: event features would be noise against query grades.
+        # Features are of the whole candidate list, as at serving time (ranks, the median
+        # price, how common a value is among the candidates), then the labelled rows kept
+        full = context.features(q, listed, qvecs[q.qid], cfg.event_features and src == "feedback")
+        y = [q.grades.get(listed[i].product.id, 0) for i in rows]
         if max(y) == 0:
             continue  # nothing relevant retrieved: no ordering to learn
-        listed_of[q.qid] = listed
+        if part == "heldout":
+            listed_of[q.qid] = (listed, rows, full)
+        if (part, src) == ("fusion", "feedback"):
+            weights += [q.weights.get(listed[i].product.id, 1.0) for i in rows]
         xs, ys, groups, qs = sets[(part, src)]
-        xs.append(x)
+        xs.append(full[rows])
         ys += y
         groups.append(len(y))
         qs.append(q)
@@ -339,33 +349,36 @@ def train(
         cols = [FEATURES.index(f) for f in EVENT_FEATURES]
         base = lambda xs: [fusion.booster_.predict(x) for x in xs]  # noqa: E731
         personal = _ranker_model(400, 15, 10, cfg.seed, rate=0.1)
+        personal.set_params(monotone_constraints=[MONOTONE[f] for f in EVENT_FEATURES])
         train_set = ([x[:, cols] for x in fx], fy, fgroups, base(fx))
         hxs, hys, hgs, _ = sets[("heldout", "feedback")]
         held = ([x[:, cols] for x in hxs], hys, hgs, base(hxs))
-        _fit(personal, train_set, held, list(EVENT_FEATURES))
+        _fit(personal, train_set, held, list(EVENT_FEATURES), weights)
     t_fusion = time.perf_counter() - t2
 
-    def score(x: np.ndarray) -> np.ndarray:
+    def score(x: np.ndarray) -> np.ndarray:  # a whole candidate list, as at serving time
         s = fusion.booster_.predict(x)
-        if personal is not None:
-            s = s + personal.booster_.predict(x[:, [FEATURES.index(f) for f in EVENT_FEATURES]])
-        return s
+        if personal is None:
+            return s
+        residual = personal.booster_.predict(x[:, [FEATURES.index(f) for f in EVENT_FEATURES]])
+        return with_personal(s, residual)
 
-    hx = sets[("heldout", "content")][0] + sets[("heldout", "feedback")][0]
     hqueries = sets[("heldout", "content")][3] + sets[("heldout", "feedback")][3]
     metrics: dict[str, dict[str, float]] = {}
     if hqueries:
         qrels = Qrels({q.qid: {k: v for k, v in q.grades.items() if v > 0} for q in hqueries})
         hybrid = Run(
             {
-                q.qid: {c.product.id: 1.0 / (i + 1) for i, c in enumerate(listed_of[q.qid])}
+                q.qid: {listed_of[q.qid][0][i].product.id: 1.0 / (i + 1) for i in rows}
                 for q in hqueries
+                for rows in [listed_of[q.qid][1]]
             }
         )
         ranked = {}
-        for q, x in zip(hqueries, hx, strict=True):
-            listed = listed_of[q.qid]
-            ranked[q.qid] = {c.product.id: float(v) for c, v in zip(listed, score(x), strict=True)}
+        for q in hqueries:
+            listed, rows, full = listed_of[q.qid]
+            s = score(full)
+            ranked[q.qid] = {listed[i].product.id: float(s[i]) for i in rows}
         names = ["ndcg@10", "recall@10", "mrr"]
         metrics["hybrid"] = {k: float(v) for k, v in evaluate(qrels, hybrid, names).items()}
         metrics["ranker"] = {k: float(v) for k, v in evaluate(qrels, Run(ranked), names).items()}
@@ -466,12 +479,15 @@ def _ranker_model(trees: int, leaves: int, min_child: int, seed: int, rate: floa
     )
 
 
-def _fit(model, train_set, held, names: list[str]) -> None:
-    """Fit on (rows, labels, groups[, base scores]), early-stopped on the held-out set."""
+def _fit(model, train_set, held, names: list[str], weights=None) -> None:
+    """Fit on (rows, labels, groups[, base scores]), early-stopped on the held-out set;
+    `weights`: one a row (lambdarank scales each row's gradient by it)."""
     import lightgbm as lgb
 
     xs, ys, groups, *base = train_set
     args: dict = {"feature_name": names}
+    if weights is not None:
+        args["sample_weight"] = np.asarray(weights, dtype=float)
     if base:
         args["init_score"] = np.concatenate(base[0])
     if held[2]:

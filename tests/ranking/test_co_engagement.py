@@ -88,3 +88,21 @@ def test_taste_features_follow_what_the_session_engaged_with():
     # no history, no log: every session feature is zero (a new shopper)
     blank = feature_matrix("q", cands[:1], np.array([0.5]))
     assert all(blank[0, FEATURES.index(f)] == 0 for f in EVENT_FEATURES)
+
+
+def test_a_taste_is_as_specific_as_the_value_shared_not_another_one():
+    """A value most candidates share says little; a rare value the candidate has but the
+    shopper never engaged with says nothing."""
+    seen = [Product(id="h", title="h", price=10, attributes={"tag": ["vegan", "plain"]})]
+    tags = {
+        "rare-shared": ["vegan"],
+        "common-shared-rare-other": ["plain", "spicy"],
+        **{f"filler{i}": ["plain"] for i in range(6)},
+    }
+    cands = [Product(id=k, title=k, price=10, attributes={"tag": v}) for k, v in tags.items()]
+    taste = Taste(seen)
+    taste.among(cands)
+    rows = {p.id: taste.row(p) for p in cands}
+    assert rows["rare-shared"]["taste_specific"] > 0.8  # 1 of 8 candidates is vegan
+    # "plain" is on 7 of 8: "spicy", rare but not the shopper's, must not count
+    assert rows["common-shared-rare-other"]["taste_specific"] < 0.2

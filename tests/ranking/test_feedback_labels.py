@@ -28,11 +28,19 @@ def test_clicks_carts_and_skips_become_grades():
     ]
     labels = {j.product_id: j for j in labels_from_events(events)}
     assert labels["C"].grade == 2 and labels["A"].grade == 1  # cart beats click
-    assert labels["B"].grade == 0  # shown above a clicked product and passed over
-    assert "D" not in labels and "E" not in labels  # below the last click: maybe unseen
+    # shown in a reply the shopper engaged with and passed over, above the click or below
+    assert labels["B"].grade == labels["D"].grade == labels["E"].grade == 0
+    assert labels["B"].weight == labels["E"].weight == 1.0
     # a click deep in the list counts more (inverse propensity), within a cap
     assert labels["C"].weight > labels["A"].weight and labels["C"].weight <= MAX_WEIGHT
     assert labels["A"].query == "rain jacket (ranked)" and labels["A"].source == "feedback"
+
+
+def test_a_reply_nobody_engaged_with_says_nothing():
+    events = shown("r1", "rain jacket", ["A", "B"]) + shown("r2", "tent", ["T", "U"])
+    events += [Event(kind="click", session="s", reply_id="r2", product_id="U")]
+    labels = {(j.query_id, j.product_id): j.grade for j in labels_from_events(events)}
+    assert labels == {("feedback:r2", "T"): 0, ("feedback:r2", "U"): 1}
 
 
 def test_thumbs():
@@ -45,7 +53,7 @@ def test_thumbs():
     labels = {(j.query_id, j.product_id): j.grade for j in labels_from_events(events)}
     assert labels[("feedback:r1", "A")] == labels[("feedback:r1", "C")] == 0  # all rejected
     assert labels[("feedback:r2", "W")] == 2  # a click on a reply the shopper liked
-    assert ("feedback:r2", "X") not in labels
+    assert labels[("feedback:r2", "X")] == 0
 
 
 def test_actions_without_impressions_are_ignored():

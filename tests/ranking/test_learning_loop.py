@@ -11,7 +11,7 @@ import pytest
 
 from evals.learning import Catalog
 from ranking.events import Event
-from ranking.model import FineTunedRanker, ranker_dir
+from ranking.model import PERSONAL_HEAD, FineTunedRanker, ranker_dir
 from ranking.train import TrainConfig, train
 from retrieval.index import ProductIndex
 from retrieval.schema import SearchRequest
@@ -21,19 +21,15 @@ pytestmark = pytest.mark.slow
 SHOPS = ["demo_index", "vendure_index", "grocery_index"]
 
 
-def _two_tastes(index: ProductIndex):
-    """A kind, its word, a facet and two of its values with two products each there (the
-    facets tried from the one the simulated shoppers prefer on)."""
+def _two_tastes(index: ProductIndex, top_of):
+    """A kind, its word, a facet and two of its values with two products each among the
+    serving model's top for the word (`top_of`: what the personal model reorders), the
+    facets tried from the one the simulated shoppers prefer on."""
     catalog = Catalog(index.all_products(), seed=0)
     keys = [catalog.key, *sorted({k for p in catalog.products for k in p.facet_keys()})]
-    searcher = HybridSearcher(index)
     for kind in catalog.kinds:
         word = catalog.word[kind]
-        found = [
-            c.product
-            for c in searcher.search(SearchRequest(text=word, k=50)).candidates
-            if catalog.kind.get(c.product.id) == kind
-        ]
+        found = [p for p in top_of(word) if catalog.kind.get(p.id) == kind]
         # a facet with one value a product (a brand) first: a shopper's taste on it is
         # one value, not one of several tags every product carries a few of
         single = [k for k in dict.fromkeys(keys) if all(len(p.values(k)) <= 1 for p in found)]
@@ -95,13 +91,16 @@ def test_the_ranker_learns_a_taste_from_the_log_and_a_worse_model_is_not_swapped
 ):
     config, _ = request.getfixturevalue(shop)
     index = ProductIndex(config)
-    word, key, (a, a_products), (b, b_products) = _two_tastes(index)
     folder = tmp_path / "ranker"
     cfg = TrainConfig(synthetic_queries=80, batch_size=16, heldout_share=0.3, seed=1)
     # the model serving before the log existed: what it shows first is what shoppers saw
     first = train(index, cfg, tiny_text_model, progress=False, out_dir=folder)
-    cands = HybridSearcher(index).search(SearchRequest(text=word, k=50)).candidates
-    top = [i.product for i in FineTunedRanker(folder).rank(word, cands)[:5]]
+    searcher, serving = HybridSearcher(index), FineTunedRanker(folder)
+    search = lambda w: searcher.search(SearchRequest(text=w, k=50)).candidates  # noqa: E731
+    head = lambda w: [i.product for i in serving.rank(w, search(w))[:PERSONAL_HEAD]]  # noqa: E731
+    word, key, (a, a_products), (b, b_products) = _two_tastes(index, head)
+    cands = search(word)
+    top = [i.product for i in serving.rank(word, cands)[:5]]
     events = _log(word, [(a, a_products), (b, b_products)], top)
     card = train(index, cfg, tiny_text_model, events=events, progress=False, out_dir=folder)
     assert card.replaced is not None and card.replaced.swapped  # no worse: it goes live
@@ -111,16 +110,12 @@ def test_the_ranker_learns_a_taste_from_the_log_and_a_worse_model_is_not_swapped
     assert sum(card.feature_importance[f] for f in session) > 0  # the history carries weight
 
     ranker = FineTunedRanker(folder)
-    # the list the personal model reorders: what the serving model shows for the query
-    # (its top and the products of both values); the fusion has ordered the rest already
-    shown = {p.id for p in [*top, *a_products, *b_products]}
     for value, products in ((a, a_products), (b, b_products)):
-        # a new session that opened one product of this value, shown the others
+        # a new session that opened one product of this value searches the word: all the
+        # candidates ranked, as when serving; the first other product has the same value
         seen = products[0]
-        listed = [c for c in cands if c.product.id in shown and c.product.id != seen.id]
-        ranked = ranker.rank(word, listed, [seen])
-        top = ranked[0].product
-        assert value in {v.casefold() for v in top.values(key)}, (value, top.title)
+        ranked = [i.product for i in ranker.rank(word, cands, [seen]) if i.product.id != seen.id]
+        assert value in {v.casefold() for v in ranked[0].values(key)}, (value, ranked[0].title)
 
     # retrained without the event features: worse on the held-out sessions, so it waits
     worse = cfg.model_copy(update={"event_features": False})
