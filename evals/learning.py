@@ -273,9 +273,10 @@ def next_open_pairs(sessions: list[SimSession]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _als_neighbours(train_sessions: list[SimSession], ids: list[str], seed: int):
+def _als_neighbours(train_sessions: list[SimSession], ids: list[str], cold: set[str], seed: int):
     """implicit's ALS item factors from the same training sessions (views, carts weighted
-    up), for the comparison; None when implicit is not installed."""
+    up; the cold products' looks left out, as for co-views), for the comparison; None
+    when implicit is not installed."""
     try:
         from implicit.als import AlternatingLeastSquares
         from scipy.sparse import csr_matrix
@@ -285,7 +286,7 @@ def _als_neighbours(train_sessions: list[SimSession], ids: list[str], seed: int)
     rows, cols, vals = [], [], []
     for r, s in enumerate(train_sessions):
         carted = {p for t in s.turns for p in t.carted}
-        for p in set(s.opens) | carted:
+        for p in (set(s.opens) | carted) - cold:
             rows.append(r)
             cols.append(col[p])
             vals.append(3.0 if p in carted else 1.0)
@@ -312,9 +313,10 @@ def _als_neighbours(train_sessions: list[SimSession], ids: list[str], seed: int)
 def hit_rates(index, pairs, co: CoEngagement, train_sessions, cold: set[str], seed: int):
     behaviour = RelatedFinder(index, co)
     content = RelatedFinder(index, CoEngagement())
-    counts = Counter(p for s in train_sessions for p in set(s.opens))
+    # every method learns from the same log: the cold products' looks withheld from all
+    counts = Counter(p for s in train_sessions for p in set(s.opens) - cold)
     popular = [p for p, _ in counts.most_common(K + 1)]
-    als = _als_neighbours(train_sessions, index.ids, seed)
+    als = _als_neighbours(train_sessions, index.ids, cold, seed)
     methods: dict[str, Callable[[str], list[str]]] = {
         "co-views (item-kNN) + content": lambda a: [
             n.product_id for n in behaviour.related(a, K).also_viewed
@@ -521,10 +523,15 @@ def suite_result(report: LearningReport, config: str, name: str, seconds: float)
             headline[f"ndcg@10 cold · {tag}"] = point.ndcg_cold
     curves: dict[str, list[list[float]]] = {}
     for point in report.curve:
-        for metric in ("engaged", "preference"):
-            key = f"{metric} · {point.features}"
-            value = point.ndcg_engaged if metric == "engaged" else point.ndcg_preference
-            curves.setdefault(key, []).append([float(point.sessions), value])
+        values = {
+            "engaged": point.ndcg_engaged,
+            "preference": point.ndcg_preference,
+            "cold": point.ndcg_cold,
+        }
+        for metric, value in values.items():
+            if value is not None:
+                key = f"{metric} · {point.features}"
+                curves.setdefault(key, []).append([float(point.sessions), value])
     worst = [
         WorstCase(
             id=f"{p.sessions} sessions ({p.features})",

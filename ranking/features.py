@@ -227,4 +227,22 @@ def feature_matrix(
         if taste is not None:
             row |= taste.row(p)
         x[i] = [row.get(f, 0.0) for f in FEATURES]
+    if stats is not None and taste is not None and taste.co is not None:
+        _unknown_is_typical(x, candidates, stats, taste.own)
     return x
+
+
+def _unknown_is_typical(
+    x: np.ndarray, candidates: list[Candidate], stats: FeedbackStats, own: SessionItems
+) -> None:
+    """A product the log never showed (added since, or never retrieved) has no popularity
+    to speak of, which is not the same as being unpopular: it gets the median of the
+    shown candidates beside it. Measured on simulated shoppers: with a zero there, the
+    personal model pushed every new product below the known ones."""
+    col = FEATURES.index("log_engaged")
+    shown = stats.impressions
+    unseen = np.array(
+        [shown.get(c.product.id, 0) - (c.product.id in own.shown) <= 0 for c in candidates]
+    )
+    if unseen.any() and not unseen.all():
+        x[unseen, col] = np.median(x[~unseen, col])

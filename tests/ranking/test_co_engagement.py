@@ -106,3 +106,23 @@ def test_a_taste_is_as_specific_as_the_value_shared_not_another_one():
     assert rows["rare-shared"]["taste_specific"] > 0.8  # 1 of 8 candidates is vegan
     # "plain" is on 7 of 8: "spicy", rare but not the shopper's, must not count
     assert rows["common-shared-rare-other"]["taste_specific"] < 0.2
+
+
+def test_a_product_the_log_never_showed_is_typical_not_unpopular():
+    """New products (no impressions) get the median popularity of the shown candidates
+    beside them; a product shown and never opened keeps its zero."""
+    from ranking.features import FeedbackStats
+
+    looks = {
+        "s": [("impression", "hot"), ("click", "hot"), ("impression", "dud")],
+        "t": [("impression", "hot"), ("click", "hot"), ("impression", "mid")],
+        "u": [("impression", "mid"), ("click", "mid"), ("impression", "dud")],
+    }
+    events = log(looks)
+    co, stats = CoEngagement.from_events(events), FeedbackStats.from_events(events)
+    cands = [Candidate(product=_product(p), score=1.0) for p in ("hot", "mid", "dud", "new")]
+    taste = Taste([_product("h")], co)
+    x = feature_matrix("q", cands, np.zeros(4), stats, taste=taste)
+    pop = dict(zip(("hot", "mid", "dud", "new"), x[:, FEATURES.index("log_engaged")], strict=True))
+    assert pop["hot"] > pop["mid"] > pop["dud"] == 0.0
+    assert pop["new"] == pytest.approx(pop["mid"])  # the median of hot, mid, dud
