@@ -522,7 +522,10 @@ def suite_result(report: LearningReport, config: str, name: str, seconds: float)
         if point.ndcg_cold is not None:
             headline[f"ndcg@10 cold · {tag}"] = point.ndcg_cold
     curves: dict[str, list[list[float]]] = {}
-    for point in report.curve:
+    start = [p for p in report.curve if p.sessions == 0]
+    # no log: with and without events are one model, so both lines start from it
+    without = [p.model_copy(update={"features": "without events"}) for p in start]
+    for point in sorted([*report.curve, *without], key=lambda p: p.sessions):
         values = {
             "engaged": point.ndcg_engaged,
             "preference": point.ndcg_preference,

@@ -291,10 +291,13 @@ def _plots(run: EvalRun) -> list[tuple[str, str]]:
     learning = [r for r in run.results if r.curves]
     for r in learning:  # the ranker's learning curve: metric against sessions of log
         fig, ax = plt.subplots(figsize=(6, 3.4))
+        colours: dict[str, str] = {}  # one colour a metric: with events solid, without dashed
         for series, points in r.curves.items():
             xs = [max(x, 1.0) for x, _ in points]  # 0 sessions drawn at 1 on the log axis
             style = "-" if "with events" in series else "--"
-            ax.plot(xs, [y for _, y in points], style, marker="o", label=series)
+            metric = series.split(" · ")[0]
+            colour = colours.setdefault(metric, f"C{len(colours)}")
+            ax.plot(xs, [y for _, y in points], style, color=colour, marker="o", label=series)
         ax.set_xscale("log")
         ax.set_xlabel("sessions of event log (0 drawn at 1)")
         ax.set_ylabel("NDCG@10 on held-out sessions")
