@@ -1,6 +1,7 @@
 """`aisle ingest` end to end against its text encoder alone, on the same product texts.
 
     python -m evals.bench_ingest [--sets luma vendure grocery] [--rounds 2]
+    python -m evals.bench_ingest --photos data/luma/images [--rounds 2]
 
 For each eval set's catalog, text only (photos left out: the text path is what every shop
 has), alternating in one process: the encoder embedding every product's text (the
@@ -9,6 +10,12 @@ folder with that same encoder (reading, validating, embedding, the lexicon, BM25
 generation's files, Chroma). Prints products/s for both and their ratio; the speed issue
 asks for ingest within 10 % of the encoder (ratio ≥ 0.90). Results go to
 `evals/results/bench_ingest.json`.
+
+`--photos FOLDER`: the photo stage the same way, on every photo in the folder: decoding
+(and colour) alone, the image encoder alone on the decoded photos, then ingest's photo
+stage, which decodes the next batch while it encodes this one. Its ratio to the encoder
+alone says how much of the decoding is hidden; decode + encode is what it costs one after
+the other.
 """
 
 from __future__ import annotations
@@ -20,7 +27,8 @@ import time
 from pathlib import Path
 
 from retrieval.config import RetrievalConfig
-from retrieval.ingest import ingest
+from retrieval.image_embedder import make_image_encoder
+from retrieval.ingest import IngestReport, _decode, _encode_photos, ingest
 from retrieval.loaders import load_catalog
 from retrieval.text_embedder import TextEmbedder, product_text
 
@@ -70,15 +78,62 @@ def bench_set(name: str, rounds: int, work: Path, embedder: TextEmbedder) -> dic
     }
 
 
+def bench_photos(folder: Path, rounds: int, embedder: TextEmbedder, batch_size: int) -> dict:
+    paths = {str(p): p for p in sorted(folder.iterdir()) if p.is_file()}
+    digests = {ref: ref for ref in paths}
+    encoder = make_image_encoder(RetrievalConfig().image_model, embedder)
+    if encoder is None:
+        raise SystemExit("the configured image model is 'none': nothing to measure")
+    batches = [list(paths)[i : i + batch_size] for i in range(0, len(paths), batch_size)]
+    encoder.encode([_decode(batches[0][:2], paths)[1][0]])  # warm-up
+    decode_s, encode_s, stage_s = [], [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        decoded = [_decode(b, paths)[1] for b in batches]
+        decode_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for images in decoded:
+            encoder.encode(images)
+        encode_s.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        report = IngestReport(catalog=str(folder), index_dir="")
+        _encode_photos(encoder, paths, digests, None, batch_size, False, report)
+        stage_s.append(time.perf_counter() - t)
+    n = len(paths)
+    dec, enc, stage = min(decode_s), min(encode_s), min(stage_s)
+    return {
+        "photos": n,
+        "decode_per_s": n / dec,
+        "encoder_per_s": n / enc,
+        "stage_per_s": n / stage,
+        "sequential_per_s": n / (dec + enc),
+        "ratio": enc / stage,
+        "decode_s": decode_s,
+        "encode_s": encode_s,
+        "stage_s": stage_s,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sets", nargs="+", default=["luma", "vendure", "grocery"])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--text-model", default="minilm")
     ap.add_argument("--out", default="evals/results/bench_ingest.json")
+    ap.add_argument("--photos", type=Path, help="a folder of photos: measure the photo stage")
     args = ap.parse_args()
     embedder = TextEmbedder(args.text_model, device="cpu")
     embedder.embed(["warm-up"])
+    if args.photos:
+        r = bench_photos(args.photos, args.rounds, embedder, RetrievalConfig().batch_size)
+        print(f"photo stage against the image encoder alone ({r['photos']} photos, this machine)")
+        for what in ("decode", "encoder", "sequential", "stage"):
+            print(f"{what:>12}: {r[what + '_per_s']:7.1f} photos/s")
+        print(f"{'ratio':>12}: {r['ratio']:7.2f} (stage ÷ encoder alone)")
+        out = Path(args.out).with_name("bench_ingest_photos.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(r, indent=2))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         rows = [bench_set(s, args.rounds, Path(tmp), embedder) for s in args.sets]
     print(f"text ingest against the encoder alone ({args.text_model}, this machine)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -279,27 +280,26 @@ def _encode_photos(
             color.append(old_vectors.photo_color[i])
     report.photos_reused = len(digests)
     todo = [d for d in by_digest if d not in old_at]
+    batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
     bar = tqdm(total=len(todo), desc="photos", unit="photo", disable=not progress)
-    for start in range(0, len(todo), batch_size):
-        batch, images = [], []
-        for d in todo[start : start + batch_size]:
-            try:
-                images.append(open_image(by_digest[d]))
-                batch.append(d)
-            except (OSError, ValueError) as exc:
-                report.missing_images.append(
-                    MissingImage(
-                        product_id="", image=str(by_digest[d]), reason=f"unreadable: {exc}"
-                    )
-                )
-        if images:
-            feats = encoder.encode(images)
-            digests += batch
-            new += batch
-            visual += list(feats.visual)
-            text += list(feats.text_space)
-            color += [color_distribution(im) for im in images]
-        bar.update(len(todo[start : start + batch_size]))
+    # The next batch is decoded (and its colours measured) in a thread while this one is
+    # encoded: PIL's decoders and the encoder's kernels both release the GIL, and on a GPU
+    # the decoding would otherwise be most of the photo stage.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-decode") as pool:
+        ahead = pool.submit(_decode, batches[0], by_digest) if batches else None
+        for i in range(len(batches)):
+            batch, images, colours, missing = ahead.result()
+            if i + 1 < len(batches):
+                ahead = pool.submit(_decode, batches[i + 1], by_digest)
+            report.missing_images += missing
+            if images:
+                feats = encoder.encode(images)
+                digests += batch
+                new += batch
+                visual += list(feats.visual)
+                text += list(feats.text_space)
+                color += colours
+            bar.update(len(batches[i]))
     bar.close()
     report.photos_encoded = len(new)
     # a catalog without photos still has image columns of the encoder's width (zero rows)
@@ -311,6 +311,23 @@ def _encode_photos(
         color=np.asarray(color, np.float32).reshape(len(color), len(basic_colors())),
         new=new,
     )
+
+
+def _decode(digests: list[str], by_digest: dict[str, Path]):
+    """One batch of photos opened and decoded, with their colour distributions; an
+    unreadable file is reported, not fatal."""
+    batch, images, colours, missing = [], [], [], []
+    for d in digests:
+        try:
+            image = open_image(by_digest[d])
+        except (OSError, ValueError) as exc:
+            reason = f"unreadable: {exc}"
+            missing.append(MissingImage(product_id="", image=str(by_digest[d]), reason=reason))
+            continue
+        batch.append(d)
+        images.append(image)
+        colours.append(color_distribution(image))
+    return batch, images, colours, missing
 
 
 def save_web_photos(photo_paths: dict[str, Path], digests: dict[str, str], folder: Path) -> None:

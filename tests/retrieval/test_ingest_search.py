@@ -3,6 +3,7 @@ test and the packaged EfficientNet-Lite0."""
 
 import json
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -57,6 +58,28 @@ def test_a_changed_photo_is_re_encoded(tiny_catalog, tiny_config):
     Image.new("RGB", (50, 50), (0, 200, 0)).save(tiny_catalog.parent / "images" / "w1.png")
     report = ingest(tiny_catalog, tiny_config, progress=False)
     assert (report.updated, report.photos_encoded, report.texts_embedded) == (1, 1, 1)
+
+
+def test_photos_decoded_ahead_in_batches_give_the_same_vectors(tiny_catalog, tiny_config):
+    """Ingest decodes the next batch of photos while it encodes this one: in small batches
+    (three, one of them holding a broken file) the vectors are those of one batch, and the
+    broken photo is reported by name."""
+    (tiny_catalog.parent / "images" / "b1.png").write_bytes(b"not a png")
+    one = tiny_config.model_copy(update={"index_dir": tiny_config.index_dir.with_name("one")})
+    small = tiny_config.model_copy(update={"batch_size": 2})
+    whole, batched = (
+        ingest(tiny_catalog, one, progress=False),
+        ingest(tiny_catalog, small, progress=False),
+    )
+    for report in (whole, batched):
+        assert report.photos_encoded == 4
+        assert any(
+            m.image.endswith("b1.png") and "unreadable" in m.reason for m in report.missing_images
+        )
+    a, b = ProductIndex(one).vectors, ProductIndex(small).vectors
+    assert list(a.photo_digests) == list(b.photo_digests)
+    for name in ("photo_visual", "photo_text", "photo_color"):
+        assert np.allclose(getattr(a, name), getattr(b, name), atol=1e-5), name
 
 
 def test_bad_rows_are_skipped_and_the_rest_indexed(tiny_catalog, tiny_config):
