@@ -92,6 +92,14 @@ class FeedbackStats(BaseModel):
     def _sums(self) -> tuple[int, int, int]:
         return tuple(sum(d.values()) for d in (self.impressions, self.clicks, self.carts))
 
+    def unseen(self, candidates: list[Candidate], own: SessionItems | None = None) -> np.ndarray:
+        """Which candidates the log never showed (`own`: a session left out)."""
+        own = own or SessionItems()
+        shown = self.impressions
+        return np.array(
+            [shown.get(c.product.id, 0) - (c.product.id in own.shown) <= 0 for c in candidates]
+        )
+
     def rates(self, product_id: str, own: SessionItems | None = None) -> tuple[float, float]:
         """Click and cart rates; `own`: a session left out (a training query's own clicks
         would otherwise raise the rate of exactly the products it labels relevant)."""
@@ -240,9 +248,6 @@ def _unknown_is_typical(
     shown candidates beside it. Measured on simulated shoppers: with a zero there, the
     personal model pushed every new product below the known ones."""
     col = FEATURES.index("log_engaged")
-    shown = stats.impressions
-    unseen = np.array(
-        [shown.get(c.product.id, 0) - (c.product.id in own.shown) <= 0 for c in candidates]
-    )
+    unseen = stats.unseen(candidates, own)
     if unseen.any() and not unseen.all():
         x[unseen, col] = np.median(x[~unseen, col])

@@ -43,13 +43,24 @@ MAX_SEQ = 128  # product texts are cut here: the title, category and attributes 
 PERSONAL_HEAD = 10
 
 
-def with_personal(base: np.ndarray, residual: np.ndarray, head: int = PERSONAL_HEAD):
+def with_personal(
+    base: np.ndarray,
+    residual: np.ndarray,
+    head: int = PERSONAL_HEAD,
+    unseen: np.ndarray | None = None,
+):
     """The content fusion's scores with the personal residual added within its top `head`,
-    which stays above the rest."""
+    which stays above the rest. `unseen`: products the log never showed; their residual
+    is at least the median of the shown ones in the head, as behaviour that is missing
+    says nothing against them (their taste can still lift them)."""
     out = np.asarray(base, dtype=float).copy()
+    top = np.argsort(-out, kind="stable")[:head]
+    if unseen is not None:
+        seen = top[~unseen[top]]
+        if len(seen) and unseen[top].any():
+            residual = np.where(unseen, np.maximum(residual, np.median(residual[seen])), residual)
     if len(out) <= head:
         return out + residual
-    top = np.argsort(-out, kind="stable")[:head]
     rest = np.delete(out, top)
     lifted = out[top] + residual[top]
     out[top] = lifted + max(0.0, float(rest.max()) - float(lifted.min())) + 1e-6
@@ -227,7 +238,7 @@ class FineTunedRanker:
         scores = self.fusion.predict(x, **args)
         if self.personal is not None:
             residual = self.personal.predict(x[:, self._event_columns], **args)
-            scores = with_personal(scores, residual)
+            scores = with_personal(scores, residual, unseen=self.stats.unseen(candidates, own))
         return scores
 
     def rank(

@@ -356,12 +356,12 @@ def train(
         _fit(personal, train_set, held, list(EVENT_FEATURES), weights)
     t_fusion = time.perf_counter() - t2
 
-    def score(x: np.ndarray) -> np.ndarray:  # a whole candidate list, as at serving time
+    def score(x: np.ndarray, unseen: np.ndarray) -> np.ndarray:  # a whole list, as served
         s = fusion.booster_.predict(x)
         if personal is None:
             return s
         residual = personal.booster_.predict(x[:, [FEATURES.index(f) for f in EVENT_FEATURES]])
-        return with_personal(s, residual)
+        return with_personal(s, residual, unseen=unseen)
 
     hqueries = sets[("heldout", "content")][3] + sets[("heldout", "feedback")][3]
     metrics: dict[str, dict[str, float]] = {}
@@ -377,7 +377,7 @@ def train(
         ranked = {}
         for q in hqueries:
             listed, rows, full = listed_of[q.qid]
-            s = score(full)
+            s = score(full, stats.unseen(listed, own.get(q.session)))
             ranked[q.qid] = {listed[i].product.id: float(s[i]) for i in rows}
         names = ["ndcg@10", "recall@10", "mrr"]
         metrics["hybrid"] = {k: float(v) for k, v in evaluate(qrels, hybrid, names).items()}
