@@ -14,6 +14,7 @@ or, for a facet it has no option for, its product's attribute values.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -178,6 +179,7 @@ class FacetIndex:
         self.attribute_keys: dict[str, str] = meta["attribute_keys"]  # normalised → display
         self.dimensions: list[str] = meta["dimensions"]
         self.quantity_keys: list[str] = meta["quantity_keys"]
+        self._lists: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # see _option_lists
 
     # ---- building and saving ------------------------------------------------------------
     @classmethod
@@ -299,20 +301,75 @@ class FacetIndex:
                 out[rows] = True
         return out
 
-    def _facet(self, key: str, wanted: list[str]) -> np.ndarray:
-        """Per variant: its value for the facet is one of `wanted`."""
+    def _matches(self, key: str, wanted: list[str]) -> tuple[list[str], list[int]]:
+        """The facet's attribute values and option value ids (if an option) that match."""
         k = normalise(key)
-        values = self.attribute_values.get(k, [])
-        hits = [v for v in values if any(value_matches(key, v, w) for w in wanted)]
-        by_product = self._union(f"attr:{k}:{normalise(v)}" for v in hits)[self.variant_row]
+        hits = [
+            v
+            for v in self.attribute_values.get(k, [])
+            if any(value_matches(key, v, w) for w in wanted)
+        ]
+        vocab = self.option_values.get(k, [])
+        ids = [j for j, v in enumerate(vocab) if any(value_matches(key, v, w) for w in wanted)]
+        return hits, ids
+
+    def _attr_products(self, key: str, hits: list[str]) -> np.ndarray:
+        k = normalise(key)
+        return self._union(f"attr:{k}:{normalise(v)}" for v in hits)
+
+    def _facet_products(self, key: str, wanted: list[str]) -> np.ndarray:
+        """Products that can meet the facet: a variant with a matching option or a matching
+        attribute of their own (a superset: which variant it is, is checked per variant)."""
+        hits, ids = self._matches(key, wanted)
+        out = self._attr_products(key, hits)
+        k = normalise(key)
+        if k in self.option_keys:
+            order, starts = self._option_lists(self.option_keys.index(k))
+            for j in ids:
+                out[self.variant_row[order[starts[j + 1] : starts[j + 2]]]] = True
+        return out
+
+    def _facet(self, key: str, wanted: list[str], variants: np.ndarray | None) -> np.ndarray:
+        """Per variant (of `variants`, or all): its value for the facet is one of `wanted`."""
+        k = normalise(key)
+        hits, matched = self._matches(key, wanted)
+
+        def rows(at=slice(None)):  # the variants' product rows, gathered only when needed
+            return (self.variant_row if variants is None else self.variant_row[variants])[at]
+
         if k not in self.option_keys:
-            return by_product
-        opt = self.a["options"][self.option_keys.index(k)]
-        vocab = self.option_values[k]
-        lut = np.array(
-            [any(value_matches(key, v, w) for w in wanted) for v in vocab] + [False], dtype=bool
-        )
-        return np.where(opt >= 0, lut[opt], by_product)
+            return self._attr_products(key, hits)[rows()]
+        i = self.option_keys.index(k)
+        if variants is None:
+            # the whole table: mark the variants listed under each matching value (a few
+            # slices) instead of looking up every variant's value
+            order, starts = self._option_lists(i)
+            out = np.zeros(len(self.variant_row), dtype=bool)
+            for j in matched:
+                out[order[starts[j + 1] : starts[j + 2]]] = True
+            none = order[starts[0] : starts[1]]
+        else:
+            opt = self.a["options"][i][variants]
+            lut = np.zeros(len(self.option_values[k]) + 1, dtype=bool)  # last: -1, no option
+            lut[matched] = True
+            out = lut[opt]
+            none = np.flatnonzero(opt < 0)
+        if hits and len(none):  # the product's attribute answers for variants without one
+            out[none] = self._attr_products(key, hits)[rows(none)]
+        return out
+
+    def _option_lists(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Variants sorted by their value of option `i`, and where each value's run starts
+        (run 0: no value; run j + 1: value j). Built on first use, about 60 ms at 900k."""
+        got = self._lists.get(i)
+        if got is None:
+            shifted = self.a["options"][i].astype(np.int64) + 1
+            order = np.argsort(shifted, kind="stable")
+            counts = np.bincount(
+                shifted, minlength=len(self.option_values[self.option_keys[i]]) + 1
+            )
+            got = self._lists[i] = (order, np.concatenate([[0], np.cumsum(counts)]))
+        return got
 
     def _quantity(self, q: QuantityFilter) -> np.ndarray:
         ok = np.zeros(len(self.variant_row), dtype=bool)
@@ -351,29 +408,76 @@ class FacetIndex:
         if filters.exclude_categories:
             m &= ~self._union(cat_keys(filters.exclude_categories))
         price = filters.price
-        needs_variants = (
-            filters.has_variant_constraints() or filters.available_only or not price.is_open()
-        )
-        if needs_variants:
-            ok = np.ones(len(self.variant_row), dtype=bool)
-            vp = self.a["variant_price"]
+        if not price.is_open():
+            # some variant in range needs the cheapest under the top and the dearest over
+            # the floor; with one bound that is also enough
+            cheapest, dearest = self._price_span
+            m &= _meets(cheapest, price.max, price.max_strict, below=True)
+            m &= _meets(dearest, price.min, price.min_strict, below=False)
+        one_sided = price.min is None or price.max is None
+        if not (filters.has_variant_constraints() or filters.available_only or not one_sided):
+            return m
+        for key, wanted in filters.facets.items():  # fewer products, fewer variants to check
+            m &= self._facet_products(key, wanted)
+        return self._variant_mask(m, filters)
+
+    def _variant_mask(self, m: np.ndarray, filters: SearchFilters) -> np.ndarray:
+        """`m` narrowed to products with one variant meeting every variant-level constraint;
+        only the variants of products still in `m` are looked at when they are few."""
+        starts = self._variant_starts
+        rows = np.flatnonzero(m)
+        first, count = starts[rows], starts[rows + 1] - starts[rows]
+        out = np.zeros(self.n, dtype=bool)
+        total = int(count.sum())
+        if not total:
+            return out
+        # gathering the variants of the products left costs more per variant than one pass
+        # over the whole table (a few slices per facet value): worth it below an eighth
+        if total > len(self.variant_row) // 8:
+            rows = np.flatnonzero(starts[1:] > starts[:-1])
+            variants, segments = None, starts[rows]
+        else:
+            rows, first, count = rows[count > 0], first[count > 0], count[count > 0]
+            segments = np.cumsum(count) - count  # where each product's run begins
+            variants = np.repeat(first - segments, count) + np.arange(total)
+        pick = (lambda x: x) if variants is None else (lambda x: x[variants])
+        ok = np.ones(len(self.variant_row) if variants is None else total, dtype=bool)
+        price = filters.price
+        vp = pick(self.a["variant_price"])
+        ok &= _meets(vp, price.max, price.max_strict, below=True)
+        ok &= _meets(vp, price.min, price.min_strict, below=False)
+        if filters.available_only:
+            ok &= pick(self.a["variant_available"])
+        for key, wanted in filters.facets.items():
+            ok &= self._facet(key, wanted, variants)
+        for key, banned in filters.exclude_facets.items():
+            ok &= ~self._facet(key, banned, variants)
+        for q in filters.quantities:
+            ok &= pick(self._quantity(q))
+        hit = np.flatnonzero(ok)
+        if len(hit) < len(ok) // 8:  # few variants pass: mark their products directly
+            out[self.variant_row[hit if variants is None else variants[hit]]] = True
+        else:
+            out[rows] = np.logical_or.reduceat(ok, segments)
+        return out & m
+
+    @functools.cached_property
+    def _variant_starts(self) -> np.ndarray:
+        """Where each product's run of variants begins (the table is in product order)."""
+        return np.searchsorted(self.variant_row, np.arange(self.n + 1))
+
+    @functools.cached_property
+    def _price_span(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each product's cheapest and dearest variant price (NaN: none priced)."""
+        starts = self._variant_starts
+        has = starts[1:] > starts[:-1]
+        cheapest, dearest = np.full(self.n, np.nan), np.full(self.n, np.nan)
+        vp = self.a["variant_price"]
+        if has.any():
             with np.errstate(invalid="ignore"):
-                if price.min is not None:
-                    ok &= vp > price.min if price.min_strict else vp >= price.min
-                if price.max is not None:
-                    ok &= vp < price.max if price.max_strict else vp <= price.max
-            if filters.available_only:
-                ok &= self.a["variant_available"]
-            for key, wanted in filters.facets.items():
-                ok &= self._facet(key, wanted)
-            for key, banned in filters.exclude_facets.items():
-                ok &= ~self._facet(key, banned)
-            for q in filters.quantities:
-                ok &= self._quantity(q)
-            has = np.zeros(self.n, dtype=bool)
-            has[self.variant_row[ok]] = True
-            m &= has
-        return m
+                cheapest[has] = np.fmin.reduceat(vp, starts[:-1][has])
+                dearest[has] = np.fmax.reduceat(vp, starts[:-1][has])
+        return cheapest, dearest
 
     def count(self, filters: SearchFilters) -> int:
         return int(self.mask(filters).sum())
@@ -400,6 +504,17 @@ class FacetIndex:
         if keys and (values := self.values_of(keys[0])):
             return f" ({keys[0]} in the catalog: {', '.join(sorted(values)[:20])})"
         return ""
+
+
+def _meets(values: np.ndarray, bound: float | None, strict: bool, below: bool) -> np.ndarray:
+    """`values` under (below=True) or over a price bound; NaN (no price) meets none, and
+    every value meets an absent bound."""
+    if bound is None:
+        return np.ones(len(values), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if below:
+            return values < bound if strict else values <= bound
+        return values > bound if strict else values >= bound
 
 
 def _merge(a: SearchFilters, b: SearchFilters) -> SearchFilters:

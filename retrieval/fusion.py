@@ -42,7 +42,21 @@ def top_rows(scores: np.ndarray, rows: np.ndarray, n: int, min_score: float = -n
     keep = scores > min_score
     scores, rows = scores[keep], rows[keep]
     if len(scores) > n:
-        part = np.argpartition(-scores, n - 1)[:n]
+        part = best_indices(scores, n, rows)
         scores, rows = scores[part], rows[part]
     order = np.lexsort((rows, -scores))
     return Ranking(rows=rows[order], scores=scores[order])
+
+
+def best_indices(scores: np.ndarray, n: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the `n` highest scores (any order), ties at the cut to the lower row
+    (`rows`, else the position): the same answer however the candidates arrived, so an
+    approximate search that finds the true candidates agrees with the exact one."""
+    if len(scores) <= n:
+        return np.arange(len(scores))
+    cut = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th highest
+    above = np.flatnonzero(scores > cut)
+    tied = np.flatnonzero(scores == cut)
+    keys = tied if rows is None else rows[tied]
+    tied = tied[np.argsort(keys, kind="stable")[: n - len(above)]]
+    return np.concatenate([above, tied])

@@ -108,12 +108,17 @@ def configure_threads(n: int) -> int:
     """Intra-op threads for model calls in this process (torch; LightGBM and ONNX read
     `inference_threads()`). Turns run side by side in one process and beside other
     processes: on a 2-core machine torch's default of one thread a core made one query
-    encoding 10× slower beside a busy neighbour (its threads spin against each other)."""
+    encoding 10× slower beside a busy neighbour (its threads spin against each other).
+    numpy's BLAS (the dense search's scans) gets the same count: its spinning threads
+    doubled the ONNX query encoding beside them on 2 cores."""
+    import numpy  # noqa: F401 - loads the BLAS that threadpoolctl then limits
     import torch
+    from threadpoolctl import threadpool_limits
 
     n = max(1, int(n))
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
+    threadpool_limits(n, user_api="blas")  # process-wide until set again
     _THREADS[:] = [n]
     return n
 

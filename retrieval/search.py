@@ -2,17 +2,20 @@
 
 Filters are evaluated in process (`FacetIndex`), so every signal ranks only allowed
 products and no violating product can reach the result. Dense signals are answered
-exactly over the allowed rows when that is cheap (small catalogs, selective filters)
-and by Chroma's HNSW with post-filtering otherwise, falling back to exact search when
-the post-filter leaves too few.
+exactly over the allowed rows when they are few (small catalogs, selective filters);
+otherwise a low-dimensional copy of the allowed rows proposes candidates that the full
+vectors rescore (retrieval/projection.py), or, when asked, Chroma's HNSW proposes them and
+a post-filter keeps the allowed, falling back to exact search when it leaves too few.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import threading
 import time
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel
@@ -25,6 +28,7 @@ from .index import IMAGE_TEXT, PHOTOS, TEXT, ProductIndex
 from .language.general import language
 from .language.text import words
 from .models import ModelUnavailableError, resolve_device
+from .projection import Projection
 from .schema import Candidate, SearchFilters, SearchRequest, SearchResult, SignalScore
 from .text_embedder import TextEmbedder
 
@@ -42,9 +46,14 @@ class FusionWeights(BaseModel):
 
 class SearchTuning(BaseModel):
     fetch: int = 100  # candidates per signal
-    exact_below: int = 20_000  # allowed rows under this: exact search, no ANN
+    exact_below: int = 5_000  # allowed rows under this: exact search over them all
+    # above it: "projection" scans a 96-d PCA copy of the allowed rows and rescores its best
+    # `depth` exactly (retrieval/projection.py); "chroma" asks Chroma's HNSW and post-filters
+    approximate: Literal["projection", "chroma"] = "projection"
+    projection_dims: int = 96
+    depth: int = 2_000
     ann_overfetch: float = 1.5
-    ann_max: int = 5_000  # the widest ANN fetch before exact search takes over
+    ann_max: int = 5_000  # the widest Chroma fetch before exact search takes over
     cache_queries: bool = True  # the need text repeats across refinement turns
 
 
@@ -62,6 +71,8 @@ class HybridSearcher:
         self.text_embedder = TextEmbedder(index.manifest.text_model, device=self.device)
         self.exact_fallbacks = 0  # ANN answers that the post-filter left too thin
         self._query_cache: dict[str, np.ndarray] = {}
+        self._projections: dict[str, Projection] = {}
+        self._projection_lock = threading.Lock()
 
     @functools.cached_property
     def image_encoder(self):
@@ -127,7 +138,8 @@ class HybridSearcher:
     # ---- signals -------------------------------------------------------------------------
     def _lexical(self, text: str, allowed: np.ndarray) -> Ranking:
         scores = self.index.lexical.scores(text)
-        rows = np.flatnonzero(allowed)
+        rows = np.flatnonzero(scores > 0.0)  # the products sharing a word: usually few
+        rows = rows[allowed[rows]]
         return top_rows(scores[rows], rows, self.tuning.fetch, min_score=0.0)
 
     def _dense(
@@ -135,6 +147,11 @@ class HybridSearcher:
     ) -> Ranking:
         n_allowed = int(allowed.sum())
         fetch = self.tuning.fetch
+        if n_allowed >= self.tuning.exact_below and self.tuning.approximate == "projection":
+            rows = self._projection(collection, matrix).candidates(
+                query, allowed, self.tuning.depth
+            )
+            return top_rows(np.asarray(matrix[rows] @ query), rows, fetch)
         if n_allowed >= self.tuning.exact_below:
             share = n_allowed / len(allowed)
             want = math.ceil(fetch / share * self.tuning.ann_overfetch) + 10
@@ -156,6 +173,13 @@ class HybridSearcher:
             self.exact_fallbacks += 1
         rows = np.flatnonzero(allowed)
         return top_rows(np.asarray(matrix[rows] @ query), rows, fetch)
+
+    def _projection(self, collection: str, matrix: np.ndarray) -> Projection:
+        """Built on first use (about a second per 100k rows), once per searcher."""
+        with self._projection_lock:
+            if collection not in self._projections:
+                self._projections[collection] = Projection(matrix, self.tuning.projection_dims)
+            return self._projections[collection]
 
     def _image_text(self, text: str, query_vec: np.ndarray, allowed: np.ndarray) -> Ranking:
         vectors = self.index.vectors
@@ -213,7 +237,7 @@ class HybridSearcher:
         if not columns:
             return Ranking(rows=np.zeros(0, dtype=np.int64), scores=np.zeros(0))
         rows = np.flatnonzero(allowed & self.index.vectors.has_image)
-        share = np.asarray(self.index.vectors.color[rows][:, columns]).max(axis=1)
+        share = self.index.vectors.color[:, columns].max(axis=1)[rows]  # columns first: few
         return top_rows(share, rows, self.tuning.fetch, min_score=0.05)
 
     def _photo(self, path: Path, allowed: np.ndarray) -> Ranking:

@@ -1,8 +1,14 @@
+import random
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retrieval.facets import FacetIndex, matching_variants, product_matches
+from retrieval.loaders import load_catalog
 from retrieval.schema import Product, QuantityFilter, Range, SearchFilters, Variant
+
+from ..conftest import GROCERY, LUMA, VENDURE
 
 COLORS = ["Blue", "Navy", "Red", "Yellow", "Light Gray"]
 SIZES = ["S", "M", "L", "32"]
@@ -192,3 +198,41 @@ def test_save_and_load_round_trip(tmp_path):
     )
     assert loaded.mask(f).tolist() == [True]
     assert loaded.values_of("color") == ["Blue"]
+
+
+@pytest.mark.parametrize(
+    "catalog", [LUMA / "products.jsonl", VENDURE / "products.csv", GROCERY / "products.csv"]
+)
+def test_vectorised_filter_equals_the_rule_on_the_three_catalogs(catalog):
+    """Filters drawn from each shop's own values (options, attributes, prices, categories)
+    through every path of the mask: product-level prices alone, a few products' variants,
+    the whole variant table."""
+    products, _ = load_catalog(catalog)
+    index = FacetIndex.build(products)
+    rng = random.Random(0)
+    keys = index.keys()
+    prices = sorted(p.price for p in products if p.price is not None)
+    cats = sorted({p.category for p in products if p.category})
+    for _ in range(150):
+        price = rng.choice(prices)
+        kw = {}
+        if rng.random() < 0.7:
+            kw[rng.choice(["price_max", "price_min"])] = price
+        if rng.random() < 0.3:
+            kw.update(price_min=price * 0.5, price_max=price * 1.2)
+        if rng.random() < 0.4:
+            kw["categories"] = [rng.choice(cats).split("/")[0]]
+        elif rng.random() < 0.5:
+            kw["exclude_categories"] = [rng.choice(cats)]
+        facets, excluded = {}, {}
+        for key in rng.sample(keys, k=min(len(keys), rng.randint(0, 2))):
+            values = index.values_of(key)
+            (facets if rng.random() < 0.7 else excluded)[key] = rng.sample(values, 1)
+        f = SearchFilters(
+            facets=facets,
+            exclude_facets=excluded,
+            available_only=rng.random() < 0.3,
+            price_max_strict=rng.random() < 0.5,
+            **kw,
+        )
+        assert index.mask(f).tolist() == [product_matches(p, f) for p in products], f

@@ -1,6 +1,7 @@
 """Intra-op threads: turns share the cores (no oversubscription), a batch job takes them all."""
 
 import torch
+from threadpoolctl import threadpool_info
 
 from assistant.config import Settings
 from retrieval.models import all_cores, configure_threads, inference_threads
@@ -18,6 +19,8 @@ def test_a_batch_job_runs_on_every_core_and_gives_them_back():
     try:
         assert configure_threads(1) == 1 and torch.get_num_threads() == 1
         assert inference_threads() == 1
+        blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        assert blas and set(blas) == {1}  # numpy's scans too, not only torch
         seen = []
         all_cores(lambda: seen.append(torch.get_num_threads()))()
         assert seen[0] >= 1 and torch.get_num_threads() == 1
