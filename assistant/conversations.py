@@ -58,6 +58,9 @@ class ConversationStore:
         row = self._row(cid)
         return DialogueState.model_validate_json(row.state) if row else DialogueState()
 
+    def exists(self, cid: str) -> bool:
+        return self._row(cid) is not None
+
     def messages(self, cid: str) -> list[dict]:
         row = self._row(cid)
         return json.loads(row.messages) if row else []

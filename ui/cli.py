@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -350,8 +351,13 @@ def chat(
     ] = None,
     llm_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL")] = None,
     no_llm: NoLlm = False,
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="resume this conversation (its id is printed at the start)"),
+    ] = None,
 ) -> None:
-    """Shop by conversation: interactive, or scripted turns with one JSON object per turn."""
+    """Shop by conversation: interactive, or scripted turns with one JSON object per turn.
+    Each run starts a new conversation unless --session names one to resume."""
     settings = Settings().with_overrides(
         index_dir=index_dir, llm_model=llm_model, llm_backend=llm_backend, llm_url=llm_url
     )
@@ -363,6 +369,11 @@ def chat(
         raise _fail(str(exc)) from None
     for note in assistant.notes:
         _warn(note)
+    if session is None:
+        session = f"cli-{uuid.uuid4().hex[:12]}"
+    elif not assistant.conversations.exists(session):
+        raise _fail(f"no conversation {session!r} in this index's conversation store")
+    _warn(f"conversation {session} (resume it with --session {session})")
     turns = _script_turns(script) if script else _typed_turns()
     for text, image in turns:
         streamed: list[str] = []
@@ -373,7 +384,7 @@ def chat(
 
         try:
             reply = assistant.respond(
-                "cli", text, image=image, on_token=None if (as_json or script) else show
+                session, text, image=image, on_token=None if (as_json or script) else show
             )
         except _user_errors() as exc:
             typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)

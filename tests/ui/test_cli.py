@@ -126,3 +126,30 @@ def test_ingest_check_says_ok_then_names_a_broken_part(tiny_catalog, tiny_config
     assert result.exit_code == 1
     assert any("photo flags" in p for p in json.loads(result.stdout)["problems"])
     assert runner.invoke(app, ["ingest"]).exit_code != 0  # no catalog, no --check: an error
+
+
+def test_each_chat_run_is_a_new_conversation_unless_resumed(
+    tmp_path, tiny_catalog, tiny_config, monkeypatch
+):
+    monkeypatch.setenv("AISLE_INDEX_DIR", str(tiny_config.index_dir))
+    monkeypatch.setenv("AISLE_TEXT_MODEL", tiny_config.text_model)
+    # one store for every run, as a user's index folder has
+    monkeypatch.setenv("AISLE_CONVERSATION_STORE_URL", f"sqlite:///{tmp_path / 'c.sqlite'}")
+    assert runner.invoke(app, ["ingest", str(tiny_catalog)]).exit_code == 0
+
+    def run(text: str, *flags: str):
+        script = tmp_path / "turns.jsonl"
+        script.write_text(json.dumps({"text": text}) + "\n")
+        out = runner.invoke(app, ["chat", "--script", str(script), "--json", "--no-llm", *flags])
+        assert out.exit_code == 0, out.output
+        session = out.stderr.split("conversation ", 1)[1].split()[0]
+        return json.loads(out.stdout.strip().splitlines()[-1])["state"], session
+
+    first, session = run("a jacket under $80")
+    assert first["filters"]["price_max"] == 80
+    second, other = run("something in cotton")
+    assert other != session and second["filters"]["price_max"] is None
+    resumed, same = run("in blue", "--session", session)
+    assert same == session and resumed["filters"]["price_max"] == 80
+    missing = runner.invoke(app, ["chat", "--no-llm", "--session", "nope"], input="")
+    assert missing.exit_code == 2 and "no conversation 'nope'" in missing.stderr
