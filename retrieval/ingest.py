@@ -49,6 +49,14 @@ class MissingImage(BaseModel):
     reason: str
 
 
+class FacetType(BaseModel):
+    key: str
+    type: str  # categorical | numeric | flag | tag list | free text | identifier
+    values: int
+    products: int
+    why: str
+
+
 class IngestReport(BaseModel):
     catalog: str
     index_dir: str
@@ -68,6 +76,7 @@ class IngestReport(BaseModel):
     text_seconds: float = 0.0
     image_seconds: float = 0.0
     store_seconds: float = 0.0
+    facets: list[FacetType] = Field(default_factory=list)  # each attribute's type, and why
 
 
 @all_cores  # turns in this process may use fewer (`configure_threads`); a batch job all
@@ -198,6 +207,10 @@ def ingest(
         catalog=str(catalog.resolve()),
     )
     lexicon = Lexicon.build(products, synonyms)
+    report.facets = [
+        FacetType(key=f.key, type=f.type, values=len(f.values), products=f.products, why=f.why)
+        for f in lexicon.facets.values()
+    ]
     manifest.currency = lexicon.currency
     index.write(products, hashes, manifest, facets, lexical, vectors, lexicon)
     _prune_chroma(index, manifest, old_manifest, vectors)

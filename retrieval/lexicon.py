@@ -8,7 +8,10 @@ the general language layer in retrieval/language/, and a shop's optional lexicon
   is a colour (by its name), a numeric quantity (its values read as "500 g", "16GB") or a
   descriptive tag list (products list more than three values on average, like a "climate"
   of five seasons: searchable words, not constraints); yes/no flags ("eco_collection",
-  "sale") are merchandising, so searchable words too;
+  "sale") are merchandising, so searchable words too; free text (bullet points: long or
+  mostly one-product values) is searchable words, never a filter; identifiers and counts
+  (codes, barcodes, numbers without a unit) are neither words nor filters. Each facet's
+  type and why are in the ingest report (`FacetTerm.type`, `.why`);
 - collections: top-level categories whose every product is also listed elsewhere;
 - words: every word of the titles, categories, facet values and descriptions, with the
   number of products it occurs in; title bigrams that recur are product phrases;
@@ -21,6 +24,7 @@ it; the turn reader (assistant/understanding/) reads it too."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -37,6 +41,9 @@ from .schema import Product
 FILE = "lexicon.json"
 TAG_MEAN_VALUES = 3.0  # a facet whose products list more values than this is a tag list
 FLAG_VALUES = {"yes", "no", "true", "false"}
+TEXT_MEAN_WORDS = 6.0  # values longer than this on average are sentences, not a vocabulary
+TEXT_UNIQUE = 0.9  # …or values of several words that nearly every product has its own of
+CODE = re.compile(r"[\d.,:/+#-]+|(?=.*\d)[A-Za-z\d-]{8,}")  # a number without unit, or a code
 
 
 class CategoryTerm(BaseModel):
@@ -61,11 +68,26 @@ class FacetTerm(BaseModel):
     dimension: str | None = None  # numeric facet: "data", "length", "mass" … (most common)
     dimensions: list[str] = Field(default_factory=list)  # all its values' dimensions
     unit: str | None = None  # its most common unit as written ("GB", "inch")
+    text: bool = False  # free text (bullet points): searchable words, never a filter
+    identifier: bool = False  # ids, barcodes, counts: neither words nor filters
+    why: str = ""  # how its type was read from the catalog
+
+    @property
+    def type(self) -> str:
+        if self.identifier:
+            return "identifier"
+        if self.text:
+            return "free text"
+        if self.flag:
+            return "flag"
+        if self.tag:
+            return "tag list"
+        return "numeric" if self.dimension else "categorical"
 
     @property
     def constrains(self) -> bool:
         """Whether a value of this facet is a hard constraint when a shopper names it."""
-        return not (self.flag or self.tag)
+        return not (self.flag or self.tag or self.text or self.identifier)
 
 
 class Lexicon(BaseModel):
@@ -191,6 +213,7 @@ class Lexicon(BaseModel):
                 )[0][0]
             lv = level[k]
             mean = sum(listed[k]) / len(listed[k])
+            kind = _value_kind(counter, len(listed[k]), dimension is not None)
             self.facets[k] = FacetTerm(
                 key=display[k],
                 level="both" if len(lv) == 2 else next(iter(lv)),
@@ -203,6 +226,9 @@ class Lexicon(BaseModel):
                 dimension=dimension,
                 dimensions=dims,
                 unit=unit,
+                text=kind[0] == "text",
+                identifier=kind[0] == "identifier",
+                why=kind[1],
             )
 
     def _words(self, products: list[Product]) -> None:
@@ -286,6 +312,25 @@ class Lexicon(BaseModel):
     def load(cls, folder: Path) -> Lexicon | None:
         path = Path(folder) / FILE
         return cls.model_validate_json(path.read_text()) if path.is_file() else None
+
+
+def _value_kind(values: Counter[str], products: int, numeric: bool) -> tuple[str, str]:
+    """("text" | "identifier" | "", why) from the values alone: what a facet of this shape is,
+    whatever the catalog calls it."""
+    n = sum(values.values())
+    distinct = len(values)
+    if numeric:
+        return "", f"{distinct} values read as amounts with units"
+    codes = sum(c for v, c in values.items() if CODE.fullmatch(v.strip()))
+    if codes >= 0.9 * n and distinct > 10:
+        return "identifier", f"{codes / n:.0%} of its values are numbers or codes without a unit"
+    mean_words = sum(len(v.split()) * c for v, c in values.items()) / max(n, 1)
+    if mean_words > TEXT_MEAN_WORDS:
+        return "text", f"its values average {mean_words:.1f} words"
+    if mean_words > 3 and products >= 20 and distinct >= TEXT_UNIQUE * n:
+        return "text", f"{distinct / n:.0%} of its values are one product's own"
+    shared = sum(c for c in values.values() if c > 1)
+    return "", f"{distinct} values, {shared / max(n, 1):.0%} of uses shared by two or more products"
 
 
 def read_shop_synonyms(path: Path | None) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,13 @@ DESCRIPTION_KEYS = ("description", "body", "body_html", "short_description")
 CATEGORY_KEYS = ("category", "category_path", "product_type")
 IMAGE_KEYS = ("images", "image", "image_url", "image_path", "photo")
 RATING_KEYS = ("rating", "rating_avg", "average_rating")
+REVIEW_COUNT_KEYS = (
+    "review_count",
+    "reviews_count",
+    "rating_count",
+    "ratings_count",
+    "num_reviews",
+)
 STOCK_KEYS = ("stock", "stock_on_hand", "quantity_in_stock", "inventory", "qty")
 VARIANT_FIELDS = {
     "sku",
@@ -49,6 +57,7 @@ KNOWN_KEYS = {
     *IMAGE_KEYS,
     *RATING_KEYS,
     *STOCK_KEYS,
+    *REVIEW_COUNT_KEYS,
     "categories",
     "price",
     "special_price",
@@ -238,7 +247,7 @@ def map_row(row: dict[str, Any]) -> Product:
     if variants and not any(v.available for v in variants):
         available = False
 
-    categories = _strings(row.get("categories"))
+    categories = _breadcrumb_or_paths(_strings(row.get("categories")), _first(row, CATEGORY_KEYS))
     description = "\n".join(
         str(row[k]).strip() for k in DESCRIPTION_KEYS if row.get(k) and str(row[k]).strip()
     )
@@ -257,11 +266,23 @@ def map_row(row: dict[str, Any]) -> Product:
         variants=variants,
         images=_images(row),
         rating=_number(_first(row, RATING_KEYS), "rating"),
-        review_count=int(_number(row.get("review_count"), "review_count") or 0),
+        review_count=int(_number(_first(row, REVIEW_COUNT_KEYS), "review_count") or 0),
         reviews=[Review(**r) for r in row.get("reviews") or [] if isinstance(r, dict)],
         available=available,
         visible=_boolean(visible, "visible"),
     )
+
+
+def _breadcrumb_or_paths(categories: list[str], primary: Any) -> list[str]:
+    """`categories` as extra paths, unless it is the primary path's breadcrumb (its segments
+    one by one, as scraped feeds write it): then it is that one path, not a top-level
+    category per segment."""
+    if not primary or len(categories) < 2:
+        return categories
+    segments = [s.strip().casefold() for s in re.split(r"[/>]", str(primary)) if s.strip()]
+    if [c.strip().casefold() for c in categories] == segments:
+        return []
+    return categories
 
 
 def _row_id(row: dict[str, Any]) -> str | None:

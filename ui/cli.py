@@ -222,6 +222,13 @@ def _print_ingest_report(report) -> None:
     for name, value in rows:
         table.add_row(name, str(value))
     console.print(table)
+    if report.facets:
+        facets = Table(title="Attributes, as read from the catalog", show_lines=False)
+        for column in ("attribute", "type", "values", "products", "why"):
+            facets.add_column(column)
+        for f in report.facets:
+            facets.add_row(escape(f.key), f.type, str(f.values), str(f.products), escape(f.why))
+        console.print(facets)
     for err in report.skipped[:50]:
         console.print(
             f"[{typer.colors.YELLOW}]line {err.line}[/]: {escape(err.reason)}", highlight=False

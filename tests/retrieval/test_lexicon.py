@@ -78,3 +78,64 @@ def test_a_shops_own_synonyms_are_read_and_bad_files_are_named(tmp_path):
     path.write_text("[synonyms\n")
     with pytest.raises(ValueError, match="lexicon file"):
         read_shop_synonyms(path)
+
+
+def _scraped_shop(n: int = 60):
+    """A scraped feed's shape: a brand vocabulary, a colour with a junk tail, bullet points,
+    a ratings count, a breadcrumb list beside the category path."""
+    from retrieval.schema import Product
+
+    rows = []
+    for i in range(n):
+        rows.append(
+            Product(
+                id=f"p{i}",
+                title=f"Thing {i}",
+                category="Home / Kitchen / Mugs",
+                attributes={
+                    "maker": [f"Maker{i % 6}"],
+                    "colour": ["Black" if i % 3 else f"Shade {i}"],
+                    "highlights": [
+                        f"Made of sturdy stuff number {i} that lasts for years and years"
+                    ],
+                    "blurb": [f"Great pick {i} today"],
+                    "votes": [str(i * 7)],
+                    "ean": [f"40{i:011d}"],
+                },
+            )
+        )
+    return rows
+
+
+def test_each_attribute_is_typed_from_its_values_and_only_a_vocabulary_filters():
+    lex = Lexicon.build(_scraped_shop())
+    types = {f.key: f.type for f in lex.facets.values()}
+    assert types == {
+        "maker": "categorical",
+        "colour": "categorical",
+        "highlights": "free text",  # sentences
+        "blurb": "free text",  # several words, every product its own
+        "votes": "identifier",
+        "ean": "identifier",
+    }
+    assert [k for k, f in lex.facets.items() if f.constrains] == ["maker", "colour"]
+    assert all(f.why for f in lex.facets.values())
+
+
+def test_a_breadcrumb_list_is_the_category_path_and_a_ratings_count_is_a_review_count(tmp_path):
+    import json
+
+    path = tmp_path / "feed.jsonl"
+    row = {
+        "id": "a1",
+        "title": "Slippers",
+        "category": "Clothing / Men / Shoes / Slippers",
+        "categories": ["Clothing", "Men", "Shoes", "Slippers"],
+        "rating_count": 41,
+    }
+    other = {**row, "id": "a2", "categories": ["Gifts/For Dad"]}
+    path.write_text(json.dumps(row) + "\n" + json.dumps(other) + "\n")
+    (a, b), _ = load_catalog(path)
+    assert a.categories == ["Clothing / Men / Shoes / Slippers"] and a.review_count == 41
+    assert "rating_count" not in a.attributes
+    assert b.categories == ["Clothing / Men / Shoes / Slippers", "Gifts/For Dad"]
