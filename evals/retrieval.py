@@ -3,6 +3,13 @@
 ranker, and the assistant as a shopper meets it: the query read as a chat turn (its
 constraints become filters), searched and ranked.
 
+"chat (5 shown)" against "search (top 5)" is the promise that a conversation is never worse
+than the search box: each query as the first turn of a new chat, scored on the products the
+reply shows, next to the same index's search (hybrid + ranker, as `aisle search` orders it)
+cut to as many. `chat_vs_search` counts the queries where the chat is much worse (NDCG@10
+at least 0.2 lower) or starved (it shows at most one product while search's top held more
+relevant ones), with a paired bootstrap interval of the mean difference.
+
 Signal rows rank the whole catalog by that signal's own rank; "image" is text→image (the
 photo-only signal). The ranker re-orders hybrid's top `depth` candidates, so its Recall@50
 equals hybrid's. Unjudged products count as not relevant. Latency of the ranker on 50
@@ -28,6 +35,8 @@ from .report import SuiteResult, WorstCase
 from .sets import EvalSet, load_set
 
 METRICS = ["ndcg@10", "recall@10", "recall@50", "mrr"]
+MUCH_WORSE = 0.2  # NDCG@10 lower by this much: a query the shopper would notice
+MAX_K = 1_000  # a search returns at most this many; the metrics read the top 50
 SIGNAL_ROWS = {"bm25": "lexical", "dense": "dense", "image (text→image)": "image_text"}
 
 
@@ -42,6 +51,8 @@ class RetrievalReport(BaseModel):
     texts: dict[str, str] = {}  # query id → text
     top: dict[str, list[str]] = {}  # query id → the best row's first products
     relevant: dict[str, list[str]] = {}  # query id → judged relevant products
+    chat_vs_search: dict[str, float] = {}  # see the module's docstring
+    chat_shown: dict[str, list[str]] = {}  # query id → the chat's products and its reply
 
 
 def judged_pairs(path: Path, index: ProductIndex) -> list:
@@ -99,7 +110,7 @@ def evaluate(
     runs["hybrid"] = {}
     candidates = {}
     for qid, text in texts.items():
-        result = searcher.search(SearchRequest(text=text, k=n_products))
+        result = searcher.search(SearchRequest(text=text, k=min(n_products, MAX_K)))
         cands = result.candidates
         candidates[qid] = cands[:depth]
         runs["hybrid"][qid] = {c.product.id: float(n_products - i) for i, c in enumerate(cands)}
@@ -128,10 +139,15 @@ def evaluate(
     for row in list(SIGNAL_ROWS):  # a signal this index lacks (photos) is no row at all
         if not any(runs[row].values()):
             del runs[row]
+    chat_shown: dict[str, list[str]] = {}
     if assistant is not None:
         runs["assistant (turn read as filters)"] = {
             qid: _assistant_run(assistant, text, n_products) for qid, text in texts.items()
         }
+        shown = assistant.settings.results_per_turn
+        best = "hybrid + ranker" if "hybrid + ranker" in runs else "hybrid"
+        runs[f"search (top {shown})"] = {q: _top(r, shown) for q, r in runs[best].items()}
+        runs[f"chat ({shown} shown)"], chat_shown = _chat_runs(assistant, texts)
     qrels = Qrels(
         {q: {p: g for p, g in grades.items() if g > 0} for q, grades in qrels_dict.items()}
     )
@@ -148,6 +164,22 @@ def evaluate(
         q: [f"{pid} {index.product(pid).title}" for pid in sorted(r, key=r.get, reverse=True)[:5]]
         for q, r in runs[best].items()
     }
+    comparison = {}
+    if assistant is not None:
+        shown = assistant.settings.results_per_turn
+        comparison = chat_against_search(
+            per_query[f"chat ({shown} shown)"]["ndcg@10"],
+            per_query[f"search (top {shown})"]["ndcg@10"],
+            {q: len(r) for q, r in runs[f"chat ({shown} shown)"].items()},
+            {
+                q: sum(qrels_dict.get(q, {}).get(p, 0) > 0 for p in r)
+                for q, r in runs[f"search (top {shown})"].items()
+            },
+            {
+                q: sum(qrels_dict.get(q, {}).get(p, 0) > 0 for p in r)
+                for q, r in runs[f"chat ({shown} shown)"].items()
+            },
+        )
     lat = (
         {"p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))}
         if latencies
@@ -166,7 +198,57 @@ def evaluate(
         relevant={
             q: sorted(p for p, g in grades.items() if g > 0) for q, grades in qrels_dict.items()
         },
+        chat_vs_search=comparison,
+        chat_shown=chat_shown,
     )
+
+
+def _top(run: dict[str, float], n: int) -> dict[str, float]:
+    return {p: float(n - i) for i, p in enumerate(sorted(run, key=run.get, reverse=True)[:n])}
+
+
+def _chat_runs(assistant, texts: dict[str, str]):
+    """Each query as the first turn of its own new conversation, as a shopper types it: the
+    products the reply shows, in order (and the reply, for reading the worst cases)."""
+    import uuid
+
+    runs, replies = {}, {}
+    for qid, text in texts.items():
+        reply = assistant.respond(f"eval-{uuid.uuid4().hex[:12]}", text)
+        ids = [i.product.id for i in reply.products]
+        runs[qid] = {p: float(len(ids) - i) for i, p in enumerate(ids)}
+        replies[qid] = [*ids, reply.text.split("\n", 1)[0][:200]]
+    return runs, replies
+
+
+def chat_against_search(
+    chat: dict[str, float],
+    search: dict[str, float],
+    shown: dict[str, int],
+    search_relevant: dict[str, int],
+    chat_relevant: dict[str, int],
+    seed: int = 0,
+    draws: int = 2_000,
+) -> dict[str, float]:
+    """Per-query NDCG@10 of the chat's shown products and of search's top as many: the means,
+    the paired bootstrap's 95 % interval of the mean difference, and the queries where the
+    chat is much worse or starved."""
+    qs = sorted(chat)
+    diff = np.array([chat[q] - search[q] for q in qs])
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), (draws, len(diff)))].mean(axis=1) if qs else [0.0]
+    return {
+        "chat": round(float(np.mean([chat[q] for q in qs])), 4) if qs else 0.0,
+        "search": round(float(np.mean([search[q] for q in qs])), 4) if qs else 0.0,
+        "difference": round(float(diff.mean()), 4) if qs else 0.0,
+        "difference_low": round(float(np.percentile(means, 2.5)), 4),
+        "difference_high": round(float(np.percentile(means, 97.5)), 4),
+        "much_worse": sum(chat[q] <= search[q] - MUCH_WORSE for q in qs),
+        "starved": sum(
+            shown.get(q, 0) <= 1 and search_relevant.get(q, 0) > chat_relevant.get(q, 0) for q in qs
+        ),
+        "queries": len(qs),
+    }
 
 
 def suite_result(report: RetrievalReport, config: str, seconds: float) -> SuiteResult:
@@ -177,6 +259,12 @@ def suite_result(report: RetrievalReport, config: str, seconds: float) -> SuiteR
     for row, m in report.rows.items():
         if row != best:
             headline[f"{row} ndcg@10"] = m["ndcg@10"]
+    if c := report.chat_vs_search:
+        headline |= {
+            "chat - search ndcg@10": c["difference"],
+            "chat much worse": c["much_worse"],
+            "chat starved": c["starved"],
+        }
     per_case = dict(report.per_query[best])
     worst_ids = sorted(per_case["ndcg@10"], key=per_case["ndcg@10"].get)[:8]
     worst = [
@@ -201,7 +289,7 @@ def suite_result(report: RetrievalReport, config: str, seconds: float) -> SuiteR
         worst=worst,
         notes=notes,
         seconds=round(seconds, 1),
-        detail=report.model_dump(exclude={"per_query", "top", "relevant", "texts"}),
+        detail=report.model_dump(exclude={"per_query", "top", "relevant", "texts", "chat_shown"}),
     )
 
 
@@ -220,7 +308,7 @@ def _assistant_run(assistant, text: str, n: int) -> dict[str, float]:
     )
     ranked = assistant.ranker.rank(ranking_query(state) or text, result.candidates)
     run = {r.product.id: float(2 * n - i) for i, r in enumerate(ranked)}
-    rest = assistant.searcher.search(SearchRequest(text=text, k=n)).candidates
+    rest = assistant.searcher.search(SearchRequest(text=text, k=min(n, MAX_K))).candidates
     run |= {c.product.id: float(n - i) for i, c in enumerate(rest) if c.product.id not in run}
     return run
 
@@ -235,6 +323,13 @@ def print_report(report: RetrievalReport) -> None:
         print(f"ranker on 50 candidates: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms")
     elif report.ranker is None:
         print("no trained ranker for this index: run `aisle train-ranker`")
+    if c := report.chat_vs_search:
+        print(
+            f"chat against search on the {c['queries']} queries' first turn: "
+            f"{c['chat']:.3f} vs {c['search']:.3f} (difference {c['difference']:+.3f}, 95 % "
+            f"[{c['difference_low']:+.3f}, {c['difference_high']:+.3f}]); much worse: "
+            f"{c['much_worse']}, starved: {c['starved']}"
+        )
 
 
 def save(report: RetrievalReport, path: Path) -> None:
