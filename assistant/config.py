@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
@@ -25,6 +26,12 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     results_per_turn: int = Field(5, ge=1, le=20, description="products shown per reply")
     rerank_depth: int = Field(
         50, ge=1, le=500, description="hybrid candidates the trained ranker re-orders"
+    )
+    inferred_values: Literal["filter", "weigh"] = Field(
+        "filter",
+        description="values read only because a word equals them: 'filter' (every one a "
+        "filter), or 'weigh' (ambiguous ones re-rank, the rest filter when no worse; "
+        "assistant/evidence.py)",
     )
     event_log_url: str | None = Field(
         None, description="SQLAlchemy URL of the event log; default SQLite in the index folder"

@@ -19,6 +19,7 @@ from retrieval.models import configure_threads, resolve_device
 from retrieval.schema import SearchRequest
 from retrieval.search import HybridSearcher
 
+from . import evidence
 from .actions import ShopperActions
 from .chips import best_relaxation, chips_of, without
 from .config import Settings
@@ -302,19 +303,45 @@ class Assistant:
     def _search(self, message, image, turn, state, on_token, notes, lap):
         shown = self.settings.results_per_turn
         trained = self.ranker.name != "retrieval-order"
-        result = self.searcher.search(
-            SearchRequest(
-                text=state.need,
+        depth = max(shown, self.settings.rerank_depth) if trained else shown
+        weighed = evidence.weigh(state, self.lexicon, self.view, self.settings.inferred_values)
+
+        def search(ev: evidence.Evidence, k: int):
+            text = " ".join(w for w in (state.need, ev.words) if w)
+            request = SearchRequest(
+                text=text,
                 image_path=image,
-                filters=state.filters,
-                k=max(shown, self.settings.rerank_depth) if trained else shown,
+                filters=ev.hard.filters,
+                k=k,
                 colors=turn.colors or None,
             )
-        )
+            found = self.searcher.search(request)
+            lifted = evidence.lift(found.candidates, ev.soft, evidence.holds)
+            return found.model_copy(update={"candidates": lifted})
+
+        # soft values lift, never remove: fetch deep enough for the lift to reach the top
+        deep = max(depth, 4 * shown)
+        result = search(weighed, deep if weighed.soft else depth)
+        loose = None
+        if weighed.relaxed:  # the values read from words filter only if that is no worse
+            loosened = weighed.loosened(self.view)
+            loose = search(loosened, deep)
+            if not evidence.as_good(result.candidates, loose.candidates, shown):
+                notes.append("values read from words re-rank: filtering by them fit worse")
+                weighed, result = loosened, loose
         lap("search")
         history = [p for pid in state.engaged[-10:] if (p := self.index.product(pid))]
         ranked = self.ranker.rank(ranking_query(state), result.candidates, history)
         items = ranked[:shown]
+        if weighed.inferred and loose is not None and 0 < len(items) < shown:
+            # an inferred value left few: the closest products it removed fill the reply
+            have = {i.product.id for i in items}
+            extra = [c for c in loose.candidates if c.product.id not in have]
+            extra = evidence.close_enough(extra, items)
+            extra = self.ranker.rank(ranking_query(state), extra, history)[: shown - len(items)]
+            if extra:
+                notes.append(f"{len(items)} matched; {len(extra)} close products added")
+                items = [*items, *(i.model_copy(update={"fill": True}) for i in extra)]
         lap("rank")
         if not items:
             return self._nothing_matches(state, result), [], [], [], False
@@ -323,7 +350,11 @@ class Assistant:
             if image and not message.strip()
             else None
         )
-        written = self.writer.write_products(message, items, state, on_token, intro)
+        # the reply describes the filters applied; the soft values are words it looks for
+        told = state
+        if weighed.soft:
+            told = weighed.hard.model_copy(update={"need": f"{state.need} {weighed.words}".strip()})
+        written = self.writer.write_products(message, items, told, on_token, intro)
         text, notes[len(notes) :] = written.text, written.notes
         if turn.intent == "search" and (
             asked := clarifying_question(

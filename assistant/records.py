@@ -38,6 +38,9 @@ class ConstraintSet(BaseModel):
     facets: dict[str, list[str]] = Field(default_factory=dict)  # catalog key → values
     exclude_facets: dict[str, list[str]] = Field(default_factory=dict)
     quantities: list[QuantityFilter] = Field(default_factory=list)
+    # chip keys ("facet:<key>=<value>") the shopper stated outright: the facet named ("brand
+    # <value>"), a size said as a size; the rest were read from words (assistant/evidence.py)
+    explicit: list[str] = Field(default_factory=list)
 
     def slots(self) -> set[tuple[str, str]]:
         """(slot, value) pairs, the unit the NLU evaluation counts."""
@@ -157,6 +160,7 @@ class DialogueState(BaseModel):
     shown_reply: str = ""  # the reply that showed `shown` (feedback on them refers to it)
     cart_question: CartQuestion | None = None  # asked last turn: its answer goes to the cart
     turns: int = 0
+    explicit: list[str] = Field(default_factory=list)  # chip keys stated outright (evidence.py)
 
 
 class Chip(BaseModel):

@@ -104,6 +104,12 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
     if anchor and turn.intent in ("refine", "search") and not turn.relative_price:
         new.need = anchor[0].title  # "like the first but in <value>"
     new.filters = SearchFilters(**f)
+    explicit = [*new.explicit, *c.explicit]
+    if turn.intent == "clarify_answer":  # the answer to the assistant's own question
+        explicit += [f"facet:{k}={v}" for k, vs in c.facets.items() for v in vs]
+    present = {f"facet:{k}={v}" for k, vs in new.filters.facets.items() for v in vs}
+    present |= {f"category:{c}" for c in new.categories}
+    new.explicit = [k for k in dict.fromkeys(explicit) if k in present]
     return new
 
 

@@ -117,10 +117,13 @@ def template_reply(
     if not items:
         return "I couldn't find a product that matches all of that."
     what = describe_constraints(state, lexicon)
+    matched = sum(not i.fill for i in items)
     # a kind is named as the catalog writes it, often plural: "1 match for laptops", not "1 laptops"
-    head = f"Here is 1 match for {what}:" if len(items) == 1 else f"Here are {len(items)} {what}:"
+    head = f"Here is 1 match for {what}:" if matched == 1 else f"Here are {matched} {what}:"
     lines = [intro or head]
     for i, (item, reason) in enumerate(zip(items, reasons, strict=True), 1):
+        if item.fill and not items[i - 2].fill:
+            lines.append("Close to what you asked, though not all of it:")
         p = item.product
         options = [" / ".join(v.options.values()) for v in item.matching_variants[:3] if v.options]
         shade = f" ({', '.join(dict.fromkeys(options))})" if options else ""

@@ -325,10 +325,10 @@ def print_report(report: RetrievalReport) -> None:
         print("no trained ranker for this index: run `aisle train-ranker`")
     if c := report.chat_vs_search:
         print(
-            f"chat against search on the {c['queries']} queries' first turn: "
+            f"chat against search on the {c['queries']:.0f} queries' first turn: "
             f"{c['chat']:.3f} vs {c['search']:.3f} (difference {c['difference']:+.3f}, 95 % "
             f"[{c['difference_low']:+.3f}, {c['difference_high']:+.3f}]); much worse: "
-            f"{c['much_worse']}, starved: {c['starved']}"
+            f"{c['much_worse']:.0f}, starved: {c['starved']:.0f}"
         )
 
 

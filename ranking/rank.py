@@ -16,6 +16,7 @@ class RankedItem(BaseModel):
     signals: dict[str, SignalScore] = Field(default_factory=dict)
     matching_variants: list[Variant] = Field(default_factory=list)
     ranker: str = "retrieval-order"
+    fill: bool = False  # shown after the matches: close, but outside a value read from words
 
     @classmethod
     def of(cls, candidate: Candidate, score: float, ranker: str) -> RankedItem:

@@ -127,6 +127,8 @@ def resolve(
             if best.value not in values:
                 values.append(best.value)
             out.consumed.update(range(s.start, s.end))
+            if not neg(s) and _key_named(best.key, tokens):  # "brand <value>"
+                cons.explicit.append(f"facet:{best.key}={best.value}")
 
     # "without sugar", "no gluten": the catalog's own "sugar-free", "gluten-free" values
     for i in sorted(negated):
@@ -170,6 +172,8 @@ def resolve(
         if value not in table.setdefault(key, []):
             table[key].append(value)
         out.consumed.update(range(s.start, s.end))
+        if not neg(s) and any(language().is_color_key(t.text) for t in tokens):
+            cons.explicit.append(f"facet:{key}={value}")  # "colour <value>"
 
     # ---- sizes -------------------------------------------------------------------------
     for i, t in enumerate(tokens):
@@ -183,6 +187,8 @@ def resolve(
         table = cons.exclude_facets if i in negated else cons.facets
         if r.value not in table.setdefault(r.key, []):
             table[r.key].append(r.value)
+        if i not in negated:
+            cons.explicit.append(f"facet:{r.key}={r.value}")  # said as a size
         width = (span.end - span.start) if span and span.kinds("size") else 1
         out.consumed.update(range(i, i + width))
         out.accounted.update(range(i, i + width))
@@ -299,6 +305,12 @@ def _facet_reading(
         if negative or n > best_n:
             best, best_n = r, n
     return best
+
+
+def _key_named(key: str, tokens: list[Token]) -> bool:
+    """The facet's own name is in the message ("brand", "material"): the value was stated."""
+    said = {t.term for t in tokens}
+    return all(term(w) in said for w in key.replace("_", " ").split())
 
 
 def _same(a: str, b: str) -> bool:
