@@ -17,7 +17,9 @@ def price_label(filters: SearchFilters, currency: str) -> str:
 def category_label(segment: str) -> str:
     """An audience segment as a possessive ("<audience>'s"), else the segment as it is."""
     audiences = {w for ws in language().audience.values() for w in ws}
-    return f"{segment}'s" if segment.replace(" ", "") in audiences else segment
+    if segment.endswith("'s") or segment.replace(" ", "") not in audiences:
+        return segment  # ("men's" is possessive already)
+    return f"{segment}'s"
 
 
 def chips_of(state: DialogueState, currency: str = "USD") -> list[Chip]:

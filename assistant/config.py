@@ -28,7 +28,7 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         50, ge=1, le=500, description="hybrid candidates the trained ranker re-orders"
     )
     inferred_values: Literal["filter", "weigh"] = Field(
-        "filter",
+        "weigh",
         description="values read only because a word equals them: 'filter' (every one a "
         "filter), or 'weigh' (ambiguous ones re-rank, the rest filter when no worse; "
         "assistant/evidence.py)",

@@ -1,25 +1,28 @@
 """Which of the dialogue's constraints filter, and which only re-rank.
 
-A constraint the shopper stated — a price, "size M", "brand <name>" (the facet named), an
-exclusion, the answer to the assistant's question — is explicit: a hard filter. A value read
-only because a word of the message equals some facet value or category segment is inferred:
-in a clean catalog it is what the shopper meant, in a scraped one it may be a coincidence (a
-brand called like a colour, a junk colour value, a deep browse segment). So an inferred value
+A constraint the shopper stated is explicit, a hard filter: a price, an amount, "size M",
+"brand <name>" (the facet named), a colour word in the colour facet, an exclusion, the
+answer to the assistant's question, and a value that filtered the last reply and was kept
+(its chip was shown and not removed). A value read only because a word of the message equals
+some facet value or category segment is inferred: in a clean catalog it is what the shopper
+meant, in a scraped one it may be a coincidence (a brand named like a colour, a junk colour
+value, a deep browse segment, an audience word equal to some odd value). An inferred value
 
-- is soft when the catalog makes it ambiguous: the value's own products are a minority of
-  the products whose text holds its words ("Blue" the brand among everything blue). A soft
-  value keeps its words in the searched text and lifts the products that hold it, and never
-  removes one;
-- else filters when the filtered search's best are at least as close to the words as the
-  unfiltered search's (`as_good`), and then, when it leaves fewer products than a reply
-  shows, the reply is filled with the closest products it removed, after the matches and
-  said to be others; when they are not as close, it re-ranks as a soft value does.
+- is soft when the catalog makes it ambiguous: a one-word value whose own products are a
+  minority of the products whose titles hold the word ("Blue" the brand among blue things).
+  A soft value's word stays in the searched text and lifts the products that hold it; it
+  never removes one;
+- else filters when the filtered search's first few are at least as close to the words as
+  the unfiltered search's (`as_good`: own cosine and BM25, which compare across searches),
+  and re-ranks as a soft value does when they are not;
+- and when filtering leaves one product, the products it removed that are as close to the
+  words fill the reply, after the match and said to be others.
 
-The decision is taken again at every search from the state and this catalog's lexicon:
-nothing of it is stored."""
+The decision is taken again at every search, from the state and this catalog's lexicon."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from retrieval.facets import path_segments
@@ -34,7 +37,9 @@ from .records import DialogueState
 from .understanding.catalog import CatalogView
 
 LIFT = 0.25  # see lift()
-WORSE_BY = 0.02  # the filtered top's mean cosine this much under the unfiltered: not applied
+WORSE_BY = 0.1  # the filtered top's own score this much under the unfiltered's: not applied
+TOP = 3  # the products of a reply read first: where a filter must fit at least as well
+FILL_WITHIN = 0.02  # a removed product this close in cosine to the match fills the reply
 AMBIGUOUS_SHARE = 0.5  # the value's products among those whose text holds its rarest word
 INFERRED = ("category", "facet")  # chip slots a word can put there by coincidence
 
@@ -44,7 +49,7 @@ class Evidence:
     hard: DialogueState  # the state with only the filters this search applies
     soft: list[str] = field(default_factory=list)  # chip keys that only re-rank
     inferred: list[str] = field(default_factory=list)  # chip keys filtering by inference
-    words: str = ""  # the soft values' words, searched with the need
+    words: str = ""  # the inferred values' words, searched with the need
 
     @property
     def relaxed(self) -> bool:
@@ -56,7 +61,18 @@ class Evidence:
         for key in self.inferred:
             hard = without(hard, key, view)
         soft = [*self.soft, *self.inferred]
-        return Evidence(hard=hard, soft=soft, words=_words(soft))
+        return Evidence(hard=hard, soft=soft, words=self.words)
+
+
+def contradictory(ev: Evidence, view: CatalogView) -> bool:
+    """No product holds the inferred values together, whatever else was asked: the reading
+    of the words contradicts itself (a brand and a browse segment it never sells in), so
+    it, not what the shopper stated, is what to loosen."""
+    alone = ev.hard
+    for chip in chips_of(ev.hard):
+        if chip.key not in ev.inferred:
+            alone = without(alone, chip.key, view)
+    return bool(ev.inferred) and view.count(alone.filters) == 0
 
 
 def inferred_keys(state: DialogueState) -> list[str]:
@@ -78,19 +94,25 @@ def weigh(state: DialogueState, lexicon: Lexicon, view: CatalogView, mode: str) 
     hard = state
     for key in soft:
         hard = without(hard, key, view)
+    # the values' words are searched whether they filter or not: the two searches that
+    # `as_good` compares score the same words
     return Evidence(
-        hard=hard, soft=soft, inferred=[k for k in inferred if k not in soft], words=_words(soft)
+        hard=hard,
+        soft=soft,
+        inferred=[k for k in inferred if k not in soft],
+        words=_words(inferred),
     )
 
 
 def ambiguous(key: str, lexicon: Lexicon) -> bool:
-    """A facet value or category whose own products are a minority of those whose titles
-    hold its rarest word: the word means something else in this catalog more often than it
-    means this ("Blue" the brand among blue things, "Tops" among table tops)."""
+    """A one-word facet value whose own products are a minority of those whose titles hold
+    the word: it means something else in this catalog more often than it means this value
+    ("Blue" the brand among blue things)."""
     slot, _, rest = key.partition(":")
-    if slot == "category":
-        cat = lexicon.categories.get(rest)
-        own, value = (cat.count, cat.display) if cat else (0, rest)
+    if slot != "facet" or len(words(rest.partition("=")[2])) > 1:
+        # a kind's word in other titles is mostly a modifier ("<kind> chocolate"): whether
+        # its filter fits is for `as_good`; a phrase ("<word> & <word>") is no coincidence
+        return False
     else:
         name, _, value = rest.partition("=")
         facet = lexicon.facet(name)
@@ -142,14 +164,17 @@ def as_good(filtered: list[Candidate], loose: list[Candidate], n: int) -> bool:
     """Whether the filtered search's best are at least as close to the words as as many of
     the unfiltered search's best, by the candidates' own scores — cosine plus BM25 over the
     larger of the two lists' best BM25 — which, unlike fused ranks, compare across the two
-    searches; a filtered list that is empty is not."""
+    searches. An empty filtered list is not as good (the turn then names what to drop)."""
     if not filtered:
         return False
-    m = min(n, len(filtered))
+    m = min(n, TOP, len(filtered))
     top = max((_bm25(c) for c in [*filtered[:m], *loose[:m]]), default=0.0) or 1.0
 
+    weights = [1 / math.log2(i + 2) for i in range(m)]  # the top counts most, as in DCG
+
     def closeness(cands: list[Candidate]) -> float:
-        return sum(_cosine(c) + _bm25(c) / top for c in cands[:m]) / m
+        own = [_cosine(c) + _bm25(c) / top for c in cands[:m]]
+        return sum(w * x for w, x in zip(weights, own, strict=False)) / sum(weights)
 
     return closeness(filtered) >= closeness(loose) - WORSE_BY
 
@@ -162,15 +187,15 @@ def close_enough(extra: list[Candidate], matched: list) -> list[Candidate]:
     """Of the products a filter removed, those as close to the words as the matches are:
     in a small clean shop "a laptop" leaves two laptops and nothing else that close, in a
     scraped one a brand's one product leaves others of its kind just as close."""
-    floor = min((_cosine(m) for m in matched), default=0.0) - WORSE_BY
-    return [c for c in extra if _cosine(c) >= floor]
+    floor = min((_cosine(m) for m in matched), default=0.0) - FILL_WITHIN
+    return [c for c in extra if _cosine(c) >= floor and _bm25(c) > 0]  # and a word in common
 
 
 def _cosine(c) -> float:
     return c.signals["dense"].score if "dense" in c.signals else 0.0
 
 
-def _words(soft: list[str]) -> str:
-    """The soft facet values, searched as words (the need left them out when it read them as
+def _words(keys: list[str]) -> str:
+    """Facet values, searched as words (the need left them out when it read them as
     filters); a kind's own words are in the need already."""
-    return " ".join(k.partition("=")[2] for k in soft if k.startswith("facet:"))
+    return " ".join(k.partition("=")[2] for k in keys if k.startswith("facet:"))

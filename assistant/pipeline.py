@@ -248,6 +248,7 @@ class Assistant:
         explanations: list[Explanation] = []
         by_llm = False
         table = None
+        applied = None
         if turn.intent == "related":  # a new list: shown, logged, open to "add the first"
             text, items, reasons = self.actions.related(turn, state)
         elif turn.intent not in ("search", "refine", "clarify_answer"):
@@ -266,7 +267,7 @@ class Assistant:
                 "what you're looking for?"
             )
         else:
-            text, items, reasons, explanations, by_llm = self._search(
+            text, items, reasons, explanations, by_llm, applied = self._search(
                 message, image, turn, state, on_token, notes, lap
             )
         lap("respond")
@@ -284,6 +285,7 @@ class Assistant:
                 session, "cart_add", state.shown_reply, line.product_id, state
             )
         self.conversations.save(session, state)
+        soft = set(applied.soft) if applied else set()
         return Reply(
             text=text,
             intent=turn.intent,
@@ -293,7 +295,11 @@ class Assistant:
             explanations=explanations,
             reasons_by_llm=by_llm,
             table=table,
-            chips=chips_of(state, self.lexicon.currency),
+            chips=[
+                c.model_copy(update={"soft": True}) if c.key in soft else c
+                for c in chips_of(state, self.lexicon.currency)
+            ],
+            filters=applied.hard.filters if applied else None,
             state=state,
             interpretation=turn,
             notes=notes,
@@ -323,18 +329,23 @@ class Assistant:
         deep = max(depth, 4 * shown)
         result = search(weighed, deep if weighed.soft else depth)
         loose = None
-        if weighed.relaxed:  # the values read from words filter only if that is no worse
+        # the values read from words filter only if that is no worse; when nothing matches
+        # and they are not what contradicts, the reply names the constraint to drop instead
+        closest = None
+        if weighed.relaxed and (result.candidates or evidence.contradictory(weighed, self.view)):
             loosened = weighed.loosened(self.view)
             loose = search(loosened, deep)
             if not evidence.as_good(result.candidates, loose.candidates, shown):
                 notes.append("values read from words re-rank: filtering by them fit worse")
+                if not result.candidates:  # said as it is, then the closest products
+                    closest = f"{self._nothing_matches(state, result)} The closest:"
                 weighed, result = loosened, loose
         lap("search")
         history = [p for pid in state.engaged[-10:] if (p := self.index.product(pid))]
         ranked = self.ranker.rank(ranking_query(state), result.candidates, history)
         items = ranked[:shown]
-        if weighed.inferred and loose is not None and 0 < len(items) < shown:
-            # an inferred value left few: the closest products it removed fill the reply
+        if weighed.inferred and loose is not None and len(items) == 1 < shown:
+            # an inferred value left one product: those it removed as close fill the reply
             have = {i.product.id for i in items}
             extra = [c for c in loose.candidates if c.product.id not in have]
             extra = evidence.close_enough(extra, items)
@@ -343,12 +354,14 @@ class Assistant:
                 notes.append(f"{len(items)} matched; {len(extra)} close products added")
                 items = [*items, *(i.model_copy(update={"fill": True}) for i in extra)]
         lap("rank")
+        # the values that filtered this reply are chips the shopper sees: kept, they are theirs
+        state.explicit = list(dict.fromkeys([*state.explicit, *weighed.inferred]))
         if not items:
-            return self._nothing_matches(state, result), [], [], [], False
+            return self._nothing_matches(state, result), [], [], [], False, weighed
         intro = (
             f"Here are {len(items)} products like your photo:"
             if image and not message.strip()
-            else None
+            else closest
         )
         # the reply describes the filters applied; the soft values are words it looks for
         told = state
@@ -365,7 +378,7 @@ class Assistant:
             state.asked.append(asked[1])
             state.asked_at = state.turns
         state.shown = shown_items(items)
-        return text, items, written.reasons, written.explanations, written.by_llm
+        return text, items, written.reasons, written.explanations, written.by_llm, weighed
 
     def _nothing_matches(self, state: DialogueState, result) -> str:
         """Said plainly, with the one constraint whose removal gives results, and how many."""

@@ -168,6 +168,7 @@ class Chip(BaseModel):
 
     key: str  # "slot:value", what `Assistant.drop_constraint` removes
     label: str  # "under <price>", "not <value>", "<kind>"
+    soft: bool = False  # read from a word, it re-ranked this reply but did not filter it
 
 
 class Fact(BaseModel):
@@ -231,6 +232,9 @@ class Reply(BaseModel):
     reasons_by_llm: bool = False  # the LLM wrote the reasons (else the catalog realiser)
     table: CompareTable | None = None  # a comparison, for a page to draw as a table
     chips: list[Chip] = Field(default_factory=list)
+    # what the products were chosen by: the state's filters less its soft values (None: the
+    # state's filters, or no search); products marked `fill` lie outside it, said so
+    filters: SearchFilters | None = None
     state: DialogueState
     interpretation: TurnInterpretation
     notes: list[str] = Field(default_factory=list)  # e.g. "LLM unavailable: replied from facts"

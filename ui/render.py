@@ -125,8 +125,10 @@ def chips_html(chips: list[Chip]) -> str:
     if not chips:
         return ""
     buttons = "".join(
-        f'<button class="chip" data-action="drop" data-chip="{escape(c.key)}">'
-        f"{escape(c.label)} ✕</button>"
+        f'<button class="chip{" soft" if c.soft else ""}" data-action="drop" '
+        f'data-chip="{escape(c.key)}"'
+        + (' title="preferred: it ranks the products, it does not filter them"' if c.soft else "")
+        + f">{'~ ' if c.soft else ''}{escape(c.label)} ✕</button>"
         for c in chips
     )
     return f'<div class="chips"><span class="muted">Looking for:</span>{buttons}</div>'

@@ -172,8 +172,8 @@ def resolve(
         if value not in table.setdefault(key, []):
             table[key].append(value)
         out.consumed.update(range(s.start, s.end))
-        if not neg(s) and any(language().is_color_key(t.text) for t in tokens):
-            cons.explicit.append(f"facet:{key}={value}")  # "colour <value>"
+        if not neg(s):  # a colour word of the language layer, in the shop's colour facet
+            cons.explicit.append(f"facet:{key}={value}")
 
     # ---- sizes -------------------------------------------------------------------------
     for i, t in enumerate(tokens):

@@ -8,6 +8,8 @@ import re
 
 from retrieval.language.general import language
 from retrieval.language.quantities import describe, find_quantities
+from retrieval.language.text import term
+from retrieval.language.text import words as text_words
 from retrieval.schema import QuantityFilter, Range
 
 from .prices import _alt
@@ -37,9 +39,14 @@ def read_quantities(
     unit_of = language().unit_of
     out: list[QuantityFilter] = []
     spans: list[tuple[int, int]] = []
+    phrases = set(words.lexicon.phrases)
     for q in find_quantities(spell_numbers(lower)):
         if q.dimension not in dimensions:
             continue
+        begin = len(re.sub(r"\w+$", "", lower[: q.start]))  # a spelled number's own start
+        said = " ".join(term(w) for w in text_words(lower[begin : q.end]))
+        if said in phrases:
+            continue  # "one piece <kind>": a phrase the catalog's titles use, not an amount
         head, tail = lower[max(0, q.start - 30) : q.start], lower[q.end :]
         r = Range(min=q.value, max=q.value)
         start, end = q.start, q.end

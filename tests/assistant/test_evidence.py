@@ -98,8 +98,9 @@ def test_a_filter_is_kept_only_when_its_best_are_as_close_as_the_unfiltered_best
     worse = [_cand("w", 0.03, 0.3, 1.0)]
     assert not evidence.as_good(worse, loose, 5)
     assert not evidence.as_good([], loose, 5)
-    kept = evidence.close_enough([_cand("n", 0.01, 0.79), _cand("f", 0.01, 0.2)], good)
-    assert [c.product.id for c in kept] == ["n"]
+    others = [_cand("n", 0.01, 0.79, 2.0), _cand("f", 0.01, 0.2, 3.0), _cand("w", 0.01, 0.8)]
+    kept = evidence.close_enough(others, good)
+    assert [c.product.id for c in kept] == ["n"]  # close, and sharing a word
 
 
 @pytest.fixture(scope="module")

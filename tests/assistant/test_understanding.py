@@ -3,7 +3,9 @@
 import pytest
 
 from assistant.records import DialogueState
-from assistant.understanding import read_turn
+from assistant.understanding import CatalogView, CatalogWords, read_turn
+from retrieval.facets import FacetIndex
+from retrieval.lexicon import Lexicon
 
 
 def folded(table: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -237,3 +239,28 @@ def test_collections_and_merchandising_flags_are_words_not_constraints(luma):
     t = read("eco friendly jackets on sale", luma)
     assert t.constraints.categories == ["jackets"] and not t.constraints.facets
     assert {"eco", "friendly", "sale"} <= set(t.need.split())
+
+
+def test_what_the_shopper_stated_is_marked_explicit(vendure, luma):
+    assert read("sony cameras", vendure).constraints.explicit == []  # read from a word
+    assert read("cameras, brand sony", vendure).constraints.explicit == ["facet:brand=Sony"]
+    c = read("a jacket in size M", luma).constraints
+    assert "facet:size=M" in c.explicit and not any(k.startswith("category") for k in c.explicit)
+    c = read("a red jacket", luma).constraints
+    assert [k.split("=")[0] for k in c.explicit] == ["facet:color"]
+
+
+def test_an_amount_the_catalogs_titles_use_as_a_phrase_is_no_amount():
+    from retrieval.schema import Product
+
+    products = [
+        Product(id=f"s{i}", title=f"One Piece Swimsuit {name}", attributes={"pack": [pack]})
+        for i, (name, pack) in enumerate(
+            [("Coral", "1 piece"), ("Reef", "2 piece"), ("Sand", "3 piece")]
+        )
+    ]
+    lexicon = Lexicon.build(products)
+    shop = (CatalogWords(lexicon), CatalogView(FacetIndex.build(products), lexicon))
+    assert read("a one piece swimsuit", shop).constraints.quantities == []
+    (q,) = read("a 2 piece swimsuit", shop).constraints.quantities
+    assert q.range.min == 2
