@@ -316,7 +316,8 @@ def _label(r: SuiteResult) -> str:
 def _fmt(v: float | None, metric: str = "") -> str:
     if v is None:
         return ""
-    if abs(v) >= 100 or metric.endswith(("ms", "impressions")) or metric == "empty turns":
+    counts = ("empty turns", "chat much worse", "chat starved")
+    if abs(v) >= 100 or metric.endswith(("ms", "impressions")) or metric in counts:
         return f"{v:.0f}"
     return f"{v:.3f}"
 

@@ -256,15 +256,15 @@ def suite_result(report: RetrievalReport, config: str, seconds: float) -> SuiteR
     best row's metrics as the headline, each row's by name."""
     best = "hybrid + ranker" if "hybrid + ranker" in report.rows else "hybrid"
     headline = dict(report.rows[best])
+    c = report.chat_vs_search
+    chat_rows = [r for r in report.rows if r.startswith(("chat (", "search (top"))]
+    for row in chat_rows:  # first after the best row's: the promise a shop checks first
+        headline[f"{row} ndcg@10"] = report.rows[row]["ndcg@10"]
+    if c:
+        headline |= {"chat much worse": c["much_worse"], "chat starved": c["starved"]}
     for row, m in report.rows.items():
-        if row != best:
+        if row != best and row not in chat_rows:
             headline[f"{row} ndcg@10"] = m["ndcg@10"]
-    if c := report.chat_vs_search:
-        headline |= {
-            "chat - search ndcg@10": c["difference"],
-            "chat much worse": c["much_worse"],
-            "chat starved": c["starved"],
-        }
     per_case = dict(report.per_query[best])
     worst_ids = sorted(per_case["ndcg@10"], key=per_case["ndcg@10"].get)[:8]
     worst = [
@@ -278,6 +278,14 @@ def suite_result(report: RetrievalReport, config: str, seconds: float) -> SuiteR
         for q in worst_ids
     ]
     notes = ["unjudged products count as not relevant"]
+    if c:
+        notes.append(
+            f"chat against search, each query's first turn: {c['chat']:.3f} vs {c['search']:.3f}"
+            f" (difference {c['difference']:+.3f}, 95 % [{c['difference_low']:+.3f}, "
+            f"{c['difference_high']:+.3f}]); much worse (≥ {MUCH_WORSE} lower): "
+            f"{c['much_worse']:.0f} of {c['queries']:.0f}; starved (≤ 1 shown while search "
+            f"held more relevant): {c['starved']:.0f}"
+        )
     if report.ranker is None:
         notes.append("no trained ranker for this index: the headline is hybrid retrieval")
     return SuiteResult(
