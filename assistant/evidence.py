@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from retrieval.facets import path_segments
 from retrieval.fusion import RRF_K
 from retrieval.kinds import kind_paths
+from retrieval.language.general import language
 from retrieval.language.text import normalise, term, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Candidate, Product
@@ -189,6 +190,45 @@ def close_enough(extra: list[Candidate], matched: list) -> list[Candidate]:
     scraped one a brand's one product leaves others of its kind just as close."""
     floor = min((_cosine(m) for m in matched), default=0.0) - FILL_WITHIN
     return [c for c in extra if _cosine(c) >= floor and _bm25(c) > 0]  # and a word in common
+
+
+def shun(candidates: list[Candidate], avoid: list[str]) -> list[Candidate]:
+    """ "without <thing>" as shoppers mean it: a product whose facts say it lacks the thing
+    ("no <thing>", "<thing>-free") rises, one whose facts mention it otherwise sinks, by
+    the lift's step; none is removed (a title with "without" in it is only words)."""
+    if not avoid:
+        return candidates
+    lang = language()
+    wanted = {term(w) for w in avoid}
+    step = LIFT / (RRF_K + 1)
+
+    def verdict(product: Product) -> int:
+        text = " ".join(
+            [
+                product.title,
+                product.description,
+                *(v for k in product.facet_keys() for v in product.values(k)),
+            ]
+        )
+        # "straw-free" is one word to the tokeniser: its parts are read here
+        raw = [part for w in words(text) for part in w.casefold().split("-") if part]
+        toks = [term(w) for w in raw]
+        lacks = has = False
+        for i, t in enumerate(toks):
+            if t not in wanted:
+                continue
+            before = {raw[j] for j in range(max(0, i - 3), i)}
+            after = raw[i + 1] if i + 1 < len(raw) else ""
+            if before & lang.negators or after in lang.absent_after:
+                lacks = True
+            else:
+                has = True
+        return 1 if lacks else -1 if has else 0
+
+    scored = [
+        c.model_copy(update={"score": c.score + step * verdict(c.product)}) for c in candidates
+    ]
+    return sorted(scored, key=lambda c: -c.score)
 
 
 def _cosine(c) -> float:

@@ -323,11 +323,12 @@ class Assistant:
             )
             found = self.searcher.search(request)
             lifted = evidence.lift(found.candidates, ev.soft, evidence.holds)
+            lifted = evidence.shun(lifted, state.avoid)
             return found.model_copy(update={"candidates": lifted})
 
         # soft values lift, never remove: fetch deep enough for the lift to reach the top
         deep = max(depth, 4 * shown)
-        result = search(weighed, deep if weighed.soft else depth)
+        result = search(weighed, deep if weighed.soft or state.avoid else depth)
         loose = None
         # the values read from words filter only if that is no worse; when nothing matches
         # and they are not what contradicts, the reply names the constraint to drop instead

@@ -83,6 +83,9 @@ class TurnInterpretation(BaseModel):
     cart: CartRequest | None = None
     related: Literal["goes_with", "also_viewed"] | None = None  # for intent "related"
     colors: list[str] = Field(default_factory=list)  # basic colours to look for in photos
+    # negated words that are no facet value or kind ("without straw"): rank products down
+    # whose facts mention them, up those whose facts say they lack them (evidence.shun)
+    avoid: list[str] = Field(default_factory=list)
     unsold: list[str] = Field(default_factory=list)  # kinds asked for that the shop lacks
     not_understood: list[str] = Field(default_factory=list)  # words neither reader knew
     notes: list[str] = Field(default_factory=list)  # e.g. "prices here are in EUR"
@@ -161,6 +164,7 @@ class DialogueState(BaseModel):
     cart_question: CartQuestion | None = None  # asked last turn: its answer goes to the cart
     turns: int = 0
     explicit: list[str] = Field(default_factory=list)  # chip keys stated outright (evidence.py)
+    avoid: list[str] = Field(default_factory=list)  # what the products should lack
 
 
 class Chip(BaseModel):

@@ -34,7 +34,7 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
             and view.is_top(s)
             and any(view.co_occur([s, k]) for k in c.categories)
         ]
-        f, new.need, new.focus = SearchFilters().model_dump(), "", []
+        f, new.need, new.focus, new.avoid = SearchFilters().model_dump(), "", [], []
     for slot in turn.remove:
         if slot == "price":
             f.update(price_min=None, price_max=None, price_min_strict=False, price_max_strict=False)
@@ -104,6 +104,7 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
     if anchor and turn.intent in ("refine", "search") and not turn.relative_price:
         new.need = anchor[0].title  # "like the first but in <value>"
     new.filters = SearchFilters(**f)
+    new.avoid = list(dict.fromkeys([*new.avoid, *turn.avoid]))
     explicit = [*new.explicit, *c.explicit]
     if turn.intent == "clarify_answer":  # the answer to the assistant's own question
         explicit += [f"facet:{k}={v}" for k, vs in c.facets.items() for v in vs]

@@ -53,7 +53,14 @@ def resolve(
     for s in spans:
         out.accounted.update(range(s.start, s.end))
         _head_kind(s, tokens, words, view)
-    neg = lambda s: any(i in negated for i in range(s.start, s.end))  # noqa: E731
+    negators = language().negators
+
+    def neg(s: Span) -> bool:  # a value that holds its own negator ("Without Lid") is positive
+        inside = range(s.start, s.end)
+        return any(i in negated for i in inside) and not any(
+            tokens[i].text in negators for i in inside
+        )
+
     left: list[Span] = []  # spans whose category reading did not hold
 
     # ---- kinds --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ the turn when the LLM fails."""
 
 from __future__ import annotations
 
+from retrieval.language.general import language
 from retrieval.language.text import fold
 
 from ..records import CartRequest, DialogueState, TurnInterpretation
@@ -48,6 +49,10 @@ def read_turn(
     )
     consumed |= r.consumed
     need_tokens, unknown, doubts2 = account(tokens, consumed, r.accounted, negated, words)
+    skip = language().negation_skip | language().filler | language().negators
+    avoid = [
+        tokens[i].text for i in sorted(negated) if i not in consumed and tokens[i].text not in skip
+    ]
     turn, more = decide_intent(
         text,
         lower,
@@ -106,6 +111,7 @@ def read_turn(
             "relative_price": None if acts else turn.relative_price,
             "cart": cart,
             "colors": [] if acts else r.colors,
+            "avoid": [] if acts else avoid,
             "unsold": [] if acts or kinds_said else unsold,
             "not_understood": unknown,
             "notes": notes,

@@ -75,6 +75,7 @@ class GeneralLanguage(BaseModel):
     negators: frozenset[str]
     negation_skip: frozenset[str]
     negation_stop: frozenset[str]
+    absent_after: frozenset[str] = Field(default_factory=frozenset)
     filler: frozenset[str]
     question_words: frozenset[str]
     ordinals: dict[str, int]

@@ -131,3 +131,37 @@ def test_a_brand_named_like_a_colour_does_not_empty_the_chat(scraped_shop):
     assert len(weighed.products) == 5
     assert all(i.product.id.startswith("b") for i in weighed.products)
     assert "brand" not in weighed.text.splitlines()[0]
+
+
+def test_without_a_thing_ranks_by_what_the_facts_say_and_removes_nothing():
+    def cand(pid: str, score: float, description: str) -> Candidate:
+        return Candidate(
+            product=Product(id=pid, title=f"Bottle {pid}", description=description), score=score
+        )
+
+    listed = [
+        cand("with", 0.040, "A flip-top lid with a soft straw for toddlers."),
+        cand("plain", 0.039, "A steel bottle for toddlers."),
+        cand("free", 0.038, "Straw-free spout, easy to clean."),
+        cand("none", 0.037, "Drink from the rim: no straw to lose."),
+    ]
+    out = [c.product.id for c in evidence.shun(listed, ["straw"])]
+    assert out[:2] == ["free", "none"] and out[-1] == "with" and len(out) == 4
+    assert evidence.shun(listed, []) == listed
+
+
+def test_a_value_that_spells_its_own_negation_is_wanted_not_excluded():
+    from assistant.understanding import CatalogView, CatalogWords, read_turn
+    from retrieval.facets import FacetIndex
+
+    products = [
+        Product(id=f"c{i}", title=f"Deli Container {i}", attributes={"style": [s]})
+        for i, s in enumerate(["Without Lid", "With Lid", "Without Lid", "With Lid"])
+    ]
+    lex = Lexicon.build(products)
+    words, view = CatalogWords(lex), CatalogView(FacetIndex.build(products), lex)
+    turn = read_turn("containers without lid", DialogueState(), words, view)
+    assert turn.constraints.facets == {"style": ["Without Lid"]}
+    assert not turn.constraints.exclude_facets
+    turn = read_turn("containers, no blue ones and without handles", DialogueState(), words, view)
+    assert "handles" in turn.avoid
