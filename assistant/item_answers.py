@@ -102,8 +102,34 @@ def _mentioned_values(question: str, product: Product, lexicon: Lexicon | None):
             if hit:
                 out.append((key, value))
         if facet and facet.color:
-            out += [(key, w) for w in raw if basic_color(w) and w not in {v for _, v in out}]
+            seen = {v.casefold() for _, v in out}  # "Black" said once, not "Black or black"
+            out += [(key, w) for w in raw if basic_color(w) and w.casefold() not in seen]
     return out
+
+
+def answer_about_list(
+    products: list[Product], question: str, lexicon: Lexicon | None = None
+) -> tuple[str, list[int]] | None:
+    """ "Does it come in <value>?" asked after a list, no product singled out: which listed
+    products hold the value (1-based positions) and which do not; None when the question
+    names no value of the listed products' facets (then it is about one product)."""
+    asked = {i: _mentioned_values(question, p, lexicon) for i, p in enumerate(products, 1)}
+    if not any(asked.values()):
+        return None
+    said = list(dict.fromkeys(v for pairs in asked.values() for _, v in pairs))
+    have = [
+        i
+        for i, p in enumerate(products, 1)
+        if asked[i] and all(any(value_matches(k, x, v) for x in p.values(k)) for k, v in asked[i])
+    ]
+    named = lambda ids: ", ".join(f"[{i}] {products[i - 1].title}" for i in ids)  # noqa: E731
+    what = " and ".join(said)
+    others = [i for i in range(1, len(products) + 1) if i not in have]
+    if not have:
+        return f'None of these comes in {what}. Ask for it ("in {what}") to see ones that do.', []
+    if not others:
+        return f"Yes, all of these come in {what}.", have
+    return f"In {what}: {named(have)}. Not in {what}: {named(others)}.", have
 
 
 def answer_about(product: Product, question: str, lexicon: Lexicon | None = None) -> str:

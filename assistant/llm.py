@@ -148,25 +148,35 @@ class ChatLlamaCpp(BaseChatModel):
         payload = {**self._payload(messages, stop, **kwargs), "stream": True}
         chunks: queue.Queue = queue.Queue()
         done = object()
+        gone = threading.Event()  # the reader stopped reading: llama.cpp stops generating
+
+        def on_chunk(item) -> bool:
+            chunks.put(item)
+            return gone.is_set()  # True ends xllamacpp's stream, and with it the generation
 
         def run() -> None:
             try:
-                self._server().handle_chat_completions(payload, chunks.put)
+                self._server().handle_chat_completions(payload, on_chunk)
             except Exception as exc:  # surfaced to the reader below
                 chunks.put(exc)
             chunks.put(done)
 
-        threading.Thread(target=run, daemon=True).start()
-        while (item := chunks.get()) is not done:
-            if isinstance(item, Exception):
-                raise LLMUnavailableError(f"llama.cpp: {item}") from item
-            if "error" in item:
-                raise LLMUnavailableError(f"llama.cpp: {item['error']}")
-            delta = item["choices"][0].get("delta", {}).get("content")
-            if delta:
-                if run_manager:
-                    run_manager.on_llm_new_token(delta)
-                yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+        # not a daemon: a process that exits waits for the generation to stop at its next
+        # token, instead of killing llama.cpp mid-call (which aborts the process)
+        threading.Thread(target=run, name="llama.cpp").start()
+        try:
+            while (item := chunks.get()) is not done:
+                if isinstance(item, Exception):
+                    raise LLMUnavailableError(f"llama.cpp: {item}") from item
+                if "error" in item:
+                    raise LLMUnavailableError(f"llama.cpp: {item['error']}")
+                delta = item["choices"][0].get("delta", {}).get("content")
+                if delta:
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta)
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+        finally:
+            gone.set()
 
 
 @functools.cache
@@ -339,10 +349,15 @@ def stream_json(
     pieces = functools.partial(bound.stream, messages)
     out: queue.Queue = queue.Queue()
     done = object()
+    late = threading.Event()  # the reader gave up: stop generating at the next piece
 
     def run() -> None:
         try:
-            for chunk in pieces():
+            stream = pieces()
+            for chunk in stream:
+                if late.is_set():  # a streaming backend stops here instead of finishing
+                    getattr(stream, "close", lambda: None)()
+                    break
                 out.put(str(chunk.content))
         except Exception as exc:  # noqa: BLE001 - handed to the reader below
             out.put(exc)
@@ -354,6 +369,7 @@ def stream_json(
         try:
             item = out.get(timeout=max(0.0, deadline - time.monotonic()))
         except queue.Empty:
+            late.set()
             raise LLMUnavailableError(f"the LLM did not finish within {timeout_s:g} s") from None
         if item is done:
             return

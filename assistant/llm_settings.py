@@ -15,6 +15,12 @@ class LLMConfig(BaseModel):
     llm_url: str | None = Field(None, description="OpenAI-compatible server URL (…/v1)")
     llm_api_key: str | None = None
     llm_timeout_s: float = Field(30.0, gt=0)
+    llm_read_budget_ms: int = Field(
+        3000,
+        ge=100,
+        description="the most a turn waits for the LLM's reading of it; past it the rules' "
+        "reading serves the turn and the LLM stops (a 2-core CPU rarely makes it; a GPU does)",
+    )
     llm_max_tokens: int = Field(320, ge=16)
     llm_threads: int = Field(0, ge=0, description="CPU threads for llama.cpp; 0 = all cores")
     llm_context: int = Field(4096, ge=512)

@@ -343,14 +343,18 @@ class Assistant:
                 weighed, result = loosened, loose
         lap("search")
         history = [p for pid in state.engaged[-10:] if (p := self.index.product(pid))]
-        ranked = self.ranker.rank(ranking_query(state), result.candidates, history)
+        # the ranker scores against what filtered and the words searched, not soft kinds' names
+        query = ranking_query(
+            weighed.hard.model_copy(update={"need": f"{state.need} {weighed.words}".strip()})
+        )
+        ranked = self.ranker.rank(query, result.candidates, history)
         items = ranked[:shown]
         if weighed.inferred and loose is not None and len(items) == 1 < shown:
             # an inferred value left one product: those it removed as close fill the reply
             have = {i.product.id for i in items}
             extra = [c for c in loose.candidates if c.product.id not in have]
             extra = evidence.close_enough(extra, items)
-            extra = self.ranker.rank(ranking_query(state), extra, history)[: shown - len(items)]
+            extra = self.ranker.rank(query, extra, history)[: shown - len(items)]
             if extra:
                 notes.append(f"{len(items)} matched; {len(extra)} close products added")
                 items = [*items, *(i.model_copy(update={"fill": True}) for i in extra)]

@@ -50,7 +50,10 @@ def category_words(categories: list[str], lexicon: Lexicon) -> str:
         c = lexicon.categories.get(seg)
         display = c.display if c and not c.derived else seg
         if term(seg) in {term(w) for ws in lang.audience.values() for w in ws}:
-            audience.append(f"{display.casefold()}'s")
+            said = display.casefold()  # "men's" is a possessive already
+            said = said if said.endswith("'s") else f"{said}'s"
+            if said not in audience:
+                audience.append(said)
         elif c and c.depth == 0:
             tops.append(display)
         else:

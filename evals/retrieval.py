@@ -52,6 +52,9 @@ class RetrievalReport(BaseModel):
     top: dict[str, list[str]] = {}  # query id → the best row's first products
     relevant: dict[str, list[str]] = {}  # query id → judged relevant products
     chat_vs_search: dict[str, float] = {}  # see the module's docstring
+    # with an LLM: turns it read, the ones whose shown products it changed, helped, hurt;
+    # the chat turn's p50/p95 ms
+    llm_reading: dict[str, float] = {}
     chat_shown: dict[str, list[str]] = {}  # query id → the chat's products and its reply
 
 
@@ -140,14 +143,22 @@ def evaluate(
         if not any(runs[row].values()):
             del runs[row]
     chat_shown: dict[str, list[str]] = {}
+    llm_runs = None
     if assistant is not None:
-        runs["assistant (turn read as filters)"] = {
-            qid: _assistant_run(assistant, text, n_products) for qid, text in texts.items()
-        }
+        with assistant.interpreter.rules_only():
+            runs["assistant (turn read as filters)"] = {
+                qid: _assistant_run(assistant, text, n_products) for qid, text in texts.items()
+            }
         shown = assistant.settings.results_per_turn
         best = "hybrid + ranker" if "hybrid + ranker" in runs else "hybrid"
         runs[f"search (top {shown})"] = {q: _top(r, shown) for q, r in runs[best].items()}
-        runs[f"chat ({shown} shown)"], chat_shown = _chat_runs(assistant, texts)
+        if assistant.interpreter.llm is not None:  # the LLM's readings, against the rules'
+            llm_runs = _chat_runs(assistant, texts)
+        with assistant.interpreter.rules_only():
+            runs[f"chat ({shown} shown)"], chat_shown, _ = _chat_runs(assistant, texts)
+        if llm_runs is not None:
+            runs[f"chat ({shown} shown, rules only)"] = runs[f"chat ({shown} shown)"]
+            runs[f"chat ({shown} shown)"], chat_shown, _ = llm_runs
     qrels = Qrels(
         {q: {p: g for p, g in grades.items() if g > 0} for q, grades in qrels_dict.items()}
     )
@@ -180,6 +191,29 @@ def evaluate(
                 for q, r in runs[f"chat ({shown} shown)"].items()
             },
         )
+    llm_reading = {}
+    if llm_runs is not None:
+        shown = assistant.settings.results_per_turn
+        chat, rules = (
+            per_query[f"chat ({shown} shown)"]["ndcg@10"],
+            per_query[f"chat ({shown} shown, rules only)"]["ndcg@10"],
+        )
+        read = llm_runs[2]["read"]
+        changed = [
+            q
+            for q in read
+            if list(runs[f"chat ({shown} shown)"][q])
+            != list(runs[f"chat ({shown} shown, rules only)"][q])
+        ]
+        ms = llm_runs[2]["ms"]
+        llm_reading = {
+            "read": len(read),
+            "changed": len(changed),
+            "helped": sum(chat[q] > rules[q] for q in changed),
+            "hurt": sum(chat[q] < rules[q] for q in changed),
+            "turn_p50_ms": round(float(np.percentile(ms, 50)), 1) if ms else 0.0,
+            "turn_p95_ms": round(float(np.percentile(ms, 95)), 1) if ms else 0.0,
+        }
     lat = (
         {"p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))}
         if latencies
@@ -200,6 +234,7 @@ def evaluate(
         },
         chat_vs_search=comparison,
         chat_shown=chat_shown,
+        llm_reading=llm_reading,
     )
 
 
@@ -212,13 +247,17 @@ def _chat_runs(assistant, texts: dict[str, str]):
     products the reply shows, in order (and the reply, for reading the worst cases)."""
     import uuid
 
-    runs, replies = {}, {}
+    runs, replies, seen = {}, {}, {"read": [], "ms": []}
     for qid, text in texts.items():
+        started = time.perf_counter()
         reply = assistant.respond(f"eval-{uuid.uuid4().hex[:12]}", text)
+        seen["ms"].append((time.perf_counter() - started) * 1000)
+        if reply.read_by_llm:
+            seen["read"].append(qid)
         ids = [i.product.id for i in reply.products]
         runs[qid] = {p: float(len(ids) - i) for i, p in enumerate(ids)}
         replies[qid] = [*ids, reply.text.split("\n", 1)[0][:200]]
-    return runs, replies
+    return runs, replies, seen
 
 
 def chat_against_search(
@@ -278,6 +317,17 @@ def suite_result(report: RetrievalReport, config: str, seconds: float) -> SuiteR
         for q in worst_ids
     ]
     notes = ["unjudged products count as not relevant"]
+    if r := report.llm_reading:
+        headline |= {
+            "llm read": r["read"],
+            "llm changed": r["changed"],
+            "chat p95 ms": r["turn_p95_ms"],
+        }
+        notes.append(
+            f"the LLM read {r['read']:.0f} first turns, changed the products of "
+            f"{r['changed']:.0f} ({r['helped']:.0f} better, {r['hurt']:.0f} worse by NDCG@10); "
+            f"a chat turn p50 {r['turn_p50_ms']:.0f} ms, p95 {r['turn_p95_ms']:.0f} ms"
+        )
     if c:
         notes.append(
             f"chat against search, each query's first turn: {c['chat']:.3f} vs {c['search']:.3f}"

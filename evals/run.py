@@ -123,7 +123,9 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
     if suite == "retrieval":
         from .retrieval import evaluate, suite_result
 
-        bot = Assistant(settings, use_llm=False)  # the turn-as-filters row reads with rules
+        # the turn-as-filters row reads with the rules; the chat row as configured, and with
+        # an LLM it is compared with the rules alone (what the LLM's reading changed)
+        bot = Assistant(settings, use_llm=config.use_llm)
         report = evaluate(
             bot.index,
             plan.split,

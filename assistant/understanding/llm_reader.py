@@ -73,6 +73,15 @@ class Interpreter:
         self.config = config or LLMConfig()
         self.always = False  # the LLM reads every turn (an evaluation setting)
 
+    @contextlib.contextmanager
+    def rules_only(self):
+        """The rules alone read turns inside this block (the eval's comparison)."""
+        llm, self.llm = self.llm, None
+        try:
+            yield self
+        finally:
+            self.llm = llm
+
     def interpret(self, text: str, state: DialogueState, force_llm: bool = False) -> Interpretation:
         rules = read_turn(text, state, self.words, self.view)
         if self.llm is None or (rules.certain and not (force_llm or self.always)):
@@ -110,7 +119,7 @@ class Interpreter:
             self.llm,
             self._messages(text, state),
             self.schema(len(state.shown)),
-            self.config.llm_timeout_s,
+            min(self.config.llm_timeout_s, self.config.llm_read_budget_ms / 1000),
             max_tokens=200,
             on_first_token=lambda: first.append(time.perf_counter()),
             repeat_penalty=REPEAT_PENALTY,

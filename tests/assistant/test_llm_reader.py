@@ -80,3 +80,40 @@ def test_prices_the_rules_read_are_not_added_to_by_the_llm(any_shop):
     llm = FakeListChatModel(responses=['{"intent": "search", "need": "", "price_max": 40}'])
     reading = Interpreter(words, view, llm).interpret("nothing past 40", state, force_llm=True)
     assert reading.turn.constraints.price_max in (40, 40.0)
+
+
+class Slow(FakeListChatModel):
+    """A chat model that writes one piece every 50 ms, and counts the pieces it wrote."""
+
+    written: list = []
+
+    def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+        import time
+
+        from langchain_core.messages import AIMessageChunk
+        from langchain_core.outputs import ChatGenerationChunk
+
+        for piece in ['{"intent": ', '"search", ', '"need": ', '"x"', "}"] * 20:
+            time.sleep(0.05)
+            self.written.append(piece)
+            yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+
+
+def test_past_its_budget_the_rules_serve_the_turn_and_the_llm_stops(any_shop):
+    import time
+
+    from assistant.llm_settings import LLMConfig
+
+    name, (words, view) = any_shop
+    llm = Slow(responses=["-"])
+    llm.written = []
+    reader = Interpreter(words, view, llm, LLMConfig(llm_read_budget_ms=200))
+    started = time.perf_counter()
+    reading = reader.interpret("hmm, something nice", DialogueState(), force_llm=True)
+    took = time.perf_counter() - started
+    assert reading.llm_called and reading.turn.source == "rules" and took < 1.0
+    assert any("did not finish within 0.2 s" in n for n in reading.notes), reading.notes
+    time.sleep(0.3)  # the generation thread sees the reader gone at its next piece
+    written = len(llm.written)
+    time.sleep(0.3)
+    assert len(llm.written) == written < 100  # stopped, far from its hundred pieces

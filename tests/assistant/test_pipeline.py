@@ -225,3 +225,16 @@ def test_a_gift_for_dad_is_no_gift_card(plain_shop):
 def test_a_turn_in_another_language_is_not_answered_with_random_products(plain_shop):
     r = plain_shop.respond("f", "je cherche des chaussures de course")
     assert not r.products and "didn't understand" in r.text and "chaussures" in r.text
+
+
+def test_a_question_about_a_list_answers_for_each_listed_product(settings):
+    bot = Assistant(settings, use_llm=False)
+    r = bot.respond("l", "a jacket")
+    assert len(r.products) >= 2
+    listed = [i.product for i in r.products]
+    r = bot.respond("l", "does it come in red?")
+    reds = [p for p in listed if any(v.casefold() == "red" for v in p.values("color"))]
+    assert [i.product.id for i in r.products] == [p.id for p in reds]
+    assert all(p.title in r.text for p in listed)  # each listed one named, with or without red
+    r = bot.respond("l", "does the first one come in red?")  # one singled out: about it alone
+    assert [i.product.id for i in r.products] == [listed[0].id]
