@@ -59,9 +59,9 @@ def value_matches(key: str, catalog_value: str | None, wanted: str) -> bool:
     a, b = normalise(catalog_value), normalise(wanted)
     if a == b or a.replace("&", "and") == b.replace("&", "and"):
         return True
-    return (
-        language().is_color_key(key)
-        and b in language().colors.basic
+    return (  # the set lookup first: every value of a thousand-value facet comes here
+        b in language().colors.basic
+        and language().is_color_key(key)
         and basic_color(catalog_value) == b
     )
 

@@ -7,6 +7,7 @@ for one explicitly, whoever read the turn."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 import time
@@ -176,9 +177,7 @@ class Interpreter:
         prompt costs qwen2.5-1.5b ~35 ms. Shown products are counted, not listed: a reference
         is kept only where the shopper's words name its position (`validate`), so titles
         would cost ~60 tokens a turn and change nothing the reading may keep."""
-        messages: list = [SystemMessage(content=SYSTEM)]
-        for message, answer in reader_examples(self.words.lexicon, self.view):
-            messages += [HumanMessage(content=message), AIMessage(content=compact(answer))]
+        messages = list(self._fixed_prompt)
         context = {
             "current_search": state.need,
             "products_shown": len(state.shown[:6]),
@@ -187,6 +186,16 @@ class Interpreter:
         said = ", ".join(f"{k}: {json.dumps(v)}" for k, v in context.items() if v)
         messages.append(HumanMessage(content=f"({said})\n{text}" if said else text))
         return messages
+
+    @functools.cached_property
+    def _fixed_prompt(self) -> tuple:
+        """The instructions and this catalog's examples, built once per index generation:
+        choosing the examples' value counts products per value (~2 s on a scraped catalog
+        with thousands of values), which no turn should pay for."""
+        messages: list = [SystemMessage(content=SYSTEM)]
+        for message, answer in reader_examples(self.words.lexicon, self.view):
+            messages += [HumanMessage(content=message), AIMessage(content=compact(answer))]
+        return tuple(messages)
 
     def warm(self) -> None:
         """Compute the fixed part of the prompt now (at start, off the shopper's turn), so
