@@ -35,6 +35,7 @@ from .index import (
 from .lexical import LexicalIndex
 from .lexicon import Lexicon, read_shop_synonyms
 from .loaders import CatalogFormatError, load_catalog
+from .mapping import find_mapping
 from .models import all_cores, resolve_device
 from .schema import Product, RowError
 from .text_embedder import TextEmbedder, product_text
@@ -206,7 +207,8 @@ def ingest(
         collections=collections,
         catalog=str(catalog.resolve()),
     )
-    lexicon = Lexicon.build(products, synonyms)
+    found = find_mapping(catalog, mapping)
+    lexicon = Lexicon.build(products, synonyms, found.types if found else None)
     report.facets = [
         FacetType(key=f.key, type=f.type, values=len(f.values), products=f.products, why=f.why)
         for f in lexicon.facets.values()

@@ -84,6 +84,20 @@ class FacetTerm(BaseModel):
             return "tag list"
         return "numeric" if self.dimension else "categorical"
 
+    def typed(self, kind: str) -> FacetTerm:
+        """This facet as the shop says it is (`kind`: a `type`), whatever its values read."""
+        flags = {"flag": kind == "flag", "tag": kind == "tag list", "text": kind == "free text"}
+        flags["identifier"] = kind == "identifier"
+        if kind == "categorical":
+            update = {**flags, "dimension": None}
+        elif kind == "numeric" and not self.dimension:  # said, but nothing to read as one
+            return self.model_copy(
+                update={"why": f"{self.why}; the mapping's numeric needs amounts with units"}
+            )
+        else:
+            update = flags
+        return self.model_copy(update={**update, "why": f"set by the mapping file ({self.why})"})
+
     @property
     def constrains(self) -> bool:
         """Whether a value of this facet is a hard constraint when a shopper names it."""
@@ -107,7 +121,14 @@ class Lexicon(BaseModel):
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
-    def build(cls, products: list[Product], synonyms: dict[str, list[str]] | None = None):
+    def build(
+        cls,
+        products: list[Product],
+        synonyms: dict[str, list[str]] | None = None,
+        types: dict[str, str] | None = None,
+    ):
+        """`types`: attribute → type, the shop's word over the one read from the values
+        (a mapping file's `[types]`)."""
         products = [p for p in products if p.visible]
         lex = cls(products=len(products), synonyms=synonyms or {})
         currencies = Counter(p.currency for p in products)
@@ -115,6 +136,9 @@ class Lexicon(BaseModel):
         lex.currency = currencies.most_common(1)[0][0] if currencies else "USD"
         lex._categories(products)
         lex._facets(products)
+        for key, kind in (types or {}).items():
+            if (f := lex.facet(key)) is not None:
+                lex.facets[normalise(key)] = f.typed(kind)
         lex._words(products)
         return lex
 

@@ -105,7 +105,7 @@ def load_catalog(path: Path, mapping: Path | None = None) -> tuple[list[Product]
         raise CatalogFormatError(
             f"{path.name}: unknown catalog format {suffix!r}; use JSONL or CSV"
         )
-    if (found := find_mapping(path, mapping)) is not None:
+    if (found := find_mapping(path, mapping)) is not None and found.reads_rows:
         rows = found.rows(rows)
 
     products: list[Product] = []

@@ -27,6 +27,12 @@ brand:<Brand>", option names on the first row and each variant's values on its o
     [options]                  # variant option groups
     names = "optionGroups"     # "screen size|RAM", on the product's first row
     values = "optionValues"    # "13 inch|8GB", on each variant's row
+
+    [types]                    # an attribute's type, where the one read from its values
+    "Bullet points" = "free text"  # is not the shop's (categorical, numeric, flag, tag list,
+    model_code = "identifier"      # free text, identifier; the ingest report shows both)
+
+A mapping with only `[types]` leaves the rows as they are.
 """
 
 from __future__ import annotations
@@ -34,11 +40,13 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .schema import RowError
+
+FacetType = Literal["categorical", "numeric", "flag", "tag list", "free text", "identifier"]
 
 
 class FacetColumn(BaseModel):
@@ -70,6 +78,12 @@ class CatalogMapping(BaseModel):
     facets: FacetColumn | None = None
     variant_facets: str | None = None
     options: OptionColumns | None = None
+    types: dict[str, FacetType] = Field(default_factory=dict)
+
+    @property
+    def reads_rows(self) -> bool:
+        """Whether it changes how rows are read (a mapping may only set attribute types)."""
+        return bool(self.model_dump(exclude={"types"}, exclude_defaults=True))
 
     @classmethod
     def load(cls, path: Path) -> CatalogMapping:

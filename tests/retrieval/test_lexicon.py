@@ -139,3 +139,25 @@ def test_a_breadcrumb_list_is_the_category_path_and_a_ratings_count_is_a_review_
     assert a.categories == ["Clothing / Men / Shoes / Slippers"] and a.review_count == 41
     assert "rating_count" not in a.attributes
     assert b.categories == ["Clothing / Men / Shoes / Slippers", "Gifts/For Dad"]
+
+
+def test_a_mapping_file_sets_an_attributes_type_and_leaves_the_rows_alone(tmp_path):
+    import json
+
+    from retrieval.mapping import CatalogMapping
+
+    path = tmp_path / "feed.jsonl"
+    rows = [
+        {"id": f"p{i}", "title": f"Mug {i}", "maker": f"Maker{i % 6}", "note": f"Pick {i % 3}"}
+        for i in range(30)
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (tmp_path / "feed.mapping.toml").write_text('[types]\nmaker = "free text"\n')
+    mapping = CatalogMapping.load(tmp_path / "feed.mapping.toml")
+    assert not mapping.reads_rows
+    products, errors = load_catalog(path)
+    assert not errors and products[0].attributes["maker"] == ["Maker0"]
+    lex = Lexicon.build(products, types=mapping.types)
+    assert lex.facet("maker").type == "free text" and not lex.facet("maker").constrains
+    assert "mapping" in lex.facet("maker").why
+    assert lex.facet("note").type == "categorical"  # what the mapping does not name stays
