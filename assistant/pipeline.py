@@ -234,6 +234,19 @@ class Assistant:
             turn = TurnInterpretation(intent="refine", source="chip", certain=True)
             return self._finish(session, "", None, turn, state, [], {}, on_token)
 
+    def make_strict(
+        self, session: str, key: str, on_token: Callable[[str], None] | None = None
+    ) -> Reply:
+        """A value read from words (a soft chip) made the shopper's own: it filters now."""
+        self.follow_index()
+        with self._gate.turn(), self.session_lock(session):
+            state = self.conversations.load(session)
+            if key not in {c.key for c in chips_of(state)}:
+                raise ValueError(f"no constraint {key!r} in this conversation")
+            state = state.model_copy(update={"explicit": [*state.explicit, key]})
+            turn = TurnInterpretation(intent="refine", source="chip", certain=True)
+            return self._finish(session, "", None, turn, state, [], {}, on_token)
+
     def _finish(self, session, message, image, turn, state, notes, timings, on_token) -> Reply:
         clock = [time.perf_counter()]
 

@@ -297,16 +297,19 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             return next((c for c in chips if c.key == key), None)
 
         def drop_chip(event: gr.EventData, session_id: str, hist: list, ids: list):
-            chip = chip_of(session_id, str(_pressed(event).get("chip") or ""))
+            pressed = _pressed(event)
+            chip = chip_of(session_id, str(pressed.get("chip") or ""))
             if chip is None:  # a stale page, or a request not from it
                 yield {note: "That constraint is no longer in this conversation."}
                 return
-            hist = [*hist, said("user", f"(removed “{chip.label}”)")]
+            if pressed.get("action") == "strict":  # a soft chip's "only": it filters now
+                hist = [*hist, said("user", f"(only “{chip.label}”)")]
+                act = assistant.make_strict
+            else:
+                hist = [*hist, said("user", f"(removed “{chip.label}”)")]
+                act = assistant.drop_constraint
             yield from run_turn(
-                lambda on_token: assistant.drop_constraint(session_id, chip.key, on_token),
-                session_id,
-                hist,
-                ids,
+                lambda on_token: act(session_id, chip.key, on_token), session_id, hist, ids
             )
 
         def open_card(product_id: str):

@@ -124,11 +124,21 @@ def chips_html(chips: list[Chip]) -> str:
     """The understood constraints, each a button that removes it."""
     if not chips:
         return ""
+
+    def strict(c: Chip) -> str:  # a soft chip can be made the shopper's own: it filters then
+        return (
+            f'<button class="chip-strict" data-action="strict" data-chip="{escape(c.key)}" '
+            f'title="only products with {escape(c.label)}">only</button>'
+            if c.soft
+            else ""
+        )
+
     buttons = "".join(
         f'<button class="chip{" soft" if c.soft else ""}" data-action="drop" '
         f'data-chip="{escape(c.key)}"'
         + (' title="preferred: it ranks the products, it does not filter them"' if c.soft else "")
         + f">{'~ ' if c.soft else ''}{escape(c.label)} ✕</button>"
+        + strict(c)
         for c in chips
     )
     return f'<div class="chips"><span class="muted">Looking for:</span>{buttons}</div>'

@@ -16,34 +16,21 @@ from retrieval.schema import Candidate, Product, SearchFilters, SignalScore
 def _scraped() -> list[Product]:
     """Twenty blue things of many brands, two products of a brand called "Blue", five of a
     brand whose name is its own word."""
-    rows = [
-        Product(
-            id=f"b{i}",
-            title=f"Blue Mug {i}",
-            category="Kitchen / Mugs",
-            attributes={"brand": [f"Maker{i}"], "color": ["Blue"]},
-        )
-        for i in range(20)
+    groups = [  # (id prefix, how many, title, category, brand, colour)
+        ("b", 20, "Blue Mug", "Kitchen / Mugs", None, "Blue"),
+        ("x", 2, "Stoneware Mug", "Kitchen / Mugs", "Blue", "White"),
+        ("k", 5, "Kaweco Pen", "Office / Pens", "Kaweco", "Black"),
     ]
-    rows += [
+    return [
         Product(
-            id=f"x{i}",
-            title=f"Stoneware Mug {i}",
-            category="Kitchen / Mugs",
-            attributes={"brand": ["Blue"], "color": ["White"]},
+            id=f"{prefix}{i}",
+            title=f"{title} {i}",
+            category=category,
+            attributes={"brand": [brand or f"Maker{i}"], "color": [color]},
         )
-        for i in range(2)
+        for prefix, n, title, category, brand, color in groups
+        for i in range(n)
     ]
-    rows += [
-        Product(
-            id=f"k{i}",
-            title=f"Kaweco Pen {i}",
-            category="Office / Pens",
-            attributes={"brand": ["Kaweco"], "color": ["Black"]},
-        )
-        for i in range(5)
-    ]
-    return rows
 
 
 def test_a_value_whose_word_mostly_means_something_else_is_ambiguous():
@@ -165,3 +152,18 @@ def test_a_value_that_spells_its_own_negation_is_wanted_not_excluded():
     assert not turn.constraints.exclude_facets
     turn = read_turn("containers, no blue ones and without handles", DialogueState(), words, view)
     assert "handles" in turn.avoid
+
+
+def test_a_soft_chip_made_strict_filters(scraped_shop):
+    from assistant.pipeline import Assistant
+    from ui.render import chips_html
+
+    bot = Assistant(scraped_shop, use_llm=False)
+    r = bot.respond("s", "blue mug")
+    (soft,) = [c for c in r.chips if c.soft]
+    assert soft.key == "facet:brand=Blue" and 'data-action="strict"' in chips_html(r.chips)
+    r = bot.make_strict("s", soft.key)
+    assert {i.product.id for i in r.products} == {"x0", "x1"}
+    assert not any(c.soft for c in r.chips) and "facet:brand=Blue" in r.state.explicit
+    with pytest.raises(ValueError):
+        bot.make_strict("s", "facet:brand=Nope")

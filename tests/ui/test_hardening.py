@@ -104,6 +104,14 @@ def test_forged_card_and_chip_presses_are_refused_and_a_real_one_works(shop):
     )
     assert dropped[-1]["success"]
     assert "no longer in this conversation" in json.dumps(dropped[-1]["output"]["data"])
+    forged = call(  # a soft chip's "only" for a chip this conversation does not have
+        server.url,
+        "drop_chip",
+        [conversation, None, None],
+        event_data={"chip": "facet:brand=Nope", "action": "strict"},
+    )
+    assert forged[-1]["success"]
+    assert "no longer in this conversation" in json.dumps(forged[-1]["output"]["data"])
 
 
 def test_only_the_index_photo_copies_are_served(shop, secret):
