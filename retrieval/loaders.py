@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .language.money import find_money, parse_amount
+from .language.text import normalise
 from .mapping import find_mapping
 from .schema import Product, Review, RowError, Variant
 
@@ -376,13 +377,17 @@ def _attributes(row: dict[str, Any]) -> dict[str, list[str]]:
     extras = {k: v for k, v in row.items() if k not in KNOWN_KEYS and _is_scalar_or_scalars(v)}
     raw = {**extras, **raw}
     attributes: dict[str, list[str]] = {}
+    spelled: dict[str, str] = {}  # a feed's "brand" and its attributes' "Brand" are one
     for key, value in raw.items():
         if isinstance(value, bool):  # flags such as eco_collection: true → "yes"
-            attributes[str(key)] = ["yes" if value else "no"]
+            values = ["yes" if value else "no"]
         elif isinstance(value, dict):
             raise ValueError(f"attributes.{key}: nested objects are not supported")
-        elif values := _strings(value):
-            attributes[str(key)] = values
+        else:
+            values = _strings(value)
+        if values:
+            merged = attributes.setdefault(spelled.setdefault(normalise(str(key)), str(key)), [])
+            merged += [v for v in values if v not in merged]
     return attributes
 
 

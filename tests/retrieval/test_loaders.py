@@ -173,3 +173,17 @@ def test_csv_separators_are_sniffed_and_unclosed_quotes_named(tmp_path):
     assert errors and errors[0].line == 2 and "not closed" in errors[0].reason
     assert "lines 2–" in errors[0].reason
     assert all("Swallowed" not in p.title for p in products)
+
+
+def test_one_attribute_spelled_twice_in_a_row_is_one(tmp_path):
+
+    path = tmp_path / "feed.jsonl"
+    row = {
+        "id": "a",
+        "title": "Mug",
+        "brand": "Holm",
+        "attributes": {"Brand": "Holm", "Color": "Red"},
+    }
+    path.write_text(json.dumps(row) + "\n")
+    (p,), _ = load_catalog(path)
+    assert p.attributes == {"brand": ["Holm"], "Color": ["Red"]}
