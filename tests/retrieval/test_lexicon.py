@@ -122,25 +122,6 @@ def test_each_attribute_is_typed_from_its_values_and_only_a_vocabulary_filters()
     assert all(f.why for f in lex.facets.values())
 
 
-def test_a_breadcrumb_list_is_the_category_path_and_a_ratings_count_is_a_review_count(tmp_path):
-    import json
-
-    path = tmp_path / "feed.jsonl"
-    row = {
-        "id": "a1",
-        "title": "Slippers",
-        "category": "Clothing / Men / Shoes / Slippers",
-        "categories": ["Clothing", "Men", "Shoes", "Slippers"],
-        "rating_count": 41,
-    }
-    other = {**row, "id": "a2", "categories": ["Gifts/For Dad"]}
-    path.write_text(json.dumps(row) + "\n" + json.dumps(other) + "\n")
-    (a, b), _ = load_catalog(path)
-    assert a.categories == ["Clothing / Men / Shoes / Slippers"] and a.review_count == 41
-    assert "rating_count" not in a.attributes
-    assert b.categories == ["Clothing / Men / Shoes / Slippers", "Gifts/For Dad"]
-
-
 def test_a_mapping_file_sets_an_attributes_type_and_leaves_the_rows_alone(tmp_path):
     import json
 

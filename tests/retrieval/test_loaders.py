@@ -175,15 +175,24 @@ def test_csv_separators_are_sniffed_and_unclosed_quotes_named(tmp_path):
     assert all("Swallowed" not in p.title for p in products)
 
 
-def test_one_attribute_spelled_twice_in_a_row_is_one(tmp_path):
-
+def test_a_scraped_feeds_shapes_read_as_what_they_mean(tmp_path):
+    """A breadcrumb list beside the category path is that path; a ratings count is a review
+    count; a top-level field and its attributes' same-named key are one attribute."""
+    rows = [
+        {
+            "id": "a1",
+            "title": "Slippers",
+            "category": "Clothing / Men / Shoes / Slippers",
+            "categories": ["Clothing", "Men", "Shoes", "Slippers"],
+            "rating_count": 41,
+            "brand": "Holm",
+            "attributes": {"Brand": "Holm", "Color": "Red"},
+        },
+        {"id": "a2", "title": "Slippers", "category": "Shoes", "categories": ["Gifts/For Dad"]},
+    ]
     path = tmp_path / "feed.jsonl"
-    row = {
-        "id": "a",
-        "title": "Mug",
-        "brand": "Holm",
-        "attributes": {"Brand": "Holm", "Color": "Red"},
-    }
-    path.write_text(json.dumps(row) + "\n")
-    (p,), _ = load_catalog(path)
-    assert p.attributes == {"brand": ["Holm"], "Color": ["Red"]}
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    (a, b), _ = load_catalog(path)
+    assert a.categories == ["Clothing / Men / Shoes / Slippers"] and a.review_count == 41
+    assert a.attributes == {"brand": ["Holm"], "Color": ["Red"]}
+    assert b.categories == ["Shoes", "Gifts/For Dad"]
