@@ -24,7 +24,11 @@ def category_label(segment: str) -> str:
 
 def chips_of(state: DialogueState, currency: str = "USD") -> list[Chip]:
     f = state.filters
-    out: list[Chip] = [Chip(key=f"category:{c}", label=category_label(c)) for c in state.categories]
+    soft = set(state.soft)  # read from words, they re-ranked the last reply (evidence.py)
+    out: list[Chip] = [
+        Chip(key=f"category:{c}", label=category_label(c), soft=f"category:{c}" in soft)
+        for c in state.categories
+    ]
     if not f.price.is_open():
         out.append(Chip(key="price:", label=price_label(f, currency)))
 
@@ -32,7 +36,10 @@ def chips_of(state: DialogueState, currency: str = "USD") -> list[Chip]:
         return value.casefold() if language().is_color_key(key) else value
 
     for key, values in f.facets.items():
-        out += [Chip(key=f"facet:{key}={v}", label=shown(key, v)) for v in values]
+        out += [
+            Chip(key=f"facet:{key}={v}", label=shown(key, v), soft=f"facet:{key}={v}" in soft)
+            for v in values
+        ]
     out += [Chip(key=f"quantity:{i}", label=q.label) for i, q in enumerate(f.quantities)]
     out += [Chip(key=f"exclude_category:{c}", label=f"no {c}") for c in f.exclude_categories]
     for key, values in f.exclude_facets.items():

@@ -243,7 +243,12 @@ class Assistant:
             state = self.conversations.load(session)
             if key not in {c.key for c in chips_of(state)}:
                 raise ValueError(f"no constraint {key!r} in this conversation")
-            state = state.model_copy(update={"explicit": [*state.explicit, key]})
+            state = state.model_copy(
+                update={
+                    "explicit": [*state.explicit, key],
+                    "soft": [k for k in state.soft if k != key],
+                }
+            )
             turn = TurnInterpretation(intent="refine", source="chip", certain=True)
             return self._finish(session, "", None, turn, state, [], {}, on_token)
 
@@ -298,7 +303,6 @@ class Assistant:
                 session, "cart_add", state.shown_reply, line.product_id, state
             )
         self.conversations.save(session, state)
-        soft = set(applied.soft) if applied else set()
         return Reply(
             text=text,
             intent=turn.intent,
@@ -308,10 +312,7 @@ class Assistant:
             explanations=explanations,
             reasons_by_llm=by_llm,
             table=table,
-            chips=[
-                c.model_copy(update={"soft": True}) if c.key in soft else c
-                for c in chips_of(state, self.lexicon.currency)
-            ],
+            chips=chips_of(state, self.lexicon.currency),
             filters=applied.hard.filters if applied else None,
             state=state,
             interpretation=turn,
@@ -372,8 +373,10 @@ class Assistant:
                 notes.append(f"{len(items)} matched; {len(extra)} close products added")
                 items = [*items, *(i.model_copy(update={"fill": True}) for i in extra)]
         lap("rank")
-        # the values that filtered this reply are chips the shopper sees: kept, they are theirs
+        # the values that filtered this reply are chips the shopper sees: kept, they are
+        # theirs; the soft ones are marked on the chips, as long as the conversation lasts
         state.explicit = list(dict.fromkeys([*state.explicit, *weighed.inferred]))
+        state.soft = list(weighed.soft)
         if not items:
             return self._nothing_matches(state, result), [], [], [], False, weighed
         intro = (

@@ -165,6 +165,7 @@ class DialogueState(BaseModel):
     turns: int = 0
     explicit: list[str] = Field(default_factory=list)  # chip keys stated outright (evidence.py)
     avoid: list[str] = Field(default_factory=list)  # what the products should lack
+    soft: list[str] = Field(default_factory=list)  # chip keys that only re-ranked the last reply
 
 
 class Chip(BaseModel):

@@ -155,6 +155,7 @@ def test_a_value_that_spells_its_own_negation_is_wanted_not_excluded():
 
 
 def test_a_soft_chip_made_strict_filters(scraped_shop):
+    from assistant.chips import chips_of
     from assistant.pipeline import Assistant
     from ui.render import chips_html
 
@@ -162,6 +163,8 @@ def test_a_soft_chip_made_strict_filters(scraped_shop):
     r = bot.respond("s", "blue mug")
     (soft,) = [c for c in r.chips if c.soft]
     assert soft.key == "facet:brand=Blue" and 'data-action="strict"' in chips_html(r.chips)
+    # the page drawn again later (a reload, another worker) marks the same chip
+    assert [c.key for c in chips_of(bot.state("s")) if c.soft] == [soft.key]
     r = bot.make_strict("s", soft.key)
     assert {i.product.id for i in r.products} == {"x0", "x1"}
     assert not any(c.soft for c in r.chips) and "facet:brand=Blue" in r.state.explicit
