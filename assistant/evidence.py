@@ -25,13 +25,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from retrieval.facets import path_segments
+from retrieval.facets import product_matches
 from retrieval.fusion import RRF_K
-from retrieval.kinds import kind_paths
 from retrieval.language.general import language
 from retrieval.language.text import normalise, term, words
 from retrieval.lexicon import Lexicon
-from retrieval.schema import Candidate, Product
+from retrieval.schema import Candidate, Product, SearchFilters
 
 from .chips import chips_of, without
 from .records import DialogueState
@@ -53,8 +52,13 @@ class Evidence:
     words: str = ""  # the inferred values' words, searched with the need
 
     @property
-    def relaxed(self) -> bool:
-        return bool(self.inferred)
+    def need(self) -> str:
+        """What is searched: the shopper's need and the words of the values read from it."""
+        return f"{self.hard.need} {self.words}".strip()
+
+    def described(self) -> DialogueState:
+        """The state as this search applies it: its filters, and the need it searched."""
+        return self.hard.model_copy(update={"need": self.need})
 
     def loosened(self, view: CatalogView) -> Evidence:
         """Every inferred value soft: what the search is without them."""
@@ -110,16 +114,13 @@ def ambiguous(key: str, lexicon: Lexicon) -> bool:
     the word: it means something else in this catalog more often than it means this value
     ("Blue" the brand among blue things)."""
     slot, _, rest = key.partition(":")
-    if slot != "facet" or len(words(rest.partition("=")[2])) > 1:
+    name, _, value = rest.partition("=")
+    facet = lexicon.facet(name) if slot == "facet" else None
+    if facet is None or len(words(value)) > 1:
         # a kind's word in other titles is mostly a modifier ("<kind> chocolate"): whether
         # its filter fits is for `as_good`; a phrase ("<word> & <word>") is no coincidence
         return False
-    else:
-        name, _, value = rest.partition("=")
-        facet = lexicon.facet(name)
-        if facet is None:
-            return False
-        own = next((n for v, n in facet.values.items() if normalise(v) == normalise(value)), 0)
+    own = next((n for v, n in facet.values.items() if normalise(v) == normalise(value)), 0)
     # titles say what a product is; descriptions mention everything ("crisp", "dark")
     df = [lexicon.title_words.get(term(w), 0) for w in words(value)]
     df = [d for d in df if d]
@@ -128,37 +129,42 @@ def ambiguous(key: str, lexicon: Lexicon) -> bool:
     return own < AMBIGUOUS_SHARE * min(df)
 
 
-def lift(candidates: list[Candidate], soft: list[str], matches) -> list[Candidate]:
+def lift(candidates: list[Candidate], soft: list[str]) -> list[Candidate]:
     """Candidates holding soft values rise by a quarter of what one more signal's first
     rank adds in the fusion (retrieval/fusion.py), per facet (or kind) held: about ten
     places near the top of one signal, a nudge on the retrieval's own scale that cannot
     pull a product the words do not fit above the ones they do."""
     if not soft:
         return candidates
-    bonus = LIFT / (RRF_K + 1)
-    groups: dict[str, list[str]] = {}  # a facet's values, or the kinds: alternatives
+    groups: dict[str, list[SearchFilters]] = {}  # a facet's values, or the kinds: alternatives
     for key in soft:
-        groups.setdefault(key.partition("=")[0], []).append(key)
-    scored = [
-        c.model_copy(
-            update={
-                "score": c.score
-                + bonus * sum(any(matches(c.product, k) for k in g) for g in groups.values())
-            }
-        )
-        for c in candidates
-    ]
-    return sorted(scored, key=lambda c: -c.score)
+        groups.setdefault(key.partition("=")[0], []).append(filters_of(key))
+    return _nudged(
+        candidates,
+        [
+            sum(any(product_matches(c.product, f) for f in g) for g in groups.values())
+            for c in candidates
+        ],
+    )
 
 
-def holds(product: Product, key: str) -> bool:
-    """Whether the product holds a chip's value (a facet value of its own or a variant's, or
-    a category segment on one of its paths)."""
+def filters_of(key: str) -> SearchFilters:
+    """The filter a category or facet chip stands for (`chips.chips_of`'s keys)."""
     slot, _, rest = key.partition(":")
     if slot == "category":
-        return normalise(rest) in {s for p in kind_paths(product) for s in path_segments(p)}
+        return SearchFilters(categories=[rest])
     name, _, value = rest.partition("=")
-    return normalise(value) in {normalise(v) for v in product.values(name)}
+    return SearchFilters(facets={name: [value]})
+
+
+def _nudged(candidates: list[Candidate], steps: list[int]) -> list[Candidate]:
+    """Each candidate's fused score moved by its steps of the lift, best first again."""
+    step = LIFT / (RRF_K + 1)
+    scored = [
+        c.model_copy(update={"score": c.score + step * n}) if n else c
+        for c, n in zip(candidates, steps, strict=True)
+    ]
+    return sorted(scored, key=lambda c: -c.score)
 
 
 def as_good(filtered: list[Candidate], loose: list[Candidate], n: int) -> bool:
@@ -200,7 +206,6 @@ def shun(candidates: list[Candidate], avoid: list[str]) -> list[Candidate]:
         return candidates
     lang = language()
     wanted = {term(w) for w in avoid}
-    step = LIFT / (RRF_K + 1)
 
     def verdict(product: Product) -> int:
         text = " ".join(
@@ -225,10 +230,7 @@ def shun(candidates: list[Candidate], avoid: list[str]) -> list[Candidate]:
                 has = True
         return 1 if lacks else -1 if has else 0
 
-    scored = [
-        c.model_copy(update={"score": c.score + step * verdict(c.product)}) for c in candidates
-    ]
-    return sorted(scored, key=lambda c: -c.score)
+    return _nudged(candidates, [verdict(c.product) for c in candidates])
 
 
 def _cosine(c) -> float:

@@ -228,27 +228,26 @@ class Assistant:
         self, session: str, key: str, on_token: Callable[[str], None] | None = None
     ) -> Reply:
         """Remove one understood constraint (a chip) and search again."""
-        self.follow_index()
-        with self._gate.turn(), self.session_lock(session):
-            state = without(self.conversations.load(session), key, self.view)
-            turn = TurnInterpretation(intent="refine", source="chip", certain=True)
-            return self._finish(session, "", None, turn, state, [], {}, on_token)
+        return self._rerun(session, lambda state: without(state, key, self.view), on_token)
 
     def make_strict(
         self, session: str, key: str, on_token: Callable[[str], None] | None = None
     ) -> Reply:
         """A value read from words (a soft chip) made the shopper's own: it filters now."""
-        self.follow_index()
-        with self._gate.turn(), self.session_lock(session):
-            state = self.conversations.load(session)
+
+        def strict(state: DialogueState) -> DialogueState:
             if key not in {c.key for c in chips_of(state)}:
                 raise ValueError(f"no constraint {key!r} in this conversation")
-            state = state.model_copy(
-                update={
-                    "explicit": [*state.explicit, key],
-                    "soft": [k for k in state.soft if k != key],
-                }
-            )
+            return state.model_copy(update={"explicit": [*state.explicit, key]})
+
+        return self._rerun(session, strict, on_token)
+
+    def _rerun(self, session: str, change, on_token) -> Reply:
+        """The conversation's constraints changed by a chip (`change`: state → state), and
+        the search run again on them."""
+        self.follow_index()
+        with self._gate.turn(), self.session_lock(session):
+            state = change(self.conversations.load(session))
             turn = TurnInterpretation(intent="refine", source="chip", certain=True)
             return self._finish(session, "", None, turn, state, [], {}, on_token)
 
@@ -324,43 +323,13 @@ class Assistant:
         shown = self.settings.results_per_turn
         trained = self.ranker.name != "retrieval-order"
         depth = max(shown, self.settings.rerank_depth) if trained else shown
-        weighed = evidence.weigh(state, self.lexicon, self.view, self.settings.inferred_values)
-
-        def search(ev: evidence.Evidence, k: int):
-            text = " ".join(w for w in (state.need, ev.words) if w)
-            request = SearchRequest(
-                text=text,
-                image_path=image,
-                filters=ev.hard.filters,
-                k=k,
-                colors=turn.colors or None,
-            )
-            found = self.searcher.search(request)
-            lifted = evidence.lift(found.candidates, ev.soft, evidence.holds)
-            lifted = evidence.shun(lifted, state.avoid)
-            return found.model_copy(update={"candidates": lifted})
-
-        # soft values lift, never remove: fetch deep enough for the lift to reach the top
-        deep = max(depth, 4 * shown)
-        result = search(weighed, deep if weighed.soft or state.avoid else depth)
-        loose = None
-        # the values read from words filter only if that is no worse; when nothing matches
-        # and they are not what contradicts, the reply names the constraint to drop instead
-        closest = None
-        if weighed.relaxed and (result.candidates or evidence.contradictory(weighed, self.view)):
-            loosened = weighed.loosened(self.view)
-            loose = search(loosened, deep)
-            if not evidence.as_good(result.candidates, loose.candidates, shown):
-                notes.append("values read from words re-rank: filtering by them fit worse")
-                if not result.candidates:  # said as it is, then the closest products
-                    closest = f"{self._nothing_matches(state, result)} The closest:"
-                weighed, result = loosened, loose
+        weighed, result, loose, closest = self._weighed_search(
+            image, turn, state, shown, depth, notes
+        )
         lap("search")
         history = [p for pid in state.engaged[-10:] if (p := self.index.product(pid))]
         # the ranker scores against what filtered and the words searched, not soft kinds' names
-        query = ranking_query(
-            weighed.hard.model_copy(update={"need": f"{state.need} {weighed.words}".strip()})
-        )
+        query = ranking_query(weighed.described())
         ranked = self.ranker.rank(query, result.candidates, history)
         items = ranked[:shown]
         if weighed.inferred and loose is not None and len(items) == 1 < shown:
@@ -385,9 +354,7 @@ class Assistant:
             else closest
         )
         # the reply describes the filters applied; the soft values are words it looks for
-        told = state
-        if weighed.soft:
-            told = weighed.hard.model_copy(update={"need": f"{state.need} {weighed.words}".strip()})
+        told = weighed.described() if weighed.soft else state
         written = self.writer.write_products(message, items, told, on_token, intro)
         text, notes[len(notes) :] = written.text, written.notes
         if turn.intent == "search" and (
@@ -400,6 +367,44 @@ class Assistant:
             state.asked_at = state.turns
         state.shown = shown_items(items)
         return text, items, written.reasons, written.explanations, written.by_llm, weighed
+
+    def _weighed_search(self, image, turn, state, shown: int, depth: int, notes: list[str]):
+        """The search with what the evidence lets filter (assistant/evidence.py) → (the
+        evidence as applied, the result, the search without the inferred values or None,
+        the line that opens a reply whose inferred values contradicted each other)."""
+        weighed = evidence.weigh(state, self.lexicon, self.view, self.settings.inferred_values)
+
+        def search(ev: evidence.Evidence, k: int):
+            request = SearchRequest(
+                text=ev.need,
+                image_path=image,
+                filters=ev.hard.filters,
+                k=k,
+                colors=turn.colors or None,
+            )
+            found = self.searcher.search(request)
+            ranked = evidence.shun(evidence.lift(found.candidates, ev.soft), state.avoid)
+            return found.model_copy(update={"candidates": ranked})
+
+        # soft values lift, never remove: fetch deep enough for the lift to reach the top
+        deep = max(depth, 4 * shown)
+        result = search(weighed, deep if weighed.soft or state.avoid else depth)
+        # the values read from words filter only if that is no worse; when nothing matches
+        # and they are not what contradicts, the reply names the constraint to drop instead
+        if not weighed.inferred or not (
+            result.candidates or evidence.contradictory(weighed, self.view)
+        ):
+            return weighed, result, None, None
+        loosened = weighed.loosened(self.view)
+        loose = search(loosened, deep)
+        if evidence.as_good(result.candidates, loose.candidates, shown):
+            return weighed, result, loose, None
+        notes.append("values read from words re-rank: filtering by them fit worse")
+        # nothing matched them together: said as it is, then the closest products
+        closest = (
+            None if result.candidates else f"{self._nothing_matches(state, result)} The closest:"
+        )
+        return loosened, loose, loose, closest
 
     def _nothing_matches(self, state: DialogueState, result) -> str:
         """Said plainly, with the one constraint whose removal gives results, and how many."""

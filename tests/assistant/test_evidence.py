@@ -73,7 +73,7 @@ def test_a_soft_value_nudges_but_never_removes():
     far = _cand("a", 2 / 61, 0.8)  # first in both signals
     near = _cand("b", 2 / 62, 0.7, brand=["Blue"])  # second in both, holds the value
     low = _cand("c", 2 / 100, 0.3, brand=["Blue"])  # far down
-    out = evidence.lift([far, near, low], ["facet:brand=Blue"], evidence.holds)
+    out = evidence.lift([far, near, low], ["facet:brand=Blue"])
     assert [c.product.id for c in out] == ["b", "a", "c"]
 
 
