@@ -172,7 +172,7 @@ class ShopperActions:
             return GREETING, []
         if turn.intent == "out_of_scope":
             return REDIRECT, []
-        if turn.intent == "ask_item" and _about_the_list(turn, state):
+        if turn.intent == "ask_item" and turn.first_by_default and len(state.shown) > 1:
             listed = self.shown(state, list(range(1, len(state.shown) + 1)))
             about = answer_about_list([i.product for i in listed], turn.question, self.a.lexicon)
             if about is not None:  # a question about the list in view, answered for each
@@ -266,19 +266,3 @@ def _fits(product, variant, state: DialogueState) -> bool:
         }
     )
     return variant_matches(product, variant, f)
-
-
-def _about_the_list(turn: TurnInterpretation, state: DialogueState) -> bool:
-    """A question that names no product ("does it come in red?") after a list of several:
-    the reader's default reference (the first) is no choice of the shopper's. A product
-    singled out before ("the second one … does it come in red?") stays in focus."""
-    from retrieval.language.text import fold
-
-    from .understanding.references import read_references
-    from .understanding.words import tokenize
-
-    q = turn.question
-    if len(state.shown) < 2 or turn.references not in ([], [1]) or state.focus not in ([], [1]):
-        return False
-    refs, _, _ = read_references(fold(q), tokenize(q), len(state.shown))
-    return not refs

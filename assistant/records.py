@@ -77,6 +77,9 @@ class TurnInterpretation(BaseModel):
     constraints: ConstraintSet = Field(default_factory=ConstraintSet)
     remove: list[str] = Field(default_factory=list)  # REMOVABLE or a catalog facet name
     references: list[int] = Field(default_factory=list)  # 1-based positions of shown items
+    # the first shown stood in: no product was named or in focus ("does it come in red?"
+    # after a list may be about every listed product)
+    first_by_default: bool = False
     relative_price: Literal["cheaper", "pricier"] | None = None
     new_topic: bool = False
     question: str = ""  # for ask_item: what is asked about the item

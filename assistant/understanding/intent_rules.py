@@ -46,6 +46,7 @@ def decide_intent(
     pronoun = bool(PRONOUN_REF.search(lower))
     doubts: list[str] = []
     question, cart, new_topic, related = "", None, False, None
+    first_by_default = False
     same_kinds = not kinds or set(kinds) <= set(state.categories)
     tops_only = bool(cons.categories) and not kinds  # "for <audience>", "from <department>"
     if INJECTION.search(text):
@@ -86,6 +87,7 @@ def decide_intent(
         and same_kinds
     ):
         intent = "ask_item"
+        first_by_default = not refs and not state.focus  # no product named, none in focus
         refs = refs or state.focus[:1] or [1]
         question = text.strip()
     elif (
@@ -120,6 +122,7 @@ def decide_intent(
         question=question,
         cart=cart,
         related=related,
+        first_by_default=first_by_default,
     )
     return turn, doubts
 
