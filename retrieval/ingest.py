@@ -99,7 +99,8 @@ def ingest(
     started = time.perf_counter()
     catalog = Path(catalog)
     index = index or ProductIndex(config)
-    products, errors = load_catalog(catalog, mapping)
+    found = find_mapping(catalog, mapping)  # read once: the rows and the attribute types
+    products, errors = load_catalog(catalog, found)
     if not products:  # never replace a shop's index with nothing
         first = f"; line {errors[0].line}: {errors[0].reason}" if errors else ""
         raise CatalogFormatError(
@@ -207,7 +208,6 @@ def ingest(
         collections=collections,
         catalog=str(catalog.resolve()),
     )
-    found = find_mapping(catalog, mapping)
     lexicon = Lexicon.build(products, synonyms, found.types if found else None)
     report.facets = [
         FacetType(key=f.key, type=f.type, values=len(f.values), products=f.products, why=f.why)

@@ -86,17 +86,20 @@ class FacetTerm(BaseModel):
 
     def typed(self, kind: str) -> FacetTerm:
         """This facet as the shop says it is (`kind`: a `type`), whatever its values read."""
-        flags = {"flag": kind == "flag", "tag": kind == "tag list", "text": kind == "free text"}
-        flags["identifier"] = kind == "identifier"
-        if kind == "categorical":
-            update = {**flags, "dimension": None}
-        elif kind == "numeric" and not self.dimension:  # said, but nothing to read as one
+        if kind == "numeric" and not self.dimension:  # said, but nothing to read as one
             return self.model_copy(
                 update={"why": f"{self.why}; the mapping's numeric needs amounts with units"}
             )
-        else:
-            update = flags
-        return self.model_copy(update={**update, "why": f"set by the mapping file ({self.why})"})
+        update = {
+            "flag": kind == "flag",
+            "tag": kind == "tag list",
+            "text": kind == "free text",
+            "identifier": kind == "identifier",
+            "why": f"set by the mapping file ({self.why})",
+        }
+        if kind == "categorical":
+            update["dimension"] = None
+        return self.model_copy(update=update)
 
     @property
     def constrains(self) -> bool:

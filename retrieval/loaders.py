@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from .language.money import find_money, parse_amount
 from .language.text import normalise
-from .mapping import find_mapping
+from .mapping import CatalogMapping, find_mapping
 from .schema import Product, Review, RowError, Variant
 
 ID_KEYS = ("id", "product_id", "sku")
@@ -91,9 +91,11 @@ class CatalogFormatError(ValueError):
     """The file as a whole cannot be read (unknown format, unreadable, no header)."""
 
 
-def load_catalog(path: Path, mapping: Path | None = None) -> tuple[list[Product], list[RowError]]:
-    """Read every row of a `.jsonl`/`.json`/`.csv` catalog, through `mapping` (or the
-    `<catalog>.mapping.toml` beside it) when there is one."""
+def load_catalog(
+    path: Path, mapping: Path | CatalogMapping | None = None
+) -> tuple[list[Product], list[RowError]]:
+    """Read every row of a `.jsonl`/`.json`/`.csv` catalog, through `mapping` (a file, one
+    already read, or the `<catalog>.mapping.toml` beside it) when there is one."""
     path = Path(path)
     if not path.is_file():
         raise CatalogFormatError(f"catalog file not found: {path}")
@@ -106,7 +108,8 @@ def load_catalog(path: Path, mapping: Path | None = None) -> tuple[list[Product]
         raise CatalogFormatError(
             f"{path.name}: unknown catalog format {suffix!r}; use JSONL or CSV"
         )
-    if (found := find_mapping(path, mapping)) is not None and found.reads_rows:
+    found = mapping if isinstance(mapping, CatalogMapping) else find_mapping(path, mapping)
+    if found is not None and found.reads_rows:
         rows = found.rows(rows)
 
     products: list[Product] = []

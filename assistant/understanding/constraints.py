@@ -152,7 +152,7 @@ def resolve(
 
     # ---- colours -----------------------------------------------------------------------
     shades = language().color_of
-    phrases = set(words.lexicon.phrases)
+    phrases = words.phrases
     color_keys = words.lexicon.color_keys()
     for s in spans:
         readings = s.kinds("color")

@@ -39,7 +39,7 @@ def read_quantities(
     unit_of = language().unit_of
     out: list[QuantityFilter] = []
     spans: list[tuple[int, int]] = []
-    phrases = set(words.lexicon.phrases)
+    phrases = words.phrases
     for q in find_quantities(spell_numbers(lower)):
         if q.dimension not in dimensions:
             continue

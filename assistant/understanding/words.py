@@ -197,6 +197,11 @@ class CatalogWords:
         return term_ in self.lexicon.words
 
     @functools.cached_property
+    def phrases(self) -> frozenset[str]:
+        """The product phrases of the catalog's titles (term bigrams), to look up per turn."""
+        return frozenset(self.lexicon.phrases)
+
+    @functools.cached_property
     def _typo_choices(self) -> dict[str, tuple[str, ...]]:
         """Spellings a typo may be near: each one-word kind or facet value as a term and as
         the catalog writes it (a typo is often nearer the written form than the term)."""
