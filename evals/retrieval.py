@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -142,23 +144,24 @@ def evaluate(
     for row in list(SIGNAL_ROWS):  # a signal this index lacks (photos) is no row at all
         if not any(runs[row].values()):
             del runs[row]
-    chat_shown: dict[str, list[str]] = {}
-    llm_runs = None
+    chat: ChatRuns | None = None
+    rules: ChatRuns | None = None  # the rules alone, when the chat row has an LLM
     if assistant is not None:
         with assistant.interpreter.rules_only():
             runs["assistant (turn read as filters)"] = {
                 qid: _assistant_run(assistant, text, n_products) for qid, text in texts.items()
             }
         shown = assistant.settings.results_per_turn
+        chat_row, search_row = f"chat ({shown} shown)", f"search (top {shown})"
+        rules_row = f"chat ({shown} shown, rules only)"
         best = "hybrid + ranker" if "hybrid + ranker" in runs else "hybrid"
-        runs[f"search (top {shown})"] = {q: _top(r, shown) for q, r in runs[best].items()}
+        runs[search_row] = {q: _top(r, shown) for q, r in runs[best].items()}
+        chat = _chat_runs(assistant, texts)  # as configured
         if assistant.interpreter.llm is not None:  # the LLM's readings, against the rules'
-            llm_runs = _chat_runs(assistant, texts)
-        with assistant.interpreter.rules_only():
-            runs[f"chat ({shown} shown)"], chat_shown, _ = _chat_runs(assistant, texts)
-        if llm_runs is not None:
-            runs[f"chat ({shown} shown, rules only)"] = runs[f"chat ({shown} shown)"]
-            runs[f"chat ({shown} shown)"], chat_shown, _ = llm_runs
+            with assistant.interpreter.rules_only():
+                rules = _chat_runs(assistant, texts)
+            runs[rules_row] = rules.run
+        runs[chat_row] = chat.run
     qrels = Qrels(
         {q: {p: g for p, g in grades.items() if g > 0} for q, grades in qrels_dict.items()}
     )
@@ -175,44 +178,28 @@ def evaluate(
         q: [f"{pid} {index.product(pid).title}" for pid in sorted(r, key=r.get, reverse=True)[:5]]
         for q, r in runs[best].items()
     }
-    comparison = {}
-    if assistant is not None:
-        shown = assistant.settings.results_per_turn
+    comparison, llm_reading = {}, {}
+    if chat is not None:
         comparison = chat_against_search(
-            per_query[f"chat ({shown} shown)"]["ndcg@10"],
-            per_query[f"search (top {shown})"]["ndcg@10"],
-            {q: len(r) for q, r in runs[f"chat ({shown} shown)"].items()},
-            {
-                q: sum(qrels_dict.get(q, {}).get(p, 0) > 0 for p in r)
-                for q, r in runs[f"search (top {shown})"].items()
-            },
-            {
-                q: sum(qrels_dict.get(q, {}).get(p, 0) > 0 for p in r)
-                for q, r in runs[f"chat ({shown} shown)"].items()
-            },
+            per_query[chat_row]["ndcg@10"],
+            per_query[search_row]["ndcg@10"],
+            {q: len(r) for q, r in chat.run.items()},
+            _relevant_in(runs[search_row], qrels_dict),
+            _relevant_in(chat.run, qrels_dict),
         )
-    llm_reading = {}
-    if llm_runs is not None:
-        shown = assistant.settings.results_per_turn
-        chat, rules = (
-            per_query[f"chat ({shown} shown)"]["ndcg@10"],
-            per_query[f"chat ({shown} shown, rules only)"]["ndcg@10"],
+    if rules is not None:
+        by_llm, by_rules = (
+            per_query[chat_row]["ndcg@10"],
+            per_query[rules_row]["ndcg@10"],
         )
-        read = llm_runs[2]["read"]
-        changed = [
-            q
-            for q in read
-            if list(runs[f"chat ({shown} shown)"][q])
-            != list(runs[f"chat ({shown} shown, rules only)"][q])
-        ]
-        ms = llm_runs[2]["ms"]
+        changed = [q for q in chat.read if list(chat.run[q]) != list(rules.run[q])]
         llm_reading = {
-            "read": len(read),
+            "read": len(chat.read),
             "changed": len(changed),
-            "helped": sum(chat[q] > rules[q] for q in changed),
-            "hurt": sum(chat[q] < rules[q] for q in changed),
-            "turn_p50_ms": round(float(np.percentile(ms, 50)), 1) if ms else 0.0,
-            "turn_p95_ms": round(float(np.percentile(ms, 95)), 1) if ms else 0.0,
+            "helped": sum(by_llm[q] > by_rules[q] for q in changed),
+            "hurt": sum(by_llm[q] < by_rules[q] for q in changed),
+            "turn_p50_ms": round(float(np.percentile(chat.ms, 50)), 1) if chat.ms else 0.0,
+            "turn_p95_ms": round(float(np.percentile(chat.ms, 95)), 1) if chat.ms else 0.0,
         }
     lat = (
         {"p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))}
@@ -233,7 +220,7 @@ def evaluate(
             q: sorted(p for p, g in grades.items() if g > 0) for q, grades in qrels_dict.items()
         },
         chat_vs_search=comparison,
-        chat_shown=chat_shown,
+        chat_shown=chat.replies if chat else {},
         llm_reading=llm_reading,
     )
 
@@ -242,22 +229,33 @@ def _top(run: dict[str, float], n: int) -> dict[str, float]:
     return {p: float(n - i) for i, p in enumerate(sorted(run, key=run.get, reverse=True)[:n])}
 
 
-def _chat_runs(assistant, texts: dict[str, str]):
+@dataclass
+class ChatRuns:
+    run: dict[str, dict[str, float]] = field(default_factory=dict)  # query → products shown
+    replies: dict[str, list[str]] = field(default_factory=dict)  # query → ids, reply's line
+    read: list[str] = field(default_factory=list)  # queries the LLM read
+    ms: list[float] = field(default_factory=list)  # each turn's time
+
+
+def _chat_runs(assistant, texts: dict[str, str]) -> ChatRuns:
     """Each query as the first turn of its own new conversation, as a shopper types it: the
     products the reply shows, in order (and the reply, for reading the worst cases)."""
-    import uuid
-
-    runs, replies, seen = {}, {}, {"read": [], "ms": []}
+    out = ChatRuns()
     for qid, text in texts.items():
         started = time.perf_counter()
         reply = assistant.respond(f"eval-{uuid.uuid4().hex[:12]}", text)
-        seen["ms"].append((time.perf_counter() - started) * 1000)
+        out.ms.append((time.perf_counter() - started) * 1000)
         if reply.read_by_llm:
-            seen["read"].append(qid)
+            out.read.append(qid)
         ids = [i.product.id for i in reply.products]
-        runs[qid] = {p: float(len(ids) - i) for i, p in enumerate(ids)}
-        replies[qid] = [*ids, reply.text.split("\n", 1)[0][:200]]
-    return runs, replies, seen
+        out.run[qid] = {p: float(len(ids) - i) for i, p in enumerate(ids)}
+        out.replies[qid] = [*ids, reply.text.split("\n", 1)[0][:200]]
+    return out
+
+
+def _relevant_in(run: dict[str, dict[str, float]], qrels: dict) -> dict[str, int]:
+    """Per query, how many of the run's products are judged relevant."""
+    return {q: sum(qrels.get(q, {}).get(p, 0) > 0 for p in r) for q, r in run.items()}
 
 
 def chat_against_search(
