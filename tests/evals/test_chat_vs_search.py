@@ -30,8 +30,11 @@ def test_with_an_llm_the_eval_counts_what_its_readings_changed(tiny_shop, tmp_pa
     from evals.retrieval import evaluate
 
     settings, _ = tiny_shop
-    settings = settings.model_copy(
-        update={"conversation_store_url": f"sqlite:///{tmp_path / 'c.sqlite'}"}
+    settings = settings.model_copy(  # the shared shop's own stores stay untouched
+        update={
+            "conversation_store_url": f"sqlite:///{tmp_path / 'c.sqlite'}",
+            "event_log_url": f"sqlite:///{tmp_path / 'events.sqlite'}",
+        }
     )
     judged = tmp_path / "j.jsonl"
     judged.write_text(
