@@ -5,10 +5,10 @@ into a cart."""
 
 from __future__ import annotations
 
+from base.language.text import terms
 from ranking.rank import RankedItem
 from retrieval.facets import matching_variants, value_matches, variant_matches, variant_values
 from retrieval.kinds import kind_paths
-from retrieval.language.text import terms
 from retrieval.schema import SearchFilters
 
 from .cards import ProductCard, cards_for

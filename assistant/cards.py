@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from base.language.text import term, words
 from ranking.rank import RankedItem
-from retrieval.language.text import term, words
 from retrieval.schema import Variant
 
 from .records import DialogueState, Explanation

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from retrieval.language.general import language
-from retrieval.language.money import format_amount
+from base.language.general import language
+from base.language.money import format_amount
 from retrieval.schema import SearchFilters
 
 from .records import Chip, DialogueState

@@ -12,7 +12,8 @@ import json
 import threading
 from datetime import UTC, datetime
 
-from ranking.events import create_tables, open_engine, redact
+from base.privacy import redact
+from base.stores import create_tables, open_engine
 
 from .records import DialogueState
 

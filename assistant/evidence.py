@@ -25,10 +25,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from base.language.general import language
+from base.language.text import normalise, term, words
 from retrieval.facets import product_matches
 from retrieval.fusion import RRF_K
-from retrieval.language.general import language
-from retrieval.language.text import normalise, term, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Candidate, Product, SearchFilters
 

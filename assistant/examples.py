@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from retrieval.language.money import format_amount
+from base.language.money import format_amount
 from retrieval.lexicon import Lexicon
 
 

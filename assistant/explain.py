@@ -16,12 +16,12 @@ from __future__ import annotations
 import functools
 import re
 
+from base.language.general import language
+from base.language.quantities import find_quantities
+from base.language.text import normalise, stem, term, words
 from ranking.rank import RankedItem
 from retrieval.facets import value_matches
 from retrieval.kinds import title_kind
-from retrieval.language.general import language
-from retrieval.language.quantities import find_quantities
-from retrieval.language.text import normalise, stem, term, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Product, Variant
 

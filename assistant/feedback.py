@@ -9,7 +9,8 @@ import threading
 
 from pydantic import BaseModel
 
-from ranking.events import Event, EventLog, EventLogUnavailableError, pseudonym
+from base.privacy import pseudonym
+from ranking.events import Event, EventLog, EventLogUnavailableError
 from ranking.rank import RankedItem
 from ranking.related import Related
 from retrieval.schema import Product

@@ -8,13 +8,13 @@ import re
 
 from pydantic import BaseModel
 
+from base.language.general import language
+from base.language.money import find_money
+from base.language.quantities import find_quantities
+from base.language.text import fold, normalise, stem, words
 from ranking.rank import RankedItem
 from retrieval.color import basic_color
 from retrieval.facets import value_matches, variant_quantities
-from retrieval.language.general import language
-from retrieval.language.money import find_money
-from retrieval.language.quantities import find_quantities
-from retrieval.language.text import fold, normalise, stem, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Product, SearchFilters
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
+from base.language.text import term, words
 from retrieval.color import basic_color
 from retrieval.facets import value_matches
-from retrieval.language.text import term, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Product
 

@@ -9,11 +9,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 
-from ranking.events import TAGS, redacted
+from base.privacy import redacted, without_contact_details
 from ranking.model import load_ranker
 from ranking.rank import RankedItem, RetrievalOrderRanker
 from retrieval.index import ProductIndex
-from retrieval.language.general import language
 from retrieval.lexicon import read_shop_synonyms
 from retrieval.models import configure_threads, resolve_device
 from retrieval.schema import SearchRequest
@@ -40,22 +39,6 @@ from .understanding.unknown import foreign
 from .wording import describe_constraints, shown_items
 
 NEAR_COSINE = 0.35  # a product this close to the words asked for is worth offering instead
-
-
-def without_contact_details(text: str) -> str:
-    """The redacted message with its tags gone, and the words that introduced them ("my
-    email is", "call me on", "card"): left in, the reader would take "phone" or "card" for
-    something the shopper wants. Split on white space, not tokenised: the text is rebuilt
-    as written, only whole tagged spans and their labels leave."""
-    labels = language().contact_labels
-    kept: list[str] = []
-    for word in text.split():
-        if word.strip(",.;:!?()") in TAGS:
-            while kept and kept[-1].strip(",.;:!?()").casefold() in labels:
-                kept.pop()
-            continue
-        kept.append(word)
-    return " ".join(kept)
 
 
 class Assistant:

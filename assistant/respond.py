@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from base.language.general import language
+from base.language.text import term, words
 from ranking.rank import RankedItem
-from retrieval.language.general import language
-from retrieval.language.text import term, words
 from retrieval.lexicon import Lexicon
 
 from .explain import cited_only, explain, needs_of, numbered_facts, partial_note
@@ -264,7 +264,7 @@ def _sound(reason: str, facts: list[Fact], earlier: list[str]) -> bool:
 
 def _echo(reason: str, item: RankedItem) -> bool:
     """A reason that copies the fact line back instead of saying why it fits."""
-    from retrieval.language.money import find_money
+    from base.language.money import find_money
 
     return (
         "|" in reason

@@ -4,7 +4,7 @@ starts a new topic, and references resolve against the items shown."""
 
 from __future__ import annotations
 
-from retrieval.language.text import normalise
+from base.language.text import normalise
 from retrieval.schema import SearchFilters
 
 from .records import DialogueState, TurnInterpretation

@@ -4,10 +4,10 @@ shop's currency, and compact fact lines for the LLM. Why a product fits: explain
 
 from __future__ import annotations
 
+from base.language.general import language
+from base.language.money import format_money
+from base.language.text import term, words
 from ranking.rank import RankedItem
-from retrieval.language.general import language
-from retrieval.language.money import format_money
-from retrieval.language.text import term, words
 from retrieval.lexicon import Lexicon
 
 from .chips import price_label

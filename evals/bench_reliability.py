@@ -28,8 +28,8 @@ from pathlib import Path
 
 from assistant.config import Settings
 from assistant.pipeline import Assistant
+from base.faults import POINTS
 from retrieval.config import RetrievalConfig
-from retrieval.faults import POINTS
 from retrieval.index import ProductIndex
 from retrieval.index_check import check_index
 from retrieval.ingest import ingest

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.config import Settings
-from retrieval.language.money import format_amount
+from base.language.money import format_amount
 from ui.render import from_plain_text
 
 from .bench_scripts import ServeScript, script_for

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 
+from base.language.text import fold
 from retrieval.facets import product_matches
 from retrieval.filter_syntax import parse_filters
-from retrieval.language.text import fold
 from retrieval.schema import Product, SearchFilters
 
 TITLE = re.compile(r"^\s*title\s*(!?~)\s*(.+)$")

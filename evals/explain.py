@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from assistant.explain import needs_of, product_facts, speaks_of
 from assistant.grounding import DENIED, check_reply
 from assistant.pipeline import Assistant
-from retrieval.language.text import words
+from base.language.text import words
 
 from .jsonl import read_jsonl
 from .report import SuiteResult, WorstCase

@@ -39,11 +39,11 @@ from pydantic import BaseModel, Field
 from assistant.agent.policy_facts import check_facts
 from assistant.records import Reply
 from assistant.wording import item_price
+from base.language.general import language
+from base.language.money import format_amount
+from base.language.text import singular, term
 from ranking.synthetic import attribute_options, audience_of, kind_of
 from retrieval.facets import value_matches
-from retrieval.language.general import language
-from retrieval.language.money import format_amount
-from retrieval.language.text import singular, term
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Product
 from retrieval.text_embedder import product_text

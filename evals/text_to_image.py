@@ -17,10 +17,10 @@ import argparse
 import numpy as np
 from sklearn.metrics import ndcg_score
 
+from base.language.general import language
 from retrieval.config import RetrievalConfig
 from retrieval.facets import value_matches
 from retrieval.index import ProductIndex
-from retrieval.language.general import language
 from retrieval.schema import Product, SearchFilters, SearchRequest
 from retrieval.search import HybridSearcher
 

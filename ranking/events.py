@@ -9,17 +9,16 @@ field before anything is stored.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import re
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
+
+from base.privacy import redact
+from base.stores import StoreUnavailableError, create_tables, open_engine
 
 EventKind = Literal[
     "impression",  # a product shown at a position in a reply
@@ -32,39 +31,8 @@ EventKind = Literal[
     "suggestion_rejected",
 ]
 
-# Every pattern runs in linear time on any text: a match can only start where a run of its
-# characters starts (the look-behinds), and every repetition is bounded or possessive, so a
-# 100k-character message costs milliseconds, not the seconds a backtracking pattern takes.
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}+@[\w-]{1,63}+(?:\.[\w-]{1,63}+){1,8}+")
-# 13-19 digits in groups: card-like numbers, redacted before phone numbers take their digits
-CARD = re.compile(r"(?<![\w$.,])\d(?:[ -]?+\d){12,18}+(?![\w]|[.,]\d)")
-# 7-15 digits with the usual separators, optionally +country code: phone numbers, not prices
-# ("$1,299.99") nor sizes ("32x34")
-PHONE = re.compile(r"(?<![\w$.,+])\+?\d(?:[ ().-]{0,3}+\d){6,14}+(?![\w]|[.,]\d)")
 DETAIL_CHARS = 500  # one detail value; an event never carries a page of text
 DETAIL_KEYS = 16
-
-
-def redact(text: str) -> str:
-    """Remove what identifies a person from free text before it is stored."""
-    return redacted(text)[0]
-
-
-TAGS = ("[email]", "[card]", "[phone]")
-
-
-def redacted(text: str) -> tuple[str, int]:
-    """The text with e-mail addresses, card-like and phone numbers replaced by their tags
-    (`TAGS`), and how many went."""
-    text, emails = EMAIL.subn(TAGS[0], text)
-    text, cards = CARD.subn(TAGS[1], text)
-    text, phones = PHONE.subn(TAGS[2], text)
-    return text, emails + cards + phones
-
-
-def pseudonym(raw: str, salt: str) -> str:
-    """A stable id that does not reveal the raw one (keyed hash, truncated)."""
-    return hmac.new(salt.encode(), raw.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 class Event(BaseModel):
@@ -107,7 +75,7 @@ class EventLog:
         )
 
         self.url = url
-        self.engine = open_engine(url, "event log")
+        self.engine = open_engine(url, "event log", EventLogUnavailableError)
         meta = MetaData()
         self.table = Table(
             "events",
@@ -158,41 +126,5 @@ class EventLog:
             return conn.execute(select(func.count()).select_from(self.table)).scalar_one()
 
 
-class EventLogUnavailableError(RuntimeError):
+class EventLogUnavailableError(StoreUnavailableError):
     pass
-
-
-def create_tables(meta, engine, what: str, error: type[Exception]) -> None:
-    """Create the store's tables if missing. Workers starting together race to create
-    them (PostgreSQL then refuses the loser's CREATE): a failure is retried once, when the
-    other worker's tables are there; any other driver error names the store."""
-    for attempt in (1, 2):
-        try:
-            meta.create_all(engine)
-            return
-        except Exception as exc:  # noqa: BLE001 - any driver error: name the store
-            if attempt == 2:
-                raise error(f"{what}: {exc}") from exc
-
-
-def open_engine(url: str, what: str, error: type[Exception] = EventLogUnavailableError):
-    """A SQLAlchemy engine for one of Aisle's stores (the event log, the conversations):
-    SQLite in WAL mode, so readers never block the writer, or any other URL (PostgreSQL
-    when several workers share it). A bad URL, a missing driver or an unwritable folder is
-    named, with the store it was for."""
-    from sqlalchemy import create_engine, event
-
-    try:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-    except Exception as exc:  # noqa: BLE001 - a bad URL, a missing driver, a bad path
-        raise error(f"{what} {url}: {exc}") from exc
-    if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _wal(conn, _record):
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=5000")
-
-    return engine

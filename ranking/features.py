@@ -14,8 +14,8 @@ from collections.abc import Iterable
 import numpy as np
 from pydantic import BaseModel, Field
 
-from retrieval.language.general import language
-from retrieval.language.text import normalise, term, words
+from base.language.general import language
+from base.language.text import normalise, term, words
 from retrieval.schema import Candidate, Product
 
 from .co_engagement import CoEngagement, SessionItems
@@ -62,7 +62,7 @@ FEATURES = (
 
 @functools.lru_cache(maxsize=32768)  # the same titles and descriptions, every turn
 def terms(text: str) -> frozenset[str]:
-    """Content words as matching keys (the one tokeniser, retrieval/language/text.py),
+    """Content words as matching keys (the one tokeniser, base/language/text.py),
     filler left out: enough to tell whether a product mentions them."""
     filler = language().filler
     return frozenset(term(w) for w in words(text) if w not in filler and len(w) >= 2)

@@ -17,11 +17,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from base.language.general import language
+from base.language.text import singular, term, words
 from retrieval.color import basic_color
 from retrieval.facets import value_matches
 from retrieval.kinds import title_kind
-from retrieval.language.general import language
-from retrieval.language.text import singular, term, words
 from retrieval.lexicon import Lexicon
 from retrieval.schema import Product
 

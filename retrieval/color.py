@@ -3,7 +3,7 @@
 No aligned image–text model is available offline, and colour is the strongest image
 signal for "in <colour>" queries (MODELS.md). Background connected to the border and
 skin are dropped, the centre weighs most, and each remaining pixel is named by the HSV
-bands of the language data (`colors.pixels` in retrieval/language/data/english.toml).
+bands of the language data (`colors.pixels` in base/language/data/english.toml).
 There is no library that names colours this way, hence the few lines below.
 """
 
@@ -16,7 +16,7 @@ from PIL import Image
 def basic_colors() -> tuple[str, ...]:
     """The colours pixels are named by: the general language layer's basic colours, in the
     order of the colour-distribution columns an index stores (its manifest records them)."""
-    from .language.general import language
+    from base.language.general import language
 
     return tuple(language().colors.basic)
 
@@ -24,7 +24,7 @@ def basic_colors() -> tuple[str, ...]:
 def basic_color(name: str) -> str | None:
     """A catalog's colour name → the basic colour its last known word names (a shade word
     maps by the language data's `colors.shades`); a name with no colour word → None."""
-    from .language.general import language
+    from base.language.general import language
 
     shades = language().color_of
     for word in name.casefold().replace("/", " ").replace("-", " ").split()[::-1]:
@@ -65,7 +65,7 @@ def color_distribution(image: Image.Image, size: int = 96) -> np.ndarray:
 def _name_pixels(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Each pixel's basic colour (as a column index), by the bands and rules of the
     language data's `colors.pixels`."""
-    from .language.general import language
+    from base.language.general import language
 
     naming = language().colors.pixels
     index = {name: i for i, name in enumerate(basic_colors())}

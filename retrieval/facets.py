@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from base.language.general import language
+from base.language.quantities import find_quantities, parse_quantity
+
 from .color import basic_color
 from .kinds import kind_paths
-from .language.general import language
-from .language.quantities import find_quantities, parse_quantity
 from .schema import Product, QuantityFilter, SearchFilters, Variant, normalise
 
 EPS = 1e-6  # "1 kg" and "1000 g" compare equal after the unit conversion

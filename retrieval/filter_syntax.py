@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .language.general import language
-from .language.money import find_money, parse_amount
-from .language.quantities import parse_quantity
+from base.language.general import language
+from base.language.money import find_money, parse_amount
+from base.language.quantities import parse_quantity
+
 from .schema import QuantityFilter, Range, SearchFilters, normalise
 
 FILTER = re.compile(r"^\s*([^<>=!]+?)\s*(!=|<=|>=|=|<|>)\s*(.+?)\s*$")

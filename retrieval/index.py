@@ -37,9 +37,10 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, Field
 
+from base.faults import fault_point
+
 from .config import RetrievalConfig
 from .facets import FacetIndex
-from .faults import fault_point
 from .lexical import LexicalIndex
 from .lexicon import Lexicon
 from .schema import Product

@@ -17,10 +17,11 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from base.faults import fault_point
+
 from .color import basic_colors, color_distribution
 from .config import RetrievalConfig
 from .facets import FacetIndex
-from .faults import fault_point
 from .image_embedder import ImageEncoder, make_image_encoder, open_image
 from .index import (
     IMAGE_TEXT,

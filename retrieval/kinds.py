@@ -4,7 +4,7 @@ is a <noun>; "<Noun> for <use> 1 L" too; "Set of <Name> <Noun>s" a <noun>).
 
 English noun phrases put the head last ("<word> <noun>" is a <noun>), before any
 "for/with/in" phrase, and after "set/pack of". A head is only taken from the general list
-of product nouns (retrieval/language/data/product_nouns.txt), so brand-like last words or
+of product nouns (base/language/data/product_nouns.txt), so brand-like last words or
 numbers never become kinds. A head already named by the leaf category adds nothing; any
 other is a kind below each of the product's categories, so the noun finds those products,
 and the leaf's own word still finds them with the rest."""
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import functools
 
-from .language.general import language
-from .language.quantities import find_quantities
-from .language.text import fold, term, token_spans
+from base.language.general import language
+from base.language.quantities import find_quantities
+from base.language.text import fold, term, token_spans
+
 from .schema import Product
 
 CUT = frozenset("for with in from by without of no".split())  # "Muesli No Added Sugar"

@@ -1,6 +1,6 @@
 """The catalog's own words: a typed lexicon built at ingest from the catalog's facets, with
 how often each occurs. Everything Aisle knows of a shop's words comes from here (and from
-the general language layer in retrieval/language/, and a shop's optional lexicon file):
+the general language layer in base/language/, and a shop's optional lexicon file):
 
 - categories: every segment of every path, at its depth, with its product count; kinds
   found in titles (retrieval/kinds.py) as segments below the categories;
@@ -31,11 +31,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from base.language.general import language
+from base.language.quantities import parse_quantity
+from base.language.text import normalise, term, words
+
 from .facets import category_sub_paths, path_segments
 from .kinds import kind_paths
-from .language.general import language
-from .language.quantities import parse_quantity
-from .language.text import normalise, term, words
 from .schema import Product
 
 FILE = "lexicon.json"

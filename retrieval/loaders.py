@@ -20,8 +20,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .language.money import find_money, parse_amount
-from .language.text import normalise
+from base.language.money import find_money, parse_amount
+from base.language.text import normalise
+
 from .mapping import CatalogMapping, find_mapping
 from .schema import Product, Review, RowError, Variant
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .language.text import normalise
+from base.language.text import normalise
 
 __all__ = ["normalise"]  # re-exported: the one normaliser, from the language layer
 
@@ -238,7 +238,7 @@ class Range(BaseModel):
 
 class QuantityFilter(BaseModel):
     """A numeric facet with units: "at least 16 GB", "under 2 kg", "55 inch". Values are in
-    the dimension's base unit (retrieval/language/quantities.py)."""
+    the dimension's base unit (base/language/quantities.py)."""
 
     dimension: str  # "mass", "volume", "length", "data", "count" …
     keys: list[str] = Field(default_factory=list)  # facets it is about; empty: any of the

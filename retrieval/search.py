@@ -20,13 +20,14 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
+from base.language.general import language
+from base.language.text import words
+
 from .color import basic_color, basic_colors
 from .facets import matching_variants, product_listed, product_matches
 from .fusion import Ranking, fuse, top_rows
 from .image_embedder import make_image_encoder, open_image
 from .index import IMAGE_TEXT, PHOTOS, TEXT, ProductIndex
-from .language.general import language
-from .language.text import words
 from .models import ModelUnavailableError, resolve_device
 from .projection import Projection
 from .schema import Candidate, SearchFilters, SearchRequest, SearchResult, SignalScore

@@ -20,7 +20,7 @@ import gradio as gr
 from assistant.chips import chips_of
 from assistant.pipeline import Assistant
 from assistant.records import Chip, Reply
-from ranking.events import pseudonym, redact
+from base.privacy import pseudonym, redact
 
 from . import render
 from .uploads import uploaded

@@ -9,8 +9,8 @@ from urllib.parse import quote
 from assistant.cards import ProductCard
 from assistant.feedback import ProductView
 from assistant.records import CartItem, Chip, CompareTable
+from base.language.money import format_money
 from ranking.related import Neighbour
-from retrieval.language.money import format_money
 
 # Every character Markdown (CommonMark, as Gradio's chat renders it) could read as syntax
 MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$&:")

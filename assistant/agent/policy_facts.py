@@ -10,8 +10,8 @@ import re
 
 from pydantic import BaseModel
 
-from retrieval.language.general import language
-from retrieval.language.money import find_money, format_money
+from base.language.general import language
+from base.language.money import find_money, format_money
 
 UNITS = {
     "hour": "hour", "hours": "hour", "day": "day", "days": "day", "week": "week",

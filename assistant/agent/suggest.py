@@ -23,9 +23,9 @@ from typing import Literal
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from base.language.money import find_money
+from base.language.text import term, words
 from ranking.rank import RankedItem
-from retrieval.language.money import find_money
-from retrieval.language.text import term, words
 from retrieval.lexicon import Lexicon
 from retrieval.policies import PolicyHit, PolicyIndex, PolicyPassage
 from retrieval.schema import SearchRequest

@@ -5,8 +5,8 @@ Anything more (another kind, a price, an exclusion) is a turn of its own."""
 
 from __future__ import annotations
 
+from base.language.text import terms
 from retrieval.facets import quantity_ok, value_matches, value_quantities
-from retrieval.language.text import terms
 from retrieval.schema import normalise
 
 from ..records import CartQuestion, CartRequest, DialogueState, TurnInterpretation

@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from retrieval.language.general import language
-from retrieval.language.text import term
+from base.language.general import language
+from base.language.text import term
 from retrieval.schema import SearchFilters
 
 from ..records import ConstraintSet

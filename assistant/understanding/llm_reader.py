@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from retrieval.language.general import language
-from retrieval.language.text import fold, term
+from base.language.general import language
+from base.language.text import fold, term
 
 from ..examples import reader_examples
 from ..llm import chat_json

@@ -3,7 +3,7 @@ but <value>", "any colour but <colour>" (word lists from the general language la
 
 from __future__ import annotations
 
-from retrieval.language.general import language
+from base.language.general import language
 
 from .words import Token
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from retrieval.language.general import language
-from retrieval.language.money import AMOUNT, find_money, parse_amount
-from retrieval.language.quantities import find_quantities
+from base.language.general import language
+from base.language.money import AMOUNT, find_money, parse_amount
+from base.language.quantities import find_quantities
 
 AROUND = 0.2  # "around $50": 40 to 60
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from retrieval.language.general import language
-from retrieval.language.quantities import describe, find_quantities
-from retrieval.language.text import term
-from retrieval.language.text import words as text_words
+from base.language.general import language
+from base.language.quantities import describe, find_quantities
+from base.language.text import term
+from base.language.text import words as text_words
 from retrieval.schema import QuantityFilter, Range
 
 from .prices import _alt

@@ -7,8 +7,8 @@ the turn when the LLM fails."""
 
 from __future__ import annotations
 
-from retrieval.language.general import language
-from retrieval.language.text import fold
+from base.language.general import language
+from base.language.text import fold
 
 from ..records import CartRequest, DialogueState, TurnInterpretation
 from .cart_answer import read_cart_answer

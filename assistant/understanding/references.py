@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from retrieval.language.general import language
+from base.language.general import language
 
 from .words import Token
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from retrieval.language.general import language
-from retrieval.language.text import term
+from base.language.general import language
+from base.language.text import term
 
 from .words import CatalogWords, Token
 

@@ -3,8 +3,8 @@ knows, and which name a kind of product this shop does not sell."""
 
 from __future__ import annotations
 
-from retrieval.language.general import language
-from retrieval.language.money import currency_words
+from base.language.general import language
+from base.language.money import currency_words
 
 from .words import CatalogWords, Token, is_product_noun, tokenize
 

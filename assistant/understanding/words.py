@@ -20,8 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from retrieval.language.general import language
-from retrieval.language.text import fold, part_spans, term
+from base.language.general import language
+from base.language.text import fold, part_spans, term
 from retrieval.lexicon import Lexicon
 
 ReadingKind = Literal["category", "facet", "color", "audience", "size"]

@@ -9,7 +9,7 @@ from assistant.examples import (
     example_request,
     reader_examples,
 )
-from retrieval.language.text import fold
+from base.language.text import fold
 from retrieval.lexicon import Lexicon
 from retrieval.loaders import load_catalog
 

@@ -74,7 +74,6 @@ def test_a_very_long_message_is_read_up_to_the_limit(shop):
     ],
 )
 def test_contact_details_leave_with_the_words_that_introduce_them(message, read):
-    from assistant.pipeline import without_contact_details
-    from ranking.events import redacted
+    from base.privacy import redacted, without_contact_details
 
     assert without_contact_details(redacted(message)[0]) == read

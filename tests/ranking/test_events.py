@@ -5,7 +5,8 @@ import sqlite3
 import pytest
 from pydantic import ValidationError
 
-from ranking.events import Event, EventLog, EventLogUnavailableError, pseudonym, redact
+from base.privacy import pseudonym, redact
+from ranking.events import Event, EventLog, EventLogUnavailableError
 
 
 @pytest.mark.parametrize(

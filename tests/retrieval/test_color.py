@@ -35,7 +35,7 @@ def test_pixel_naming_must_use_the_basic_colours():
     import pytest
     from pydantic import ValidationError
 
-    from retrieval.language.general import Colors, language
+    from base.language.general import Colors, language
 
     data = language().colors.model_dump()
     data["pixels"]["rules"].append({"name": "mauve", "value_max": 0.1})
@@ -45,7 +45,7 @@ def test_pixel_naming_must_use_the_basic_colours():
 
 def test_the_pixel_bands_come_from_the_language_data(monkeypatch):
     """Renaming a band in the data file renames what the photo's pixels are called."""
-    from retrieval.language import general
+    from base.language import general
 
     lang = general.language()
     bands = [(u, "purple" if n == "blue" else n) for u, n in lang.colors.pixels.hue_bands]

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from base.faults import POINTS, SimulatedCrash
 from retrieval.config import RetrievalConfig
-from retrieval.faults import POINTS, SimulatedCrash
 from retrieval.index import ProductIndex
 from retrieval.index_check import check_index
 from retrieval.ingest import ingest

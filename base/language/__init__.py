@@ -2,5 +2,5 @@
 (`text`), one reader of money (`money`) and of quantities with units (`quantities`), and the
 English word lists shoppers use in any shop (`general`, from `data/english.toml`).
 
-It sits at the bottom of the dependency chain (retrieval) because ingestion, the ranker's
-training queries and the turn reader all read text the same way."""
+Ingestion, the ranker's training queries and the turn reader all read text the same way, so
+it sits in the bottom floor (`base`)."""

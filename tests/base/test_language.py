@@ -2,9 +2,9 @@
 
 import pytest
 
-from retrieval.language.money import find_money, format_money, parse_amount
-from retrieval.language.quantities import find_quantities
-from retrieval.language.text import fold, term, words
+from base.language.money import find_money, format_money, parse_amount
+from base.language.quantities import find_quantities
+from base.language.text import fold, term, words
 
 
 def test_one_tokeniser_folds_case_accents_and_plurals():

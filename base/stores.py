@@ -1,0 +1,47 @@
+"""The SQL stores' engine (the event log, the conversations, and what comes after them):
+SQLite in WAL mode in the index folder by default, any SQLAlchemy URL (PostgreSQL when
+several workers share a store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class StoreUnavailableError(RuntimeError):
+    """A store that cannot be opened: a bad URL, a missing driver, an unwritable folder."""
+
+
+def create_tables(meta, engine, what: str, error: type[Exception]) -> None:
+    """Create the store's tables if missing. Workers starting together race to create
+    them (PostgreSQL then refuses the loser's CREATE): a failure is retried once, when the
+    other worker's tables are there; any other driver error names the store."""
+    for attempt in (1, 2):
+        try:
+            meta.create_all(engine)
+            return
+        except Exception as exc:  # noqa: BLE001 - any driver error: name the store
+            if attempt == 2:
+                raise error(f"{what}: {exc}") from exc
+
+
+def open_engine(url: str, what: str, error: type[Exception] = StoreUnavailableError):
+    """A SQLAlchemy engine for one of Aisle's stores (the event log, the conversations):
+    SQLite in WAL mode, so readers never block the writer, or any other URL (PostgreSQL
+    when several workers share it). A bad URL, a missing driver or an unwritable folder is
+    named, with the store it was for."""
+    from sqlalchemy import create_engine, event
+
+    try:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+    except Exception as exc:  # noqa: BLE001 - a bad URL, a missing driver, a bad path
+        raise error(f"{what} {url}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _wal(conn, _record):
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+
+    return engine
