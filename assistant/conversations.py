@@ -37,12 +37,18 @@ class ConversationStore:
             Column("updated_at", DateTime(timezone=True), nullable=False, index=True),
         )
         self._lock = threading.Lock()
+        self._turn_locks: dict[str, threading.Lock] = {}
         create_tables(
             meta,
             self.engine,
             f"conversation store {self.where}",
             ConversationStoreUnavailableError,
         )
+
+    def lock(self, cid: str) -> threading.Lock:
+        """One turn at a time per conversation; conversations never share state."""
+        with self._lock:
+            return self._turn_locks.setdefault(cid, threading.Lock())
 
     @property
     def where(self) -> str:

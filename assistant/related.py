@@ -10,21 +10,25 @@ import time
 
 from ranking.co_engagement import VIEW_KINDS, CoEngagement
 from ranking.related import Related, RelatedFinder
+from retrieval.index import ProductIndex
+
+from .config import Settings
+from .feedback import Feedback
 
 log = logging.getLogger(__name__)
 
 
 class LiveRelated:
-    def __init__(self, assistant):
-        """`assistant`: the `Assistant` whose index and event log these come from."""
-        self.a = assistant
+    def __init__(self, settings: Settings, feedback: Feedback):
+        """`feedback`: the writer of the event log these are counted from."""
+        self.settings, self.feedback = settings, feedback
         self._co: CoEngagement | None = None
         self._counted = -float("inf")
         self._lock = threading.Lock()
         self._note: str | None = None
 
     def co_engagement(self) -> CoEngagement:
-        due = time.monotonic() - self._counted >= self.a.settings.related_refresh_s
+        due = time.monotonic() - self._counted >= self.settings.related_refresh_s
         if (due or self._co is None) and self._lock.acquire(blocking=self._co is None):
             try:
                 self._co, self._note = self._count(), None
@@ -38,14 +42,15 @@ class LiveRelated:
         return self._co or CoEngagement()
 
     def _count(self) -> CoEngagement:
-        events = self.a.feedback.log
+        events = self.feedback.log
         if events is None:
             return CoEngagement()
         return CoEngagement.from_events(events.events(VIEW_KINDS))
 
-    def of(self, product_id: str) -> Related:
-        found = RelatedFinder(self.a.index, self.co_engagement()).related(
-            product_id, self.a.settings.related_per_list
+    def of(self, index: ProductIndex, product_id: str) -> Related:
+        """The product's neighbours in `index` (the turn's generation)."""
+        found = RelatedFinder(index, self.co_engagement()).related(
+            product_id, self.settings.related_per_list
         )
         if self._note:
             found.notes.append(self._note)

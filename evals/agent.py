@@ -143,7 +143,7 @@ def evaluate(
         settings.with_overrides(llm_model=model),
         use_llm=model is not None if use_llm is None else use_llm,
     )
-    agent = AgentAssistant(bot)
+    agent = AgentAssistant(bot.live)
     policy_texts = [p.text for p in agent.policies.passages] if agent.policies.exists() else []
     required_ok, bad, n_suggestions, llm, latencies, failures = 0, 0, 0, 0, [], []
     per_required, per_bad = {}, {}
@@ -152,7 +152,7 @@ def evaluate(
         latencies.append(result.latency_ms)
         missing = [r for r in case.required if not has_required(r, result)]
         required_ok += not missing
-        problems = bad_facts(result, policy_texts, bot.index, case)
+        problems = bad_facts(result, policy_texts, bot.parts.index, case)
         bad_suggestions = {p.split(":")[0] for p in problems}
         per_required[case.id] = float(not missing)
         per_bad[case.id] = float(bool(problems))

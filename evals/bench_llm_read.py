@@ -84,7 +84,7 @@ class ReaderBefore(Interpreter):
 
 def cases(bot: Assistant, set_name: str, turns: int, seed: int) -> list[tuple[str, str, object]]:
     """(text, gold intent, state before it) for the set's dev turns, states from the rules."""
-    reader, bot.interpreter.llm = bot.interpreter.llm, None
+    reader, bot.parts.interpreter.llm = bot.parts.interpreter.llm, None
     out = []
     for d in load_dialogues(load_set(set_name), "dev", ("dialogues.jsonl", "nlu.jsonl")):
         session = f"bench-read-{d.id}"
@@ -93,7 +93,7 @@ def cases(bot: Assistant, set_name: str, turns: int, seed: int) -> list[tuple[st
             out.append((t.text, t.intent, bot.state(session).model_copy(deep=True)))
             bot.respond(session, t.text)
         bot.reset(session)
-    bot.interpreter.llm = reader
+    bot.parts.interpreter.llm = reader
     random.Random(seed).shuffle(out)
     return out[:turns]
 
@@ -120,8 +120,8 @@ def run(
     settings: Settings, model: str, set_name: str, turns: int, seed: int, rounds: int
 ) -> list[dict]:
     bot = Assistant(settings.with_overrides(llm_model=model), use_llm=True)
-    bot.writer.llm = None
-    now = bot.interpreter
+    bot.parts.writer.llm = None
+    now = bot.parts.interpreter
     if not isinstance(now.llm, ChatLlamaCpp):
         raise SystemExit(f"{model}: this benchmark measures llama.cpp in process")
     llm = now.llm

@@ -69,7 +69,7 @@ def kills(catalog: Path, runs: int, work: Path) -> dict:
         target = work / f"run-{n}"
         shutil.copytree(base, target)
         env = {**os.environ, "AISLE_INDEX_DIR": str(target), "AISLE_FAULT_AT": point}
-        cmd = [sys.executable, "-m", "ui.cli", "ingest", str(b), "--quiet", "--json"]
+        cmd = [sys.executable, "-m", "cli", "ingest", str(b), "--quiet", "--json"]
         done = subprocess.run(cmd, env=env, capture_output=True)
         seen = _seen(target)
         report = check_index(ProductIndex(RetrievalConfig(index_dir=target, device="cpu")))

@@ -59,7 +59,7 @@ class Script:
 
 def start_server(port: int, llm_model: str | None, no_llm: bool) -> subprocess.Popen:
     env = {**os.environ, "AISLE_SERVE_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    cmd = [sys.executable, "-m", "ui.cli", "serve"]
+    cmd = [sys.executable, "-m", "cli", "serve"]
     cmd += ["--no-llm"] if no_llm else (["--llm-model", llm_model] if llm_model else [])
     proc = subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

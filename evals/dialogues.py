@@ -139,9 +139,9 @@ def evaluate(
     LLM). `script`: a shop's scripted dialogues instead of the set's."""
     config = settings.with_overrides(llm_model=model) if model else settings
     assistant = Assistant(config, use_llm=model is not None if use_llm is None else use_llm)
-    assistant.writer.llm = None  # understanding only; replies from facts
-    assistant.interpreter.always = force_llm
-    keys = [f.key for f in assistant.lexicon.facets.values()]
+    assistant.parts.writer.llm = None  # understanding only; replies from facts
+    assistant.parts.interpreter.always = force_llm
+    keys = [f.key for f in assistant.parts.lexicon.facets.values()]
     tp, fp, fn = Counter(), Counter(), Counter()
     intents_ok = total = read = invented = alone = dropped = checked = clean = empty = 0
     latencies, errors, violations = [], [], []
@@ -328,7 +328,7 @@ def _grounded(value: str, text: str, assistant: Assistant) -> bool:
     if set(phrase_terms(value)) <= said | {"true"}:
         return True
     readings = {
-        r.value.casefold() for s in assistant.words.match(tokenize(text)) for r in s.readings
+        r.value.casefold() for s in assistant.parts.words.match(tokenize(text)) for r in s.readings
     }
     numbers = [float(x) for x in __import__("re").findall(r"\d+(?:\.\d+)?", text)]
     try:

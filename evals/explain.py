@@ -143,7 +143,7 @@ def evaluate(bot: Assistant, convs: list[tuple[str, list[str]]]) -> ExplainRepor
 
 
 def _score(bot: Assistant, reply) -> dict:
-    needs = [x for x in needs_of(reply.state, bot.lexicon) if x.kind in ("word", "value")]
+    needs = [x for x in needs_of(reply.state, bot.parts.lexicon) if x.kind in ("word", "value")]
     lines = {
         int(m.group(1)): ln for ln in reply.text.splitlines() if (m := re.match(r"\[(\d+)\]", ln))
     }
@@ -151,13 +151,17 @@ def _score(bot: Assistant, reply) -> dict:
     problems: list[str] = []
     for i, (item, reason) in enumerate(zip(reply.products, reply.reasons, strict=False), 1):
         out["reasons"] += 1
-        errors = check_reply(lines.get(i, reason), reply.products, reply.state.filters, bot.lexicon)
+        errors = check_reply(
+            lines.get(i, reason), reply.products, reply.state.filters, bot.parts.lexicon
+        )
         if errors:
             out["unsupported"] += 1
             problems.append(f"[{i}] " + ", ".join(f"{e.claim} ({e.reason})" for e in errors))
         facts = " ".join(f.text for f in product_facts(item))
         said = DENIED.sub(" ", reason)
-        has = [x for x in needs if x.kind == "value" or speaks_of(x.label, facts, bot.lexicon)]
+        has = [
+            x for x in needs if x.kind == "value" or speaks_of(x.label, facts, bot.parts.lexicon)
+        ]
         if has:
             out["need_cases"] += 1
             named = any(_names(x, said, bot) for x in has)
@@ -177,7 +181,7 @@ def _names(need, text: str, bot: Assistant) -> bool:
     if need.kind == "value":
         said = set(words(text))
         return any(set(words(v)) <= said for v in need.values)
-    return speaks_of(need.label, text, bot.lexicon)
+    return speaks_of(need.label, text, bot.parts.lexicon)
 
 
 def _p50(xs: list[float]) -> float | None:

@@ -392,13 +392,13 @@ def evaluate(
     from ranking.model import FineTunedRanker, ranker_dir
     from ranking.train import TrainConfig, train
 
-    index = bot.index
+    index = bot.parts.index
     if not (ranker_dir(index.dir) / "card.json").is_file():
         raise ValueError(
             "the learning suite retrains the fusion on the index's trained ranker (its encoder "
             "kept): run `aisle train-ranker` for this index first"
         )
-    log = bot.feedback.log
+    log = bot.parts.feedback.log
     if log is None:
         raise ValueError("the learning suite needs the event log (event_log_enabled)")
     catalog = Catalog(index.all_products(), seed)
@@ -437,7 +437,7 @@ def evaluate(
     for _, t in later:
         if t.ranking_query not in cands:
             request = SearchRequest(text=t.ranking_query, k=bot.settings.rerank_depth)
-            cands[t.ranking_query] = bot.searcher.search(request).candidates
+            cands[t.ranking_query] = bot.parts.searcher.search(request).candidates
     turns = [
         HeldOutTurn(
             query=t.ranking_query,

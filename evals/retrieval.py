@@ -147,7 +147,7 @@ def evaluate(
     chat: ChatRuns | None = None
     rules: ChatRuns | None = None  # the rules alone, when the chat row has an LLM
     if assistant is not None:
-        with assistant.interpreter.rules_only():
+        with assistant.parts.interpreter.rules_only():
             runs["assistant (turn read as filters)"] = {
                 qid: _assistant_run(assistant, text, n_products) for qid, text in texts.items()
             }
@@ -157,8 +157,8 @@ def evaluate(
         best = "hybrid + ranker" if "hybrid + ranker" in runs else "hybrid"
         runs[search_row] = {q: _top(r, shown) for q, r in runs[best].items()}
         chat = _chat_runs(assistant, texts)  # as configured
-        if assistant.interpreter.llm is not None:  # the LLM's readings, against the rules'
-            with assistant.interpreter.rules_only():
+        if assistant.parts.interpreter.llm is not None:  # the LLM's readings, against the rules'
+            with assistant.parts.interpreter.rules_only():
                 rules = _chat_runs(assistant, texts)
             runs[rules_row] = rules.run
         runs[chat_row] = chat.run
@@ -355,16 +355,16 @@ def _assistant_run(assistant, text: str, n: int) -> dict[str, float]:
     from assistant.records import DialogueState
     from assistant.state import apply_turn, ranking_query
 
-    turn = assistant.interpreter.interpret(text, DialogueState()).turn
-    state = apply_turn(DialogueState(), turn, assistant.view)
-    result = assistant.searcher.search(
+    turn = assistant.parts.interpreter.interpret(text, DialogueState()).turn
+    state = apply_turn(DialogueState(), turn, assistant.parts.view)
+    result = assistant.parts.searcher.search(
         SearchRequest(
             text=state.need or text, filters=state.filters, k=50, colors=turn.colors or None
         )
     )
-    ranked = assistant.ranker.rank(ranking_query(state) or text, result.candidates)
+    ranked = assistant.parts.ranker.rank(ranking_query(state) or text, result.candidates)
     run = {r.product.id: float(2 * n - i) for i, r in enumerate(ranked)}
-    rest = assistant.searcher.search(SearchRequest(text=text, k=min(n, MAX_K))).candidates
+    rest = assistant.parts.searcher.search(SearchRequest(text=text, k=min(n, MAX_K))).candidates
     run |= {c.product.id: float(n - i) for i, c in enumerate(rest) if c.product.id not in run}
     return run
 

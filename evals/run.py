@@ -127,12 +127,12 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
         # an LLM it is compared with the rules alone (what the LLM's reading changed)
         bot = Assistant(settings, use_llm=config.use_llm)
         report = evaluate(
-            bot.index,
+            bot.parts.index,
             plan.split,
             eval_set=config.eval_set or "",
             assistant=bot,
             judged=plan.judged,
-            ranker=bot.ranker,
+            ranker=bot.parts.ranker,
         )
         return [suite_result(report, config.name, elapsed())]
     if suite in ("dialogues", "nlu"):
@@ -158,14 +158,14 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
         from .explain import conversations, evaluate, suite_result
 
         bot = Assistant(settings, use_llm=config.use_llm)
-        keys = [f.key for f in bot.lexicon.facets.values()]
+        keys = [f.key for f in bot.parts.lexicon.facets.values()]
         convs = conversations(config.eval_set, plan.split, plan.judged, plan.script, keys)
         if not convs:
             raise ValueError(
                 "the explain suite needs judged queries or dialogues: an eval set for this "
                 "catalog, --judged or --script"
             )
-        llm = bot.writer.llm
+        llm = bot.parts.writer.llm
         backend = f"the LLM ({type(llm).__name__})" if llm else "the catalog realiser"
         report = evaluate(bot, convs)
         files = " + ".join(p.name for p in (plan.judged, plan.script) if p) or name
@@ -190,8 +190,8 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
         try:
             report = simulate(
                 bot,
-                bot.index.all_products(),
-                bot.lexicon,
+                bot.parts.index.all_products(),
+                bot.parts.lexicon,
                 plan.targets,
                 plan.runs,
                 plan.max_turns,
@@ -211,7 +211,9 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
 
         bot = Assistant(settings, use_llm=False)
         url = plan.events_url or config.settings.event_log_location()
-        report = replay(EventLog(url).events(), bot.searcher, bot.ranker, bot.index)
+        report = replay(
+            EventLog(url).events(), bot.parts.searcher, bot.parts.ranker, bot.parts.index
+        )
         result = suite_result(report, config.name, name, elapsed())
         result.notes.append(f"event log: {EventLog(url).where}")
         return [result]
@@ -257,7 +259,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
 def _paraphraser(bot) -> Callable[[str], str | None]:
     """The shopper's message reworded by the assistant's LLM (the simulator keeps a
     rewording only if every value it needs survives)."""
-    if bot.llm is None:
+    if bot.parts.llm is None:
         raise ValueError(
             "--paraphrase needs an LLM, and none loaded: " + "; ".join(bot.notes or ["LLM off"])
         )
@@ -277,7 +279,7 @@ def _paraphraser(bot) -> Callable[[str], str | None]:
 
     def rewrite(text: str) -> str | None:
         messages = [SystemMessage(content=system), HumanMessage(content=text)]
-        out = chat_json(bot.llm, messages, schema, bot.settings.llm_timeout_s, 60)
+        out = chat_json(bot.parts.llm, messages, schema, bot.settings.llm_timeout_s, 60)
         return out.get("message") if isinstance(out, dict) else None
 
     return rewrite

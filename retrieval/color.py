@@ -1,7 +1,7 @@
 """The colours of a product photo, read from its pixels.
 
 No aligned image–text model is available offline, and colour is the strongest image
-signal for "in <colour>" queries (MODELS.md). Background connected to the border and
+signal for "in <colour>" queries (docs/models.md). Background connected to the border and
 skin are dropped, the centre weighs most, and each remaining pixel is named by the HSV
 bands of the language data (`colors.pixels` in base/language/data/english.toml).
 There is no library that names colours this way, hence the few lines below.

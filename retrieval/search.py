@@ -36,7 +36,7 @@ from .text_embedder import TextEmbedder
 
 class FusionWeights(BaseModel):
     """Prior weights, set before any evaluation: text signals lead; the ImageNet bridge is
-    weak on its own (MODELS.md: NDCG@10 0.53 vs 0.77 for the name), so it counts little."""
+    weak on its own (docs/models.md: NDCG@10 0.53 vs 0.77 for the name), so it counts little."""
 
     lexical: float = 1.0
     dense: float = 1.0

@@ -165,6 +165,6 @@ def build_agent_app(agent: AgentAssistant, title: str = "Aisle") -> gr.Blocks:
                 return gr.skip(), f"Couldn't read that file: {exc}"
 
         upload.upload(load_file, upload, [convo, status], api_name="load_file")
-        sample = example_conversation(next(iter(agent.a.index.titles().values()), None))
+        sample = example_conversation(next(iter(agent.live.parts.index.titles().values()), None))
         example.click(lambda: sample, None, convo)
     return demo

@@ -37,7 +37,7 @@ LLM_NOTE = (
 def browser_secret(assistant: Assistant) -> str:
     """The key the browser's copy of the conversation id is kept under: the same for every
     worker on this index and across restarts (a random one per process would forget it)."""
-    return pseudonym("browser-state", assistant.feedback.salt)
+    return pseudonym("browser-state", assistant.parts.feedback.salt)
 
 
 def conversation_id(request: gr.Request | None) -> str:
@@ -293,7 +293,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
             """The conversation's chip with this key (None for a stale or forged one)."""
             if not session_id:
                 return None
-            chips = chips_of(assistant.state(session_id), assistant.lexicon.currency)
+            chips = chips_of(assistant.state(session_id), assistant.parts.lexicon.currency)
             return next((c for c in chips if c.key == key), None)
 
         def drop_chip(event: gr.EventData, session_id: str, hist: list, ids: list):
@@ -399,7 +399,7 @@ def build_app(assistant: Assistant, title: str = "Aisle") -> gr.Blocks:
                 history: hist,
                 reply_ids: [""] * len(hist),  # thumbs count for replies of this visit
                 cards_view: render.cards_html(product_cards),
-                chips_view: render.chips_html(chips_of(state, assistant.lexicon.currency)),
+                chips_view: render.chips_html(chips_of(state, assistant.parts.lexicon.currency)),
                 last_reply: state.shown_reply,
                 pick: gr.update(choices=[(c.title, c.product_id) for c in product_cards]),
                 cart: render.cart_html(state.cart),

@@ -70,7 +70,7 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
 
     assistant = Assistant(settings, use_llm=use_llm)
     # the reader's fixed prompt is computed while the page starts, not in the first unsure turn
-    threading.Thread(target=assistant.interpreter.warm, daemon=True, name="llm-warm").start()
+    threading.Thread(target=assistant.parts.interpreter.warm, daemon=True, name="llm-warm").start()
     theme = gr.themes.Soft()
     app = FastAPI()
     agent_logins = logins(settings)
@@ -82,7 +82,9 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
             app,
             blocks,
             path=path,
-            allowed_paths=[str(assistant.index.photos_dir)],  # the catalog's photos, nothing else
+            allowed_paths=[
+                str(assistant.parts.index.photos_dir)
+            ],  # the catalog's photos, nothing else
             max_file_size=f"{settings.serve_max_upload_mb}mb",
             theme=theme,
             css=CSS,
@@ -98,7 +100,7 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
 
     if agent_logins:  # mounted first: "/" would otherwise catch /agent
         mount(
-            build_agent_app(AgentAssistant(assistant)),
+            build_agent_app(AgentAssistant(assistant.live)),
             "/agent",
             auth=agent_logins,
             auth_message="Aisle agent console: sign in with your agent login.",

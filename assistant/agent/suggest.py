@@ -36,6 +36,7 @@ from ..explain import explain
 from ..grounding import check_reply
 from ..llm import chat_json
 from ..llm_models import LLMUnavailableError
+from ..parts import LiveParts, Parts
 from ..records import DialogueState
 from ..respond import INSTRUCTION_TALK
 from ..state import apply_turn, ranking_query
@@ -135,25 +136,29 @@ def recommend_template(items: list[RankedItem], state: DialogueState, lexicon: L
 
 
 class AgentAssistant:
-    def __init__(self, assistant, policy_min_cosine: float | None = None):
-        """`assistant`: the shopper's `Assistant` (index, search, ranker, LLM are shared)."""
-        self.a = assistant
+    def __init__(self, live: LiveParts, policy_min_cosine: float | None = None):
+        """`live`: the shopper assistant's live parts (index, search, ranker, LLM are
+        shared)."""
+        self.live = live
         self._reader: tuple[object, Interpreter] | None = None
-        self.policies = PolicyIndex(assistant.settings)
+        settings = live.parts.settings
+        self.policies = PolicyIndex(settings)
         self.min_cosine = (
-            policy_min_cosine
-            if policy_min_cosine is not None
-            else assistant.settings.policy_min_cosine
+            policy_min_cosine if policy_min_cosine is not None else settings.policy_min_cosine
         )
+
+    @property
+    def parts(self) -> Parts:
+        return self.live.parts
 
     @property
     def reader(self) -> Interpreter:
         """The rules reader (no LLM) over the catalog words the shopper's assistant has now:
         rebuilt when it switched to a new index generation."""
-        if self._reader is None or self._reader[0] is not self.a.words:
+        if self._reader is None or self._reader[0] is not self.parts.words:
             self._reader = (
-                self.a.words,
-                Interpreter(self.a.words, self.a.view, None, self.a.settings),
+                self.parts.words,
+                Interpreter(self.parts.words, self.parts.view, None, self.parts.settings),
             )
         return self._reader[1]
 
@@ -161,28 +166,30 @@ class AgentAssistant:
     def feedback_conversation_id(self, text: str) -> str:
         """Pseudonymous: the same pasted conversation gets the same id, which reveals
         nothing of its text."""
-        return self.a.feedback.pseudonym(" ".join(text.split()))
+        return self.parts.feedback.pseudonym(" ".join(text.split()))
 
     def record_verdict(self, conversation_id: str, kind: str, direction: str, agent=None):
-        return self.a.feedback.verdict(conversation_id or "unknown", kind, direction, agent)
+        return self.parts.feedback.verdict(conversation_id or "unknown", kind, direction, agent)
 
     # ---- understanding -------------------------------------------------------------------
     def read(self, messages: list[Message]) -> DialogueState:
         state = DialogueState()
         for m in messages:
             if m.role == "customer":
-                state = apply_turn(state, self.reader.interpret(m.text, state).turn, self.a.view)
+                state = apply_turn(
+                    state, self.reader.interpret(m.text, state).turn, self.parts.view
+                )
         return state
 
     def discussed(self, messages: list[Message]) -> list[RankedItem]:
         """Catalog products named anywhere in the conversation, most recent first."""
         text = " ".join(m.text for m in messages).casefold()
-        titles = self.a.index.titles()
+        titles = self.parts.index.titles()
         found = [(text.rfind(t.casefold()), pid) for pid, t in titles.items() if len(t) > 6]
         found = sorted((pos, pid) for pos, pid in found if pos >= 0)[::-1]
         out = []
         for _, pid in found[:3]:
-            if p := self.a.index.product(pid):
+            if p := self.parts.index.product(pid):
                 out.append(RankedItem(product=p, score=0.0, ranker="named"))
         return out
 
@@ -190,7 +197,7 @@ class AgentAssistant:
         if not self.policies.exists():
             return []
         model = json.loads((self.policies.dir / "model.json").read_text())["text_model"]
-        vector = TextEmbedder(model, self.a.settings.device).embed([question])[0]
+        vector = TextEmbedder(model, self.parts.settings.device).embed([question])[0]
         return self.policies.search(question, vector, k=3)
 
     # ---- the replies ---------------------------------------------------------------------
@@ -218,7 +225,7 @@ class AgentAssistant:
             from ..item_answers import answer_about
 
             title = re.compile(re.escape(named[0].product.title), re.I)
-            reply = answer_about(named[0].product, title.sub(" ", latest), self.a.lexicon)
+            reply = answer_about(named[0].product, title.sub(" ", latest), self.parts.lexicon)
             if not reply.startswith("The catalog doesn't say"):
                 about_product = reply
         asked = bool(QUESTION.search(latest))
@@ -229,7 +236,7 @@ class AgentAssistant:
         if items:
             want.append("recommend")
         draft_notes: list[str] = []
-        if want and self.a.llm is not None:
+        if want and self.parts.llm is not None:
             drafts, draft_notes = self._draft(
                 messages, want, answer_sources, named, items, state, latest, answerable[:2]
             )
@@ -248,7 +255,7 @@ class AgentAssistant:
             out.append(self._suggestion("answer", WILL_CHECK, "facts", [], []))
         # recommend
         if items:
-            text = drafts.get("recommend") or recommend_template(items, state, self.a.lexicon)
+            text = drafts.get("recommend") or recommend_template(items, state, self.parts.lexicon)
             source = "llm" if "recommend" in drafts else "facts"
             out.append(self._suggestion("recommend", text, source, [], items, state))
         # clarify
@@ -277,7 +284,7 @@ class AgentAssistant:
         and a care passage naming that kind of product would win on its name alone."""
         for item in named:
             text = re.sub(re.escape(item.product.title), " ", text, flags=re.I)
-        table = self.a.words.table
+        table = self.parts.words.table
         kept = [
             w
             for w in text.split()
@@ -294,15 +301,15 @@ class AgentAssistant:
         f = state.filters
         wants = bool(state.categories or f.facets or f.quantities) or bool(
             SHOPPING.search(latest)
-            and any(self.a.words.is_catalog_word(term(w)) for w in state.need.split())
+            and any(self.parts.words.is_catalog_word(term(w)) for w in state.need.split())
         )
         if not wants:
             return []
         k = 3
-        result = self.a.searcher.search(
+        result = self.parts.searcher.search(
             SearchRequest(text=state.need, filters=state.filters, k=max(k, 50))
         )
-        return self.a.ranker.rank(ranking_query(state), result.candidates)[:k]
+        return self.parts.ranker.rank(ranking_query(state), result.candidates)[:k]
 
     def _missing_detail(self, messages, state: DialogueState, items) -> str | None:
         text = " ".join(m.text for m in messages)
@@ -331,7 +338,7 @@ class AgentAssistant:
         return None
 
     def _suggestion(self, direction, text, source, passages, items, state=None) -> Suggestion:
-        cards = cards_for(items, [], state or DialogueState(), self.a.index.photo_files)
+        cards = cards_for(items, [], state or DialogueState(), self.parts.index.photo_files)
         return Suggestion(
             direction=direction, text=text, source=source, passages=passages, products=cards
         )
@@ -382,11 +389,11 @@ class AgentAssistant:
             )
             try:
                 raw = chat_json(
-                    self.a.llm,
+                    self.parts.llm,
                     [SystemMessage(content=DRAFT_SYSTEM), HumanMessage(content=user)],
                     schema,
-                    self.a.settings.llm_timeout_s * 2,
-                    max_tokens=self.a.settings.llm_max_tokens * 2,
+                    self.parts.settings.llm_timeout_s * 2,
+                    max_tokens=self.parts.settings.llm_max_tokens * 2,
                 )
             except LLMUnavailableError as exc:
                 return passed, [f"LLM unavailable, replies built from the sources: {exc}"]
@@ -424,6 +431,6 @@ class AgentAssistant:
         if key == "recommend" and items:
             out += [
                 f"recommend: {e.claim} ({e.reason})"
-                for e in check_reply(text, items, state.filters, self.a.lexicon)
+                for e in check_reply(text, items, state.filters, self.parts.lexicon)
             ]
         return out

@@ -1,6 +1,6 @@
 """The LLM's reading of a turn the rules are not sure of. It fills a JSON schema closed over
 this catalog's lexicon (its categories, facet values and facet names), and every value it
-gives is checked against the shopper's words before it is trusted (MODELS.md: small models
+gives is checked against the shopper's words before it is trusted (docs/models.md: small models
 invent colours, prices and references). A cart action is taken only when the shopper asked
 for one explicitly, whoever read the turn."""
 

@@ -46,7 +46,7 @@ def test_the_shopping_dialogue(bot):
     r = bot.respond(s, "add the first one in size M to my cart")
     item = r.state.cart[-1]
     assert r.intent == "cart" and item.product_id == first_two[0] and item.options["size"] == "M"
-    product = bot.index.product(item.product_id)
+    product = bot.parts.index.product(item.product_id)
     assert any(v.options == item.options for v in product.variants)
 
     r = bot.respond(s, "what's the weather in Paris?")
@@ -76,7 +76,7 @@ def test_a_backpack_shows_only_backpacks_and_under_excludes_the_bound(bot):
     assert r.products and all("Backpack" in i.product.title for i in r.products)
     r = bot.respond("bp", "under $60")
     assert r.products and all(i.product.price < 60 for i in r.products)
-    sixty = [p for p in bot.index.all_products() if p.price == 60 and p.visible]
+    sixty = [p for p in bot.parts.index.all_products() if p.price == 60 and p.visible]
     assert sixty  # the demo sells products at exactly $60.00 …
     r = bot.respond("sixty", "anything under $60")
     assert all(i.product.price != 60 for i in r.products)  # … and "under $60" is not one

@@ -15,7 +15,7 @@ INDEXES = {"luma": "demo_index", "vendure": "vendure_index", "grocery": "grocery
 def _add_first(bot: Assistant, session: str):
     """The first shown product into the cart, in its first variant (as the page adds it)."""
     shown = bot.state(session).shown[0].product_id
-    variant = bot.index.product(shown).purchasable_variants()[0].label()
+    variant = bot.parts.index.product(shown).purchasable_variants()[0].label()
     _, cart = bot.actions.add_variant(session, shown, variant)
     return bot.state(session)
 

@@ -24,15 +24,15 @@ def test_a_running_assistant_follows_a_new_generation(shop, tmp_path):
     settings = Settings(index_dir=tmp_path / "index", device="cpu", event_log_enabled=False)
     ingest(a, settings, progress=False)
     bot = Assistant(settings, use_llm=False)
-    first = bot.index.generation
+    first = bot.parts.index.generation
     old_titles = {p.id: p.title for p in load_catalog(a)[0]}
     new = {p.id: p.title for p in load_catalog(b)[0]}
     renamed = next(t for pid, t in new.items() if old_titles.get(pid) != t)
     ingest(b, settings, progress=False)  # reordered or changed, one product fewer
-    bot._checked -= 5  # the once-a-second look at CURRENT is due
+    bot.live._checked -= 5  # the once-a-second look at CURRENT is due
     reply = bot.respond("s", renamed)
-    assert bot.index.generation != first
-    assert bot.index.generation == ProductIndex(settings).live_generation()
+    assert bot.parts.index.generation != first
+    assert bot.parts.index.generation == ProductIndex(settings).live_generation()
     assert reply.products, reply.text
     # every product shown is the new generation's record for its id: no row of the old one
     assert all(i.product.title == new[i.product.id] for i in reply.products)

@@ -90,26 +90,26 @@ def test_the_clarifying_question_asks_about_something_vendure_has(vendure):
     question = r.text.splitlines()[-1]
     assert question.endswith("?") and r.state.asked
     asked = r.state.asked[-1]
-    assert asked == "category" or vendure.lexicon.facet(asked) is not None
-    names = {c.display for c in vendure.lexicon.categories.values()} | {
-        v for f in vendure.lexicon.facets.values() for v in f.values
+    assert asked == "category" or vendure.parts.lexicon.facet(asked) is not None
+    names = {c.display for c in vendure.parts.lexicon.categories.values()} | {
+        v for f in vendure.parts.lexicon.facets.values() for v in f.values
     }
     assert any(n in question for n in names)
 
 
 def test_the_agent_recommends_on_the_grocery_catalog(grocery):
-    agent = AgentAssistant(grocery)
+    agent = AgentAssistant(grocery.live)
     result = agent.suggest(parse_conversation("Customer: do you have any vegan chocolate?"))
     rec = next(s for s in result.suggestions if s.direction == "recommend")
     assert rec.products
     for card in rec.products:
-        p = grocery.index.product(card.product_id)
+        p = grocery.parts.index.product(card.product_id)
         assert p.category == "Chocolate & Sweets" and "vegan" in p.attributes["dietary"]
 
 
 def _turns(assistant: Assistant):
     """Shopper turns built from the catalog's own words: kinds, facet values, bounds."""
-    lex = assistant.lexicon
+    lex = assistant.parts.lexicon
     kinds = sorted(c.display for c in lex.kinds() if c.count >= 2)[:30]
     values = sorted(
         v
@@ -191,7 +191,9 @@ def test_reasons_name_the_needs_met_and_cards_rest_on_them(shop, request):
     assert reply.products and len(reply.explanations) == len(reply.products), reply.text
     assert len(set(reply.reasons)) == len(reply.reasons)  # none repeats
     lines = [ln for ln in reply.text.splitlines() if ln.startswith("[")]
-    assert check_reply("\n".join(lines), reply.products, reply.state.filters, bot.lexicon) == []
+    assert (
+        check_reply("\n".join(lines), reply.products, reply.state.filters, bot.parts.lexicon) == []
+    )
     for reason in reply.reasons:
         assert value.casefold() in reason.casefold(), reason  # the value asked for, met
         assert "under" in reason  # the price bound, met
@@ -228,7 +230,9 @@ def test_nothing_matching_says_which_one_constraint_to_drop(shop, turns, dropped
     chip = next(c for c in reply.chips if c.label == dropped)
     after = bot.drop_constraint(session, chip.key)
     assert (
-        after.products and after.state.filters and bot.index.facets.count(after.state.filters) == n
+        after.products
+        and after.state.filters
+        and bot.parts.index.facets.count(after.state.filters) == n
     )
 
 
@@ -265,7 +269,7 @@ def test_something_that_goes_with_it_lists_other_kinds_to_open_and_add(shop, req
     assert also.intent == "related" and also.interpretation.related == "also_viewed"
     assert also.products
     # impressions of these lists are logged, but are no training pairs for the query
-    events = [e for e in bot.feedback.log.events() if e.session == session]
+    events = [e for e in bot.parts.feedback.log.events() if e.session == session]
     shown_as = {e.detail.get("shown_as") for e in events if e.kind == "impression"}
     assert {"search", "related:goes_with", "related:also_viewed"} <= shown_as
     related_replies = {

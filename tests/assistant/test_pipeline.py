@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 from assistant.config import Settings
 from assistant.grounding import check_reply
 from assistant.pipeline import Assistant
+from cli import app
 from retrieval.facets import product_matches
 from retrieval.ingest import ingest
-from ui.cli import app
 
 
 @pytest.fixture
@@ -71,10 +71,10 @@ def test_an_unavailable_llm_is_named_and_the_rest_works(settings):
 @pytest.mark.slow
 def test_the_packaged_tiny_llm_interprets_and_writes_within_the_facts(settings):
     bot = Assistant(settings)
-    assert bot.interpreter.llm is not None
+    assert bot.parts.interpreter.llm is not None
     state = bot.state("x")
     for text in ["something warm for the rain", "a jacket, not chartreuse, size M please"]:
-        reading = bot.interpreter.interpret(text, state, force_llm=True)
+        reading = bot.parts.interpreter.interpret(text, state, force_llm=True)
         assert reading.llm_called
         said = text.casefold()
         for slot, value in reading.turn.slots():
@@ -84,7 +84,7 @@ def test_the_packaged_tiny_llm_interprets_and_writes_within_the_facts(settings):
                 assert value in said
     r = bot.respond("x", "a warm jacket for the rain")
     assert r.products
-    assert check_reply(r.text, r.products, r.state.filters, bot.lexicon) == []
+    assert check_reply(r.text, r.products, r.state.filters, bot.parts.lexicon) == []
 
 
 INJECTIONS = [
@@ -100,7 +100,7 @@ def test_shopper_text_is_data_never_instructions(settings, message):
     bot = Assistant(settings)
     r = bot.respond("x", message)
     assert "$1 " not in r.text and "$5 " not in r.text and "admin" not in r.text.casefold()
-    assert check_reply(r.text, r.products, r.state.filters, bot.lexicon) == []
+    assert check_reply(r.text, r.products, r.state.filters, bot.parts.lexicon) == []
 
 
 def test_chat_script_json(settings, tmp_path, monkeypatch):

@@ -46,7 +46,7 @@ def test_a_pii_laden_session_leaves_no_trace_in_the_database_or_its_wal(shop):
     shown = bot.state(session).shown[0].product_id
     bot.actions.open_product(session, shown, reply.reply_id)
     bot.actions.rate_reply(session, first.reply_id, True)
-    kinds = [e.kind for e in bot.feedback.log.events()]
+    kinds = [e.kind for e in bot.parts.feedback.log.events()]
     assert {"impression", "click", "cart_add", "thumbs_up"} <= set(kinds)
     assert kinds.count("cart_add") == 1  # the chat's cart add is logged like the page's
     files = [p for p in Path(log).parent.glob("events.sqlite*")]

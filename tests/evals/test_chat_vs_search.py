@@ -49,12 +49,14 @@ def test_with_an_llm_the_eval_counts_what_its_readings_changed(tiny_shop, tmp_pa
     bot = Assistant(settings, use_llm=False)
     # an LLM, asked on every turn, that invents a kind the shopper never named: the reader's
     # checks drop it, so it read both turns and changed the products of neither
-    bot.interpreter.llm = FakeListChatModel(
+    bot.parts.interpreter.llm = FakeListChatModel(
         responses=['{"intent": "search", "need": "apron", "categories": ["aprons"]}']
     )
-    bot.interpreter.always = True
-    report = evaluate(bot.index, "file", assistant=bot, judged=judged, ranker=bot.ranker)
+    bot.parts.interpreter.always = True
+    report = evaluate(
+        bot.parts.index, "file", assistant=bot, judged=judged, ranker=bot.parts.ranker
+    )
     r = report.llm_reading
     assert (r["read"], r["changed"], r["helped"], r["hurt"]) == (2, 0, 0, 0)
     assert r["turn_p95_ms"] >= r["turn_p50_ms"] > 0
-    assert "chat (5 shown, rules only)" in report.rows and bot.interpreter.llm is not None
+    assert "chat (5 shown, rules only)" in report.rows and bot.parts.interpreter.llm is not None

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ui.cli import app
+from cli import app
 
 runner = CliRunner()
 
@@ -178,7 +178,7 @@ def test_replay_scores_where_the_engaged_product_lands(tiny_shop, tmp_path):
             order = sorted(candidates, key=lambda c: c.product.id != "M1")
             return [RankedItem.of(c, 1.0, self.name) for c in order]
 
-    report = replay(EventLog(url).events(), bot.searcher, Prefers(), bot.index)
+    report = replay(EventLog(url).events(), bot.parts.searcher, Prefers(), bot.parts.index)
     assert report.impressions == 1
     assert report.logged["mrr"] == pytest.approx(1 / 3, abs=1e-3)
     assert report.candidate["mrr"] == 1.0

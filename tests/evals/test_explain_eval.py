@@ -3,6 +3,8 @@ state a false fact, ignore the need, or repeat each other."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from assistant.explain import explain
 from assistant.records import DialogueState, Reply, TurnInterpretation
 from evals.explain import evaluate, suite_result
@@ -33,7 +35,7 @@ class Scripted:
 
     def __init__(self, catalog, reasons):
         self.products, _ = load_catalog(catalog)
-        self.lexicon = Lexicon.build(self.products)
+        self.parts = SimpleNamespace(lexicon=Lexicon.build(self.products))
         self.reasons = reasons
 
     def reset(self, session):
@@ -59,7 +61,7 @@ class Scripted:
             intent="search",
             products=items,
             reasons=self.reasons,
-            explanations=explain(items, state, self.lexicon),
+            explanations=explain(items, state, self.parts.lexicon),
             state=state,
             interpretation=TurnInterpretation(intent="search"),
         )

@@ -39,9 +39,9 @@ class Showing:
 
 def test_goals_come_from_the_catalog_and_the_target_meets_them(tiny_shop):
     bot = _assistant(tiny_shop[0])
-    products = bot.index.all_products()
-    keys = [f.key for f in bot.lexicon.facets.values()]
-    goals = pick_goals(products, bot.lexicon, 12, seed=3)
+    products = bot.parts.index.all_products()
+    keys = [f.key for f in bot.parts.lexicon.facets.values()]
+    goals = pick_goals(products, bot.parts.lexicon, 12, seed=3)
     assert len(goals) == 12
     assert len({g.needs[0].criterion for g in goals}) == 3  # every kind of the shop
     by_id = {p.id: p for p in products}
@@ -53,7 +53,7 @@ def test_goals_come_from_the_catalog_and_the_target_meets_them(tiny_shop):
 
 def test_the_same_seed_gives_the_same_conversations(tiny_shop):
     bot = _assistant(tiny_shop[0])
-    products, lexicon = bot.index.all_products(), bot.lexicon
+    products, lexicon = bot.parts.index.all_products(), bot.parts.lexicon
     a = simulate(bot, products, lexicon, targets=6, runs=2, seed=7)
     b = simulate(bot, products, lexicon, targets=6, runs=2, seed=7)
     said = lambda r: [[t.said for t in e.turns] for e in r.episodes]  # noqa: E731
@@ -65,10 +65,10 @@ def test_the_same_seed_gives_the_same_conversations(tiny_shop):
 
 def test_an_oracle_that_shows_the_target_succeeds_on_the_first_turn(tiny_shop):
     bot = _assistant(tiny_shop[0])
-    products = bot.index.all_products()
+    products = bot.parts.index.all_products()
     by_id = {p.id: p for p in products}
     # simulate() draws the same goals for the same seed, and runs them in this order
-    targets = iter(g.target for g in pick_goals(products, bot.lexicon, 8, seed=0))
+    targets = iter(g.target for g in pick_goals(products, bot.parts.lexicon, 8, seed=0))
     state = {}
 
     def oracle(message, n):
@@ -76,7 +76,7 @@ def test_an_oracle_that_shows_the_target_succeeds_on_the_first_turn(tiny_shop):
             state["target"] = next(targets)
         return [by_id[state["target"]]]
 
-    report = simulate(Showing(oracle), products, bot.lexicon, targets=8, runs=1, seed=0)
+    report = simulate(Showing(oracle), products, bot.parts.lexicon, targets=8, runs=1, seed=0)
     assert len(report.episodes) == 8
     assert all(e.success_turn == 1 for e in report.episodes)
     assert report.metrics["success@3"] == 1.0 and report.metrics["turns to success"] == 1.0
@@ -84,9 +84,9 @@ def test_an_oracle_that_shows_the_target_succeeds_on_the_first_turn(tiny_shop):
 
 def test_a_product_that_breaks_a_need_is_never_accepted(tiny_shop):
     bot = _assistant(tiny_shop[0])
-    products = bot.index.all_products()
-    keys = [f.key for f in bot.lexicon.facets.values()]
-    goals = {g.target: g for g in pick_goals(products, bot.lexicon, 12, seed=1)}
+    products = bot.parts.index.all_products()
+    keys = [f.key for f in bot.parts.lexicon.facets.values()]
+    goals = {g.target: g for g in pick_goals(products, bot.parts.lexicon, 12, seed=1)}
     order = iter(list(goals) * 3)
     state = {}
 
@@ -95,7 +95,7 @@ def test_a_product_that_breaks_a_need_is_never_accepted(tiny_shop):
             state["goal"] = goals[next(order)]
         return [p for p in products if not meets(state["goal"].needs, p, keys)][:5]
 
-    report = simulate(Showing(liar), products, bot.lexicon, targets=12, runs=1, seed=1)
+    report = simulate(Showing(liar), products, bot.parts.lexicon, targets=12, runs=1, seed=1)
     assert report.metrics["success"] == 0.0
     assert all(e.success_turn is None and len(e.turns) == 5 for e in report.episodes)
 
@@ -104,10 +104,10 @@ def test_the_shopper_answers_a_question_truthfully_and_counts_a_repeated_one(tin
     from evals.simulate import Shopper
 
     bot = _assistant(tiny_shop[0])
-    products = bot.index.all_products()
+    products = bot.parts.index.all_products()
     target = next(p for p in products if p.id == "K1")  # a red Brava kettle
-    goal = make_goal(target, bot.lexicon, random.Random(0), extra=0)
-    shopper = Shopper(goal, bot.lexicon, random.Random(0))
+    goal = make_goal(target, bot.parts.lexicon, random.Random(0), extra=0)
+    shopper = Shopper(goal, bot.parts.lexicon, random.Random(0))
     shopper.opening()
     answer = shopper.answer("brand", target)
     assert "Brava" in answer and "brand" in shopper.stated_slots()
@@ -124,11 +124,11 @@ def test_a_broken_assistant_scores_clearly_worse(fixture, request):
     config = request.getfixturevalue(fixture)[0]
     settings = Settings(index_dir=config.index_dir, device="cpu")
     good = _assistant(settings)
-    products, lexicon = good.index.all_products(), good.lexicon
+    products, lexicon = good.parts.index.all_products(), good.parts.lexicon
     fine = simulate(good, products, lexicon, targets=20, runs=1, seed=0)
 
     broken = _assistant(settings)
-    search = broken.searcher.search
+    search = broken.parts.searcher.search
     rng = random.Random(0)
 
     def no_filters(request):
@@ -136,7 +136,7 @@ def test_a_broken_assistant_scores_clearly_worse(fixture, request):
         rng.shuffle(result.candidates)
         return result
 
-    broken.searcher.search = no_filters
+    broken.parts.searcher.search = no_filters
     bad = simulate(broken, products, lexicon, targets=20, runs=1, seed=0)
     assert bad.metrics["violations per turn"] > fine.metrics["violations per turn"] + 0.5
     assert bad.metrics["success@3"] < fine.metrics["success@3"] - 0.2
@@ -158,8 +158,8 @@ def test_a_paraphrase_is_kept_only_when_every_value_survives(tiny_shop):
     from evals.simulate import Shopper
 
     bot = _assistant(tiny_shop[0])
-    target = next(p for p in bot.index.all_products() if p.id == "K1")
-    goal = make_goal(target, bot.lexicon, random.Random(0), extra=0)
+    target = next(p for p in bot.parts.index.all_products() if p.id == "K1")
+    goal = make_goal(target, bot.parts.lexicon, random.Random(0), extra=0)
 
     def keeps(text):
         return f"hello there, {text} if you have it"
@@ -171,7 +171,7 @@ def test_a_paraphrase_is_kept_only_when_every_value_survives(tiny_shop):
         raise TimeoutError("the LLM took too long")
 
     for rewrite, kept in ((keeps, True), (drops, False), (fails, False)):
-        shopper = Shopper(goal, bot.lexicon, random.Random(0), rewrite)
+        shopper = Shopper(goal, bot.parts.lexicon, random.Random(0), rewrite)
         said = shopper.opening()
         assert said.startswith("hello there") is kept, said
         assert "kettle" in said.casefold()

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from ranking.co_engagement import CoEngagement
 from ranking.events import Event, EventLog
 from ranking.related import RelatedFinder, kind_key
 from retrieval.index import ProductIndex
-from ui.cli import app
 
 pytestmark = pytest.mark.slow
 SHOPS = ["demo_index", "vendure_index", "grocery_index"]

@@ -6,6 +6,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from ranking.model import FineTunedRanker, load_ranker, ranker_dir
 from ranking.rank import RetrievalOrderRanker
 from ranking.synthetic import Spec, generate, grade
@@ -14,7 +15,6 @@ from retrieval.index import ProductIndex
 from retrieval.ingest import ingest
 from retrieval.schema import Product, SearchRequest
 from retrieval.search import HybridSearcher
-from ui.cli import app
 
 
 @pytest.fixture

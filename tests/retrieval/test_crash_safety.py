@@ -181,7 +181,7 @@ def test_kill_9_in_the_middle_of_aisle_ingest(tmp_path, tiny_text_model):
         "AISLE_TEXT_MODEL": tiny_text_model,
         "AISLE_DEVICE": "cpu",
     }
-    cmd = [sys.executable, "-m", "ui.cli", "ingest", "--quiet", "--json"]
+    cmd = [sys.executable, "-m", "cli", "ingest", "--quiet", "--json"]
     subprocess.run([*cmd, str(a)], env=env, check=True, capture_output=True)
     config = RetrievalConfig(index_dir=tmp_path / "index", text_model=tiny_text_model)
     before = _state(config)

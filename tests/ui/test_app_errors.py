@@ -20,7 +20,7 @@ class Exploding:
 
     has_photos = False
     settings = Settings()
-    feedback = SimpleNamespace(salt="a salt")
+    parts = SimpleNamespace(feedback=SimpleNamespace(salt="a salt"))
 
     def example_request(self):
         return "something nice"

@@ -79,7 +79,7 @@ def cluster(request, postgres_url, tmp_path_factory):
         "AISLE_LLM_WRITES_REPLIES": "false",  # reasons from the catalog: the test is the wiring
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
-    aisle = [sys.executable, "-m", "ui.cli"]
+    aisle = [sys.executable, "-m", "cli"]
     chroma = str(Path(sys.executable).parent / "chroma")
     procs: dict[str, subprocess.Popen] = {}
     logs = folder / "logs"

@@ -4,14 +4,14 @@ import sys
 
 from typer.testing import CliRunner
 
-from ui.cli import app
+from cli import app
 
 runner = CliRunner()
 
 
 def test_help_does_not_import_heavy_libraries():
     code = (
-        "import sys; from ui.cli import app; "
+        "import sys; from cli import app; "
         "heavy = {'torch', 'chromadb', 'sentence_transformers', 'transformers', 'bm25s'}; "
         "print(sorted(heavy & set(sys.modules)))"
     )
