@@ -121,7 +121,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
 
     elapsed = lambda: time.perf_counter() - t0  # noqa: E731
     if suite == "retrieval":
-        from .retrieval import evaluate, suite_result
+        from .suites.retrieval import evaluate, suite_result
 
         # the turn-as-filters row reads with the rules; the chat row as configured, and with
         # an LLM it is compared with the rules alone (what the LLM's reading changed)
@@ -136,7 +136,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
         )
         return [suite_result(report, config.name, elapsed())]
     if suite in ("dialogues", "nlu"):
-        from .dialogues import evaluate, suite_result
+        from .suites.dialogues import evaluate, suite_result
 
         files = ("dialogues.jsonl",) if suite == "dialogues" else ("dialogues.jsonl", "nlu.jsonl")
         out = []
@@ -155,7 +155,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
             out.append(suite_result(report, suite, elapsed()))
         return out
     if suite == "explain":
-        from .explain import conversations, evaluate, suite_result
+        from .suites.explain import conversations, evaluate, suite_result
 
         bot = Assistant(settings, use_llm=config.use_llm)
         keys = [f.key for f in bot.parts.lexicon.facets.values()]
@@ -175,7 +175,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
     if suite == "simulate":
         from tqdm import tqdm
 
-        from .simulate import simulate, suite_result
+        from .suites.simulate import simulate, suite_result
 
         bot = Assistant(settings, use_llm=config.use_llm)
         rewrite = _paraphraser(bot) if plan.paraphrase else None
@@ -207,7 +207,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
     if suite == "replay":
         from ranking.events import EventLog
 
-        from .replay import replay, suite_result
+        from .suites.replay import replay, suite_result
 
         bot = Assistant(settings, use_llm=False)
         url = plan.events_url or config.settings.event_log_location()
@@ -220,7 +220,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
     if suite == "learning":
         from tqdm import tqdm
 
-        from .learning import evaluate, suite_result
+        from .suites.learning import evaluate, suite_result
 
         bot = Assistant(settings, use_llm=False)  # the shoppers' turns read by rules
         bar = tqdm(desc="learning", unit="session", leave=False)
@@ -242,7 +242,7 @@ def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, 
         result = suite_result(report, config.name, name, elapsed())
         return [result]
     if suite == "agent":
-        from .agent import evaluate, suite_result
+        from .suites.agent import evaluate, suite_result
 
         report = evaluate(
             settings,

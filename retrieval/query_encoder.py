@@ -1,7 +1,7 @@
 """The query encoder on ONNX Runtime: the same sentence-transformers model, exported once to
 ONNX and run in fp32, for the one short text a search embeds per turn.
 
-Measured (`python -m evals.bench_query_encoder`, one thread): ~3× faster than
+Measured (`python -m evals.benchmarks.query_encoder`, one thread): ~3× faster than
 sentence-transformers' `encode` for a query, with the same vectors (cosine 1.000000,
 recall@10 against the fp32 document vectors 1.000 on the judged queries of the three
 catalogs). Dynamic int8 quantisation was faster too but moved the top 10 (recall@10 0.84),

@@ -73,7 +73,7 @@ def streamed(
     `every` seconds while it grows ("" when nothing is written yet, so the page can show the
     shopper's message), then the Reply. A reply done within `every` is one page update:
     each update costs the server its outputs' post-processing, which measured more than the
-    turn itself (`evals/bench_serve.py`). An exception inside is re-raised here."""
+    turn itself (`evals/benchmarks/serve.py`). An exception inside is re-raised here."""
     pieces: queue.Queue[str | None] = queue.Queue()
     out: dict[str, Reply | BaseException] = {}
 

@@ -89,7 +89,7 @@ def cards_html(cards: list[ProductCard]) -> str:
     """The suggestions, each card with its option picker, "Details" and "Add to cart". One
     HTML value for the whole list, not a component per control: drawing 5 cards as Gradio
     components cost the server a render event with some 30 components and 10 listeners a
-    turn (measured, `evals/bench_serve.py`). The buttons reach the server through one
+    turn (measured, `evals/benchmarks/serve.py`). The buttons reach the server through one
     listener each (`ACTIONS_JS`); what they send is checked there like any request."""
     cells = []
     for card in cards:

@@ -6,7 +6,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.records import DialogueState, ShownItem
-from evals.bench_llm_read import ReaderBefore, timed_reading
+from evals.benchmarks.llm_read import ReaderBefore, timed_reading
 from tests.assistant.conftest import shop
 
 

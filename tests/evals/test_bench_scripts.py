@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from evals.bench_scripts import load_scripts, script_for
-from evals.bench_search import expand_catalog
+from evals.benchmarks.scripts import load_scripts, script_for
+from evals.benchmarks.search import expand_catalog
 from evals.sets import all_sets, load_set
 from retrieval.lexicon import Lexicon
 from retrieval.loaders import load_catalog

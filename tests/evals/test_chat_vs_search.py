@@ -1,6 +1,6 @@
-"""The chat's first turn against the search box, per query (evals/retrieval.py)."""
+"""The chat's first turn against the search box, per query (evals/suites/retrieval.py)."""
 
-from evals.retrieval import chat_against_search
+from evals.suites.retrieval import chat_against_search
 
 
 def test_much_worse_and_starved_queries_are_counted_with_an_interval():
@@ -27,7 +27,7 @@ def test_with_an_llm_the_eval_counts_what_its_readings_changed(tiny_shop, tmp_pa
     from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
     from assistant.pipeline import Assistant
-    from evals.retrieval import evaluate
+    from evals.suites.retrieval import evaluate
 
     settings, _ = tiny_shop
     settings = settings.model_copy(  # the shared shop's own stores stay untouched

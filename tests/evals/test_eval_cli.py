@@ -163,7 +163,7 @@ def _shop_log(settings, path) -> str:
 
 def test_replay_scores_where_the_engaged_product_lands(tiny_shop, tmp_path):
     from assistant.pipeline import Assistant
-    from evals.replay import replay
+    from evals.suites.replay import replay
     from ranking.events import EventLog
     from ranking.rank import RankedItem
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 from assistant.explain import explain
 from assistant.records import DialogueState, Reply, TurnInterpretation
-from evals.explain import evaluate, suite_result
+from evals.suites.explain import evaluate, suite_result
 from ranking.rank import RankedItem
 from retrieval.lexicon import Lexicon
 from retrieval.loaders import load_catalog

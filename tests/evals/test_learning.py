@@ -1,7 +1,7 @@
 """The learning suite's baselines learn from the same log as Aisle: a product whose looks
 are withheld (cold, as if added after training) is unknown to every method."""
 
-from evals.learning import Preference, SimSession, SimTurn, hit_rates
+from evals.suites.learning import Preference, SimSession, SimTurn, hit_rates
 from ranking.co_engagement import CoEngagement
 from retrieval.index import ProductIndex
 

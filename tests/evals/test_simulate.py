@@ -9,7 +9,7 @@ import random
 import pytest
 
 from assistant.records import DialogueState, Reply, TurnInterpretation
-from evals.simulate import make_goal, meets, pick_goals, simulate
+from evals.suites.simulate import make_goal, meets, pick_goals, simulate
 from ranking.rank import RankedItem
 
 
@@ -101,7 +101,7 @@ def test_a_product_that_breaks_a_need_is_never_accepted(tiny_shop):
 
 
 def test_the_shopper_answers_a_question_truthfully_and_counts_a_repeated_one(tiny_shop):
-    from evals.simulate import Shopper
+    from evals.suites.simulate import Shopper
 
     bot = _assistant(tiny_shop[0])
     products = bot.parts.index.all_products()
@@ -143,7 +143,7 @@ def test_a_broken_assistant_scores_clearly_worse(fixture, request):
 
 
 def test_kind_words_are_said_in_the_plural_as_shoppers_do():
-    from evals.simulate import _plural
+    from evals.suites.simulate import _plural
 
     assert [_plural(w) for w in ("berry", "tray", "watch", "kettle", "oils")] == [
         "berries",
@@ -155,7 +155,7 @@ def test_kind_words_are_said_in_the_plural_as_shoppers_do():
 
 
 def test_a_paraphrase_is_kept_only_when_every_value_survives(tiny_shop):
-    from evals.simulate import Shopper
+    from evals.suites.simulate import Shopper
 
     bot = _assistant(tiny_shop[0])
     target = next(p for p in bot.parts.index.all_products() if p.id == "K1")

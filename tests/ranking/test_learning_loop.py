@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from evals.learning import Catalog
+from evals.suites.learning import Catalog
 from ranking.events import Event
 from ranking.model import PERSONAL_HEAD, FineTunedRanker, ranker_dir
 from ranking.train import TrainConfig, train

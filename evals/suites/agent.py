@@ -26,10 +26,10 @@ from assistant.config import Settings
 from assistant.pipeline import Assistant
 from retrieval.text_embedder import product_text
 
-from .jsonl import read_jsonl
-from .report import SuiteResult, WorstCase
+from ..jsonl import read_jsonl
+from ..report import SuiteResult, WorstCase
 
-CASES = Path(__file__).parent / "agent" / "conversations.jsonl"
+CASES = Path(__file__).parents[1] / "agent" / "conversations.jsonl"
 
 
 class Case(BaseModel):

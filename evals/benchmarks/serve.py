@@ -1,7 +1,7 @@
 """Load benchmark for `aisle serve`: N simultaneous scripted shoppers over loopback.
 
-    python -m evals.bench_serve [--shoppers 1,5,20] [--llm-model qwen2.5-0.5b | --no-llm]
-    python -m evals.bench_serve --url http://127.0.0.1:8080/   # a running deployment
+    python -m evals.benchmarks.serve [--shoppers 1,5,20] [--llm-model qwen2.5-0.5b | --no-llm]
+    python -m evals.benchmarks.serve --url http://127.0.0.1:8080/   # a running deployment
 
 Starts `aisle serve` in a subprocess on the indexed catalog, then for each N runs N
 shoppers at once, each in its own Gradio session (its page's config fetched, then the queue
@@ -35,8 +35,8 @@ from assistant.config import Settings
 from base.language.money import format_amount
 from ui.render import from_plain_text
 
-from .bench_scripts import ServeScript, script_for
-from .sets import load_set
+from ..sets import load_set
+from .scripts import ServeScript, script_for
 
 
 class Script:

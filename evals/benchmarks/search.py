@@ -1,12 +1,12 @@
 """Search benchmark: ingestion throughput, and hybrid search latency at 10k and 100k
 products next to plain Chroma `query(where=...)` on the same data, in the same run.
 
-    python -m evals.bench_search                       # 10k and 100k (about 20 minutes here)
-    python -m evals.bench_search --set grocery --sizes 10000 --queries 20
+    python -m evals.benchmarks.search                       # 10k and 100k (about 20 minutes here)
+    python -m evals.benchmarks.search --set grocery --sizes 10000 --queries 20
 
 The large catalogs expand an eval set's catalog (titles, attribute and option values,
 prices vary; `--set`, default luma) and time the queries and filters of its `bench.toml`
-(evals/bench_scripts.py). They reuse the catalog's vectors: each expanded product takes
+(evals/benchmarks/scripts.py). They reuse the catalog's vectors: each expanded product takes
 its source product's text vector plus a little noise, and its photos are the source's
 photos (encoded once, by digest). Real embedding speed is measured separately on a sample
 (`--sample`).
@@ -35,10 +35,10 @@ from retrieval.search import HybridSearcher, SearchTuning
 from retrieval.text_embedder import TextEmbedder, product_text
 from retrieval.vector_store import chroma_where
 
-from .bench_scripts import SearchScript, script_for
-from .sets import load_set
+from ..sets import load_set
+from .scripts import SearchScript, script_for
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def expand_catalog(

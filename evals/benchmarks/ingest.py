@@ -1,7 +1,7 @@
 """`aisle ingest` end to end against its text encoder alone, on the same product texts.
 
-    python -m evals.bench_ingest [--sets luma vendure grocery] [--rounds 2]
-    python -m evals.bench_ingest --photos data/luma/images [--rounds 2]
+    python -m evals.benchmarks.ingest [--sets luma vendure grocery] [--rounds 2]
+    python -m evals.benchmarks.ingest --photos data/luma/images [--rounds 2]
 
 For each eval set's catalog, text only (photos left out: the text path is what every shop
 has), alternating in one process: the encoder embedding every product's text (the
@@ -32,7 +32,7 @@ from retrieval.ingest import IngestReport, _decode, _encode_photos, ingest
 from retrieval.loaders import load_catalog
 from retrieval.text_embedder import TextEmbedder, product_text
 
-from .sets import load_set
+from ..sets import load_set
 
 
 def text_only(catalog: Path, out: Path) -> int:

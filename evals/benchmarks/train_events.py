@@ -1,6 +1,6 @@
 """How long `aisle train-ranker --keep-encoder` takes as the event log grows, on this machine.
 
-    python -m evals.bench_train_events --log sqlite:///RUN/config-1/events.sqlite \\
+    python -m evals.benchmarks.train_events --log sqlite:///RUN/config-1/events.sqlite \\
         [--sessions 1000,10000] [--synthetic 300]
 
 The log is one written by simulated shoppers (`aisle eval learning` leaves it in its run

@@ -31,9 +31,9 @@ from assistant.grounding import DENIED, check_reply
 from assistant.pipeline import Assistant
 from base.language.text import words
 
-from .jsonl import read_jsonl
-from .report import SuiteResult, WorstCase
-from .sets import EvalSet
+from ..jsonl import read_jsonl
+from ..report import SuiteResult, WorstCase
+from ..sets import EvalSet
 
 
 class ExplainReport(BaseModel):

@@ -1,9 +1,9 @@
 """How far text → image search gets without an aligned image–text model.
 
-    python -m evals.text_to_image [--set luma] [--index-dir DIR]
+    python -m evals.benchmarks.text_to_image [--set luma] [--index-dir DIR]
 
 Ranks the indexed catalog's products for the product-kind queries and colour + kind
-queries of an eval set's `bench.toml` (`[text_to_image]`, evals/bench_scripts.py) by each
+queries of an eval set's `bench.toml` (`[text_to_image]`, evals/benchmarks/scripts.py) by each
 signal alone and by the hybrid, and prints NDCG@10. A product is relevant to a kind query
 when its category path contains the kind's category; to a colour query when, besides,
 the catalog lists that colour for it (under a colour key of the language data). The
@@ -24,8 +24,8 @@ from retrieval.index import ProductIndex
 from retrieval.schema import Product, SearchFilters, SearchRequest
 from retrieval.search import HybridSearcher
 
-from .bench_scripts import script_for
-from .sets import load_set
+from ..sets import load_set
+from .scripts import script_for
 
 
 def ndcg_at_10(ranked_rows: list[int], relevant: np.ndarray) -> float:

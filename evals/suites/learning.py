@@ -52,7 +52,7 @@ from ranking.related import RelatedFinder
 from ranking.synthetic import kind_of
 from retrieval.schema import Product, SearchRequest
 
-from .report import SuiteResult, WorstCase
+from ..report import SuiteResult, WorstCase
 from .simulate import _plural, phrases
 
 SIZES = (0, 100, 1_000, 10_000)

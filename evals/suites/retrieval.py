@@ -33,8 +33,8 @@ from retrieval.index import ProductIndex
 from retrieval.schema import SearchRequest
 from retrieval.search import HybridSearcher
 
-from .report import SuiteResult, WorstCase
-from .sets import EvalSet, load_set
+from ..report import SuiteResult, WorstCase
+from ..sets import EvalSet, load_set
 
 METRICS = ["ndcg@10", "recall@10", "recall@50", "mrr"]
 MUCH_WORSE = 0.2  # NDCG@10 lower by this much: a query the shopper would notice

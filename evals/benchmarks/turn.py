@@ -1,9 +1,9 @@
 """Turn latency per stage, for each chat model, on the indexed catalog.
 
-    python -m evals.bench_turn [--set luma] [--models rules,qwen2.5-0.5b,qwen2.5-1.5b]
+    python -m evals.benchmarks.turn [--set luma] [--models rules,qwen2.5-0.5b,qwen2.5-1.5b]
 
 Plays the same scripted dialogues (`[turn]` of the eval set's bench.toml, written for the
-catalog that is indexed: evals/bench_scripts.py) with each model (the rules-only
+catalog that is indexed: evals/benchmarks/scripts.py) with each model (the rules-only
 configuration is the baseline, run in the same process) and prints p50/p95 per stage, the
 time to the first streamed line, and how often each LLM call was needed.
 """
@@ -20,8 +20,8 @@ import numpy as np
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 
-from .bench_scripts import script_for
-from .sets import load_set
+from ..sets import load_set
+from .scripts import script_for
 
 STAGES = ["interpret_ms", "search_ms", "respond_ms", "total_ms"]
 

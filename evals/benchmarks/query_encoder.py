@@ -1,7 +1,7 @@
 """The query encoder: sentence-transformers (torch fp32, the baseline), ONNX Runtime fp32 (what
 search uses on a CPU) and torch dynamic int8 (a candidate), in this process, one thread.
 
-    python -m evals.bench_query_encoder --index-dir DIR [--index-dir DIR …] [--rounds 3]
+    python -m evals.benchmarks.query_encoder --index-dir DIR [--index-dir DIR …] [--rounds 3]
 
 For each index, on its eval set's judged queries (dev and test): p50 ms to embed one query
 (the three alternating, so the machine's load hits them alike) and the ratio to torch; and
@@ -26,11 +26,11 @@ from retrieval.index import ProductIndex
 from retrieval.models import configure_threads, load_sentence_transformer
 from retrieval.query_encoder import OnnxQueryEncoder
 
-SETS = Path(__file__).parent / "sets"
+SETS = Path(__file__).parents[1] / "sets"
 
 
 def _queries(index: ProductIndex) -> list[str]:
-    from .sets import set_for_catalog
+    from ..sets import set_for_catalog
 
     name = set_for_catalog(index.manifest.catalog)
     files = [SETS / name / f"judged-{s}.jsonl" for s in ("dev", "test")] if name else []

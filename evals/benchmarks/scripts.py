@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from retrieval.schema import SearchFilters
 
-from .sets import EvalSet
+from ..sets import EvalSet
 
 
 class SearchScript(BaseModel):

@@ -1,7 +1,7 @@
 """The LLM's reading of a turn on this machine: time to its first token and to the whole
 reading, before and after the reading was made lean, for each model, in one process.
 
-    python -m evals.bench_llm_read [--set luma] [--models qwen2.5-1.5b,qwen2.5-0.5b] [--turns 24]
+    python -m evals.benchmarks.llm_read [--set luma] [--models qwen2.5-1.5b,…] [--turns 24]
 
 Turns are the set's dev dialogues (and NLU turns), each read by the LLM (as if the rules were
 unsure of all of them) in the dialogue state the rules left before it. Both readings run on
@@ -42,8 +42,8 @@ from assistant.records import DialogueState
 from assistant.understanding.llm_reader import SYSTEM, Interpreter
 from assistant.understanding.read_turn import read_turn
 
-from .dialogues import load_dialogues
-from .sets import load_set
+from ..sets import load_set
+from ..suites.dialogues import load_dialogues
 
 SYSTEM_BEFORE = SYSTEM.replace(
     "Write only the fields that have a value; leave out a field when unsure.",

@@ -1,7 +1,7 @@
 """Search + rank latency quiet and beside a CPU-busy neighbour, for torch's own intra-op
 thread count and for the one `inference_threads` sets, in this process.
 
-    python -m evals.bench_threads [--index-dir DIR] [--queries 40] [--neighbours 1]
+    python -m evals.benchmarks.threads [--index-dir DIR] [--queries 40] [--neighbours 1]
 
 Each query is searched (its embedding not cached) and its 50 candidates ranked by the
 index's trained ranker (retrieval order without one). A neighbour is another process
@@ -26,11 +26,11 @@ from retrieval.models import configure_threads
 from retrieval.schema import SearchRequest
 from retrieval.search import HybridSearcher
 
-SETS = Path(__file__).parent / "sets"
+SETS = Path(__file__).parents[1] / "sets"
 
 
 def _texts(index: ProductIndex, n: int) -> list[str]:
-    from .sets import set_for_catalog
+    from ..sets import set_for_catalog
 
     name = set_for_catalog(index.manifest.catalog) or "luma"
     rows = (SETS / name / "queries.jsonl").read_text().splitlines()

@@ -1,6 +1,6 @@
 """Latency of ranking 50 hybrid candidates with the trained ranker, on the indexed catalog.
 
-    python -m evals.bench_rank [--repeat 3] [--device cpu|cuda]
+    python -m evals.benchmarks.rank [--repeat 3] [--device cpu|cuda]
 
 Queries are the judged set's texts (latency only; no labels used). For each query the
 same 50 candidates go through retrieval order (the baseline) and the trained ranker,
@@ -25,7 +25,7 @@ from retrieval.index import ProductIndex
 from retrieval.schema import SearchRequest
 from retrieval.search import HybridSearcher
 
-QUERIES = Path(__file__).parent / "retrieval" / "queries.jsonl"
+QUERIES = Path(__file__).parents[1] / "sets" / "luma" / "queries.jsonl"  # the demo's
 
 
 def main() -> None:

@@ -23,10 +23,10 @@ from pydantic import BaseModel, Field
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 
-from .criteria import Criteria
-from .jsonl import read_jsonl
-from .report import SuiteResult, WorstCase
-from .sets import EvalSet, load_set
+from ..criteria import Criteria
+from ..jsonl import read_jsonl
+from ..report import SuiteResult, WorstCase
+from ..sets import EvalSet, load_set
 
 
 class TurnCase(BaseModel):

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from ranking.events import Event
 from retrieval.schema import Candidate, SearchFilters, SearchRequest
 
-from .report import SuiteResult, WorstCase, paired_bootstrap
+from ..report import SuiteResult, WorstCase, paired_bootstrap
 
 GRADES = {"click": 1, "cart_add": 2}
 METRICS = ["ndcg@10", "mrr"]

@@ -18,7 +18,7 @@ to the assistant the way shoppers do:
   the cart is checked;
 - it stops at success or after `max_turns` turns.
 
-Messages come from deterministic templates (evals/shopper.toml) drawn with a seed; a
+Messages come from deterministic templates (evals/suites/shopper.toml) drawn with a seed; a
 `rewrite` callable (an LLM, `--paraphrase`) may reword them, kept only if every value
 survives. Each target runs `runs` times with different draws (pass^k: the share of targets
 found in all k runs, after τ-bench). Replies are checked for facts that neither the
@@ -48,8 +48,8 @@ from retrieval.lexicon import Lexicon
 from retrieval.schema import Product
 from retrieval.text_embedder import product_text
 
-from .criteria import Criteria
-from .report import SuiteResult, WorstCase
+from ..criteria import Criteria
+from ..report import SuiteResult, WorstCase
 
 PHRASES = Path(__file__).with_name("shopper.toml")
 

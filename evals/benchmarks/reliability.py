@@ -1,6 +1,6 @@
 """Reliability figures for issue-style claims, on this machine:
 
-    python -m evals.bench_reliability [--kills 20] [--catalog data/grocery/products.csv]
+    python -m evals.benchmarks.reliability [--kills 20] [--catalog data/grocery/products.csv]
 
 1. kill -9 during `aisle ingest` (a real SIGKILL at each fault point in turn, a catalog
    re-ordered and edited over the original): how many runs left a consistent index (the
