@@ -103,10 +103,8 @@ def eval_(
     from datetime import datetime
 
     from evals import report as rpt
-    from evals.run import SUITES, EvalConfig, EvalPlan, default_suites
+    from evals.run import SUITES, EvalPlan, default_suites
     from evals.run import run as run_plan
-    from evals.sets import load_set, set_for_catalog
-    from retrieval.index import ProductIndex
 
     unknown = set(suites or []) - set(SUITES)
     if unknown:
@@ -117,36 +115,7 @@ def eval_(
         raise fail(f"--split {split!r}: use dev, test or all")
     if config and models:
         raise fail("give --config files or --models, not both")
-    try:
-        bases = (
-            [(p.stem, Settings.from_file(p)) for p in config]
-            if config
-            else [("default", Settings())]
-        )
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    configs = []
-    for name, base in bases:
-        base = base.with_overrides(index_dir=index_dir)
-        if models:
-            for m in [m.strip() for m in models.split(",") if m.strip()]:
-                rules = m in ("rules", "facts")
-                configs.append(
-                    EvalConfig(name=m, settings=base, use_llm=not rules, model=None if rules else m)
-                )
-        else:
-            label = f"{name} (no LLM)" if no_llm else name
-            configs.append(EvalConfig(name=label, settings=base, use_llm=not no_llm))
-    for c in configs:  # each configuration's own index, and the set written for its catalog
-        index = ProductIndex(c.settings)
-        if not index.exists():
-            raise fail(f"no index in {c.settings.index_dir}: run `aisle ingest CATALOG` first")
-        name = eval_set or set_for_catalog(index.manifest.catalog)
-        if name:
-            try:
-                c.eval_set = load_set(name)
-            except ValueError as exc:
-                raise fail(str(exc)) from None
+    configs = _configs(config, models, no_llm, index_dir, eval_set)
     settings = configs[0].settings
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     plan = EvalPlan(
@@ -192,6 +161,54 @@ def eval_(
         except ValueError as exc:
             raise fail(str(exc)) from None
     js, page = rpt.write(result, plan.out)
+    _print_result(result, rpt)
+    print(f"\nreport: {page}\n        {js}  ({result.seconds:.0f} s)")
+    if not ok:
+        raise typer.Exit(code=1)
+
+
+def _configs(config, models, no_llm: bool, index_dir, eval_set) -> list:
+    """The configurations to compare, each on its own index with the set written for its
+    catalog (`--set` names one for all)."""
+    from evals.run import EvalConfig
+    from evals.sets import load_set, set_for_catalog
+    from retrieval.index import ProductIndex
+
+    try:
+        bases = (
+            [(p.stem, Settings.from_file(p)) for p in config]
+            if config
+            else [("default", Settings())]
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    configs = []
+    for name, base in bases:
+        base = base.with_overrides(index_dir=index_dir)
+        if models:
+            for m in [m.strip() for m in models.split(",") if m.strip()]:
+                rules = m in ("rules", "facts")
+                configs.append(
+                    EvalConfig(name=m, settings=base, use_llm=not rules, model=None if rules else m)
+                )
+        else:
+            label = f"{name} (no LLM)" if no_llm else name
+            configs.append(EvalConfig(name=label, settings=base, use_llm=not no_llm))
+    for c in configs:  # each configuration's own index, and the set written for its catalog
+        index = ProductIndex(c.settings)
+        if not index.exists():
+            raise fail(f"no index in {c.settings.index_dir}: run `aisle ingest CATALOG` first")
+        name = eval_set or set_for_catalog(index.manifest.catalog)
+        if name:
+            try:
+                c.eval_set = load_set(name)
+            except ValueError as exc:
+                raise fail(str(exc)) from None
+    return configs
+
+
+def _print_result(result, rpt) -> None:
+    """The headline table, each suite's notes, the differences that matter, the gates."""
     print(rpt.headline_table(result))
     for r in result.results:
         for n in r.notes:
@@ -207,9 +224,6 @@ def eval_(
         )
     for g in result.gates:
         print(f"  gate {g}")
-    print(f"\nreport: {page}\n        {js}  ({result.seconds:.0f} s)")
-    if not ok:
-        raise typer.Exit(code=1)
 
 
 def _sizes(text: str) -> list[int]:
