@@ -13,12 +13,12 @@ import threading
 from datetime import UTC, datetime
 
 from base.privacy import redact
-from base.stores import create_tables, open_engine
+from base.stores import StoreUnavailableError, create_tables, open_engine
 
 from .records import DialogueState
 
 
-class ConversationStoreUnavailableError(RuntimeError):
+class ConversationStoreUnavailableError(StoreUnavailableError):
     pass
 
 

@@ -41,10 +41,10 @@ def fail(message: str) -> typer.Exit:
 
 def user_errors() -> tuple[type[Exception], ...]:
     """Errors that are the user's input or environment, shown without a traceback."""
+    from base.stores import StoreUnavailableError  # Chroma, the event log, the conversations
     from retrieval.index import IndexNotFoundError
     from retrieval.loaders import CatalogFormatError
     from retrieval.models import ModelUnavailableError
-    from retrieval.vector_store import StoreUnavailableError
 
     return (
         IndexNotFoundError,

@@ -12,13 +12,11 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from base.stores import StoreUnavailableError  # one error for every store that is down
+
 from .schema import Product, SearchFilters
 
 BATCH = 5000  # Chroma's insert batches (its max batch size is larger; this keeps memory flat)
-
-
-class StoreUnavailableError(RuntimeError):
-    """The vector store cannot be reached or opened."""
 
 
 class VectorStore:
