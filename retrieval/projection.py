@@ -49,18 +49,17 @@ class Projection:
         if len(rows) <= depth:
             return rows
         if len(rows) > len(allowed) // 2:  # most rows: scanning all beats gathering them
-            scores = _scan(self.codes, q)
+            scores = _scores(self.codes, q)
             scores[~allowed] = -np.inf
             return np.sort(best_indices(scores, depth))
-        scores = np.empty(len(rows), dtype=np.float32)
-        for start in range(0, len(rows), CHUNK):
-            part = rows[start : start + CHUNK]
-            scores[start : start + len(part)] = self.codes[part].astype(np.float32) @ q
-        return rows[np.sort(best_indices(scores, depth))]
+        return rows[np.sort(best_indices(_scores(self.codes, q, rows), depth))]
 
 
-def _scan(codes: np.ndarray, q: np.ndarray) -> np.ndarray:
-    out = np.empty(len(codes), dtype=np.float32)
-    for start in range(0, len(codes), CHUNK):
-        out[start : start + CHUNK] = codes[start : start + CHUNK].astype(np.float32) @ q
+def _scores(codes: np.ndarray, q: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """The projected scores of `rows` (all rows when None), a chunk at a time."""
+    n = len(codes) if rows is None else len(rows)
+    out = np.empty(n, dtype=np.float32)
+    for start in range(0, n, CHUNK):
+        part = slice(start, start + CHUNK) if rows is None else rows[start : start + CHUNK]
+        out[start : start + CHUNK] = codes[part].astype(np.float32) @ q
     return out
