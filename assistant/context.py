@@ -29,6 +29,9 @@ class TurnContext:
     llm_invented: int = 0
     _clock: float = field(default_factory=time.perf_counter)
 
+    def restart_clock(self) -> None:
+        self._clock = time.perf_counter()
+
     def lap(self, stage: str) -> None:
         """The time since the last lap, as `<stage>_ms`."""
         now = time.perf_counter()

@@ -12,7 +12,7 @@ from retrieval.kinds import kind_paths
 from retrieval.schema import SearchFilters
 
 from .context import Outcome, TurnContext
-from .item_answers import answer_about, answer_about_list, compare_reply
+from .item_answers import answer_about, answer_about_list, compare_reply, compare_table
 from .parts import Parts
 from .records import CartItem, CartQuestion, DialogueState, TurnInterpretation
 from .wording import shown_items
@@ -89,14 +89,16 @@ def answer(parts: Parts, ctx: TurnContext) -> Outcome:
     if not items:
         return Outcome(WHICH)
     if turn.intent == "compare":
-        return Outcome(compare_reply([i.product for i in items]), items)
+        products = [i.product for i in items]
+        table = compare_table(products) if len(products) >= 2 else None
+        return Outcome(compare_reply(products), items, table=table)
     if turn.intent == "ask_item":
         return Outcome(answer_about(items[0].product, turn.question, parts.lexicon), items[:1])
     return Outcome(*cart_from_chat(turn, state, items[0]))
 
 
 def cart_from_chat(turn: TurnInterpretation, state: DialogueState, item: RankedItem):
-    """ "Add the first one": the variant the words and the filters choose, or the question
+    """“Add the first one”: the variant the words and the filters choose, or the question
     that chooses it → (what to say, the item)."""
     p, want = item.product, turn.cart
     if not p.available:

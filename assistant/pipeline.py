@@ -3,7 +3,6 @@ calls on a conversation. A turn's flow is in turn.py."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from .actions import ShopperActions
@@ -17,9 +16,12 @@ from .turn import rerun, run_turn
 
 class Assistant:
     def __init__(self, settings: Settings, use_llm: bool = True):
-        self.settings = settings
         self.live = LiveParts(build_parts(settings, use_llm))
         self.actions = ShopperActions(self.live)
+
+    @property
+    def settings(self) -> Settings:
+        return self.parts.settings
 
     @property
     def parts(self) -> Parts:
@@ -78,9 +80,6 @@ class Assistant:
 
     def save_chat(self, session: str, messages: list[dict]) -> None:
         self.parts.conversations.save(session, messages=messages)
-
-    def session_lock(self, session: str) -> threading.Lock:
-        return self.parts.conversations.lock(session)
 
     # ---- what the page says at start ------------------------------------------------------
     def ranker_summary(self) -> str:

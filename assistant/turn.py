@@ -17,7 +17,6 @@ from base.privacy import redacted, without_contact_details
 from .chips import chips_of
 from .context import Outcome, TurnContext
 from .find import find
-from .item_answers import compare_table
 from .on_shown import answer, related_list
 from .parts import Parts
 from .records import DialogueState, Reply, TurnInterpretation
@@ -72,7 +71,7 @@ def rerun(
 
 
 def respond(parts: Parts, ctx: TurnContext) -> Reply:
-    ctx._clock = time.perf_counter()
+    ctx.restart_clock()  # the stages below are timed by laps
     outcome = ROUTES.get(ctx.turn.intent, answer)(parts, ctx)
     ctx.lap("respond")
     return record(parts, ctx, outcome)
@@ -126,9 +125,6 @@ def record(parts: Parts, ctx: TurnContext, out: Outcome) -> Reply:
             ctx.session, "cart_add", state.shown_reply, line.product_id, state
         )
     parts.conversations.save(ctx.session, state)
-    table = out.table
-    if table is None and ctx.turn.intent == "compare" and len(out.items) >= 2:
-        table = compare_table([i.product for i in out.items])
     return Reply(
         text="\n".join([*ctx.said, out.text]),
         intent=ctx.turn.intent,
@@ -137,7 +133,7 @@ def record(parts: Parts, ctx: TurnContext, out: Outcome) -> Reply:
         reasons=out.reasons,
         explanations=out.explanations,
         reasons_by_llm=out.by_llm,
-        table=table,
+        table=out.table,
         chips=chips_of(state, parts.lexicon.currency),
         filters=out.filters,
         state=state,
