@@ -8,7 +8,7 @@ import re
 
 from pydantic import BaseModel
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.money import find_money
 from base.language.quantities import find_quantities
 from base.language.text import fold, normalise, stem, words
@@ -20,11 +20,12 @@ from retrieval.schema import Product, SearchFilters
 
 from .understanding.words import phrase_terms
 
-RATING = re.compile(r"(\d(?:\.\d+)?)\s*(?:/\s*5|out of 5|stars?)", re.I)
-SIZE_CLAIM = re.compile(r"\bsizes?\s+((?:[A-Z0-9]{1,4}(?:,\s*|\s+(?:and|or)\s+|\s*/\s*)?)+)")
+RATING = phrasings().pattern("rating")
+SIZE_CLAIM = phrasings().pattern("size_claim")
 EPS = 1e-6
 # a clause that says the product lacks something: "nothing listed about <need>", "not <value>"
-DENIED = re.compile(r"\b(?:nothing listed about|no|not|without)\b[^;.,:]*", re.I)
+DENIED = phrasings().pattern("denied")
+PERCENT_OFF = phrasings().pattern("percent_off")
 
 
 class FactError(BaseModel):
@@ -128,7 +129,7 @@ def check_reply(
                 if normalise(size) not in offered and f"size {normalise(size)}" not in offered:
                     err(f"size {size}", "size not offered")
         for q in find_quantities(line):
-            if q.dimension == "percent" and re.search(r"\d\s*%\s*(?:off|discount)", body):
+            if q.dimension == "percent" and PERCENT_OFF.search(body):
                 continue
             rows = [
                 r for p in scope for v in p.purchasable_variants() for r in variant_quantities(p, v)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from base.language.general import phrasings
 from base.language.text import term, words
 from retrieval.color import basic_color
 from retrieval.facets import value_matches
@@ -16,17 +17,11 @@ from .records import CompareRow, CompareTable
 from .understanding.words import phrase_terms
 from .wording import money
 
-COMES_IN = re.compile(
-    r"\b(?:come|comes|available|have|has|get|sell|stock)\s+(?:it\s+|them\s+|this\s+|one\s+)?"
-    r"in\s+(?:a\s+|an\s+)?(?:size\s+)?([\w\-\. ]{1,24}?)\s*[?.!]*$",
-    re.I,
-)
-PRICE_QUESTION = re.compile(r"\b(how much|price|cost|costs|expensive|cheap)\b", re.I)
-STOCK_QUESTION = re.compile(r"\b(in stock|available|sold out|out of stock)\b", re.I)
-STOP = set(
-    "this that does have with what which first second third there they about would could tell "
-    "it is are the one ones a an of for in".split()
-)
+_P = phrasings()
+COMES_IN = _P.pattern("comes_in")
+PRICE_QUESTION = _P.pattern("price_question")
+STOCK_QUESTION = _P.pattern("stock_question")
+STOP = set(_P.words["item_question_stop"])
 
 
 def compare_rows(products: list[Product]) -> list[tuple[str, list[str]]]:
@@ -182,7 +177,7 @@ def answer_about(product: Product, question: str, lexicon: Lexicon | None = None
         lacking = " or ".join(v for _, v in missing)
         return f"No, the {product.title} isn't {lacking}. It lists {listing}."
     wanted = {term(w) for w in words(question) if len(w) > 3} - {term(w) for w in STOP}
-    if re.search(r"\bmade (?:of|from)\b|\bfabric\b|\bmaterials?\b", question, re.I):
+    if _P.pattern("asks_material").search(question):
         wanted.add("material")
     sentences = [
         s.strip(" •") for s in re.split(r"(?<=[.!?])\s+|\n|•", product.description) if s.strip(" •")

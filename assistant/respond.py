@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.text import term, words
 from ranking.rank import RankedItem
 from retrieval.lexicon import Lexicon
@@ -233,9 +233,7 @@ def _emit(text: str, on_token: Callable[[str], None] | None) -> None:
             on_token(line)
 
 
-INSTRUCTION_TALK = re.compile(
-    r"\b(system|prompt|instructions?|admin|developer mode|as an ai|language model)\b", re.I
-)
+INSTRUCTION_TALK = phrasings().pattern("instruction_talk")
 
 
 def _parrots(text: str, message: str, n: int = 5) -> bool:

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import functools
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.quantities import find_quantities
 from base.language.text import fold, term, token_spans
 
 from .schema import Product
 
-CUT = frozenset("for with in from by without of no".split())  # "Muesli No Added Sugar"
-CONTAINERS = frozenset("set pack box case pair bundle tin jar packet kit".split())
+CUT = phrasings().words["kind_cut"]  # "Muesli No Added Sugar"
+CONTAINERS = phrasings().words["containers"]
 
 
 @functools.cache

@@ -10,8 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-CUSTOMER_ROLES = {"customer", "user", "shopper", "client", "buyer"}
-AGENT_ROLES = {"agent", "assistant", "support", "staff", "rep"}
+from base.language.general import phrasings
+
+CUSTOMER_ROLES = phrasings().words["customer_roles"]
+AGENT_ROLES = phrasings().words["agent_roles"]
 ROLE_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z ]{0,20}?)\s*:\s*(.*)$")
 
 

@@ -10,7 +10,7 @@ import re
 
 from pydantic import BaseModel
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.money import find_money, format_money
 
 UNITS = {
@@ -25,13 +25,9 @@ _NUM = (
     + "|".join(re.escape(w) for w in sorted(WORD_NUMBERS, key=len, reverse=True))
     + ")"
 )
-DURATION = re.compile(
-    _NUM + r"(?:\s*(?:to|-|–|or)\s*" + _NUM + r")?[\s-]+(business[\s-]+|working[\s-]+)?"
-    r"(hours?|days?|weeks?|months?|years?)\b",
-    re.I,
-)
-PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent\b)", re.I)
-CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s?(am|pm)\b", re.I)
+DURATION = phrasings().pattern("duration", number=_NUM)
+PERCENT = phrasings().pattern("percent")
+CLOCK = phrasings().pattern("clock")
 
 
 class Fact(BaseModel, frozen=True):

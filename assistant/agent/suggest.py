@@ -23,6 +23,7 @@ from typing import Literal
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from base.language.general import phrasings
 from base.language.money import find_money
 from base.language.text import term, words
 from ranking.rank import RankedItem
@@ -53,18 +54,9 @@ WILL_CHECK = (
     "Thanks for your question! I want to be sure I give you the right answer, so I'm "
     "checking this with our team and will get back to you shortly."
 )
-ORDER_TOPIC = re.compile(
-    r"\b(order|orders|ordered|return|returns|returning|refund|exchange|package|parcel|"
-    r"deliver\w*|shipped|tracking|arriv\w*|damaged|broke\w*|defect\w*|warranty|charged|"
-    r"cancel\w*|missing|wrong)\b",
-    re.I,
-)
-SHOPPING = re.compile(
-    r"\b(looking for|look for|need|want|recommend\w*|suggest\w*|any|show me|gift)\b", re.I
-)
-ORDER_NUMBER = re.compile(
-    r"#\s?\d{3,}|\border\s*(?:number|no\.?|#)?\s*:?\s*[A-Z]*\d{4,}|\b\d{6,}\b", re.I
-)
+ORDER_TOPIC = phrasings().pattern("order_topic")
+SHOPPING = phrasings().pattern("shopping")
+ORDER_NUMBER = phrasings().pattern("order_number")
 
 DRAFT_SYSTEM = """You draft replies that a customer-service agent of an online shop will \
 send. Warm, plain, 2 to 4 sentences each. Use ONLY the FACTS given: never state a number, \
@@ -95,9 +87,9 @@ def _terms(text: str) -> set[str]:
     return {w[:6] for t in words(text) for w in t.split("-") if len(w) > 2 and w.isalpha()}
 
 
-ASKS_COST = re.compile(r"\b(how much|cost|costs|price|fee|fees|charge|pay)\b", re.I)
-ASKS_TIME = re.compile(r"\b(how long|when|how soon|how many days|time)\b", re.I)
-HAS_TIME = re.compile(r"\b\d+\s*(?:to \d+ )?(?:business )?(?:hours?|days?|weeks?|years?)\b")
+ASKS_COST = phrasings().pattern("asks_cost")
+ASKS_TIME = phrasings().pattern("asks_time")
+HAS_TIME = phrasings().pattern("has_duration")
 
 
 def quote_answer(question: str, hits: list[PolicyHit]) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.text import term
 from retrieval.schema import SearchFilters
 
@@ -203,8 +203,8 @@ def resolve(
     return out
 
 
-PURPOSE = re.compile(r"\bfor\s+(?:my|your|his|her|our|their)\s+$")
-AFTER_KIND = re.compile(r"\b(?:for|with|without|of|in|to go with)\s+(?:an?\s+|the\s+|some\s+)?$")
+PURPOSE = phrasings().pattern("purpose_before")
+AFTER_KIND = phrasings().pattern("after_kind")
 
 
 def _purpose(text: str, tokens: list[Token], span: Span, earlier: bool, view: CatalogView) -> bool:
@@ -324,8 +324,8 @@ def _same(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
-SIZE_BEFORE = re.compile(r"(?:\bsize\s*|\bin\s+(?:an?\s+)?|\bwears?\s+(?:an?\s+)?)$")
-CODE_BEFORE = re.compile(r"\ban?\s+$")  # "an <code>" (size codes only: "a large <kind>" is no size)
+SIZE_BEFORE = phrasings().pattern("size_before")
+CODE_BEFORE = phrasings().pattern("code_before")  # "an <code>": size codes only
 
 
 def _said_as_size(text: str, tokens: list[Token], i: int, reading: Reading) -> bool:

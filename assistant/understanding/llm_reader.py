@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.text import fold, term
 
 from ..examples import reader_examples
@@ -50,6 +50,9 @@ MAX_ENUM = 300
 # penalty on the tokens just written (1.2 over 48) took the reading's p95 from 11.3 s to
 # 3.3 s and the values it invented from 2.6 to 0.75 a turn, with the same intents right.
 REPEAT_PENALTY = 1.2
+BOTH_OR_TWO = phrasings().pattern("both_or_two")  # "compare both" refers to 1 and 2
+NUMBERED = phrasings().pattern("numbered_item")
+PRICE_TALK = phrasings().pattern("price_talk")
 
 
 def compact(answer: dict) -> str:
@@ -286,11 +289,11 @@ class Interpreter:
             exclude_facets=pairs(raw.get("exclude_facets"), True),
         )
         ordinals = {lang.ordinals[t] for t in said if t in lang.ordinals} | {
-            int(n) for n in re.findall(r"(?:#|number|item|option)\s*(\d)", lower)
+            int(n) for n in NUMBERED.findall(lower)
         }
         references = keep(
             raw.get("references"),
-            lambda r: r in ordinals or (r in (1, 2) and re.search(r"\b(both|two)\b", lower)),
+            lambda r: r in ordinals or (r in (1, 2) and BOTH_OR_TWO.search(lower)),
         )
         remove = keep(
             raw.get("remove"),
@@ -300,9 +303,7 @@ class Interpreter:
             ),
         )
         relative = raw.get("relative_price")
-        if relative not in ("cheaper", "pricier") or not re.search(
-            r"cheap|less|pric|expensive|afford|budget", lower
-        ):
+        if relative not in ("cheaper", "pricier") or not PRICE_TALK.search(lower):
             relative = None
         intent = raw.get("intent") if raw.get("intent") in INTENTS else "search"
         if intent == "cart" and not CART.search(lower):

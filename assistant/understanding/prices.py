@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.money import AMOUNT, find_money, parse_amount
 from base.language.quantities import find_quantities
 
@@ -63,7 +63,7 @@ def read_prices(lower: str) -> PriceReading:
     bare = {(s, e) for s, e, _ in amounts} - {(s, e) for s, e, _ in marked}
 
     between = re.compile(rf"\b(?:{_alt(b.between)})\s*$")
-    joiner = re.compile(r"^\s*(?:and|to|-|–)\s*$")
+    joiner = phrasings().pattern("range_joiner")
     used: set[int] = set()
     for i, (s, e, value) in enumerate(amounts):  # ranges first: "between 20 and 40", "$20-$40"
         if i + 1 < len(amounts) and joiner.match(lower[e : amounts[i + 1][0]]):

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 
-from base.language.general import language
+from base.language.general import language, phrasings
 
 from .words import Token
 
-COUNTS = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
+FIRST_N = phrasings().pattern("first_n")
+LAST_N = phrasings().pattern("last_n")
+THE_TWO = phrasings().pattern("the_two")
+COUNTS = phrasings().counts  # "compare the two"
 
 
 def read_references(
@@ -23,14 +26,14 @@ def read_references(
     def take(span: tuple[int, int]) -> None:
         consumed.update(i for i, t in enumerate(tokens) if t.start >= span[0] and t.end <= span[1])
 
-    if m := re.search(r"\b(?:the\s+)?first\s+(two|three|four|2|3|4)\b", lower):
+    if m := FIRST_N.search(lower):
         refs = list(range(1, COUNTS[m.group(1)] + 1))
         take(m.span())
-    elif m := re.search(r"\b(?:the\s+)?last\s+(two|three|2|3)\b", lower):
+    elif m := LAST_N.search(lower):
         count = COUNTS[m.group(1)]
         refs = list(range(max(1, n_shown - count + 1), n_shown + 1)) if n_shown else []
         take(m.span())
-    elif re.search(r"\b(both|these two|those two|the two)\b", lower):
+    elif THE_TWO.search(lower):
         refs = [1, 2]
     for i, t in enumerate(tokens):
         if i in consumed:

@@ -5,33 +5,18 @@ a facet, or price/budget, category/kind, and "all"."""
 
 from __future__ import annotations
 
-import re
-
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.text import term
 
 from .words import CatalogWords, Token
 
-NAME = r"([a-z][a-z'\-]*(?:\s+[a-z][a-z'\-]*)?)"
+_P = phrasings()
 PATTERNS = [
-    re.compile(
-        # "is fine" is consumed with the name: no need word is left of it
-        r"\b(?:any|whatever|all)\s+" + NAME + r"(?:\s+(?:is|are|will|would|'s)\s+"
-        r"(?:fine|ok|okay|good|do)\b|(?=\s*$|\s*[,.!?]|\s+(?:but|and|please)\b))"
-    ),
-    re.compile(r"\b(?:the\s+)?" + NAME + r"\s+(?:doesn'?t|does not|don'?t|do not)\s+matter"),
-    re.compile(
-        r"\b(?:forget|drop|remove|ignore|never ?mind|skip|lose)\s+(?:about\s+)?"
-        r"(?:the\s+)?" + NAME
-    ),
-    re.compile(r"\bno\s+(price|budget)\s+limit"),
+    _P.pattern(name) for name in ("drop_any", "drop_doesnt_matter", "drop_forget", "drop_no_limit")
 ]
-RESET = re.compile(
-    r"\b(start over|start again|reset|clear (?:all|everything|the filters)|"
-    r"from scratch|new search)\b"
-)
-PRICE_WORDS = {"price", "budget", "cost"}
-CATEGORY_WORDS = {"category", "kind", "type", "department"}
+RESET = _P.pattern("start_over")
+PRICE_WORDS = _P.words["price_names"]
+CATEGORY_WORDS = _P.words["category_names"]
 
 
 def slot_of(name: str, words: CatalogWords) -> str | None:

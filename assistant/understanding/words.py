@@ -20,14 +20,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.text import fold, part_spans, term
 from retrieval.lexicon import Lexicon
 
 ReadingKind = Literal["category", "facet", "color", "audience", "size"]
 MAX_PHRASE = 4
 TYPO_CUTOFF = 82  # rapidfuzz ratio; one swapped pair in a six-letter word scores 83
-PART = re.compile(r"\s*(?:&|,|/|\band\b)\s*")
+PART = phrasings().pattern("facet_value_parts")
 
 
 @dataclass(frozen=True)

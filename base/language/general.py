@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from pathlib import Path
 
@@ -135,3 +136,33 @@ def language() -> GeneralLanguage:
     ]
     raw["filler"] = raw["filler"].split()
     return GeneralLanguage(**raw, product_nouns=frozenset(nouns))
+
+
+class Phrasings(BaseModel):
+    """English phrasings as regular expressions and small word sets (`data/phrasings.toml`)."""
+
+    patterns: dict[str, str]
+    case_sensitive: frozenset[str] = Field(default_factory=frozenset)
+    words: dict[str, frozenset[str]]
+    counts: dict[str, int]
+
+    @model_validator(mode="after")
+    def _known_names(self) -> Phrasings:
+        unknown = self.case_sensitive - set(self.patterns)
+        if unknown:
+            raise ValueError(f"case_sensitive names no pattern: {sorted(unknown)}")
+        return self
+
+    def pattern(self, name: str, **pieces: str) -> re.Pattern[str]:
+        """The pattern `name`, its `<<piece>>` placeholders filled from `pieces`."""
+        source = "".join(line.strip() for line in self.patterns[name].splitlines())
+        for piece, value in pieces.items():
+            source = source.replace(f"<<{piece}>>", value)
+        if "<<" in source and ">>" in source.split("<<", 1)[1]:
+            raise ValueError(f"pattern {name!r} has a placeholder left unfilled: {source}")
+        return re.compile(source, 0 if name in self.case_sensitive else re.IGNORECASE)
+
+
+@functools.cache
+def phrasings() -> Phrasings:
+    return Phrasings(**tomllib.loads((DATA / "phrasings.toml").read_text(encoding="utf-8")))
