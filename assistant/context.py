@@ -11,12 +11,13 @@ from ranking.rank import RankedItem
 from retrieval.schema import SearchFilters
 
 from .records import CompareTable, DialogueState, Explanation, TurnInterpretation
+from .understanding.words import Message
 
 
 @dataclass
 class TurnContext:
     session: str
-    message: str  # as admitted: bounded, contact details removed
+    message: Message  # as admitted (bounded, contact details removed), read once
     before: DialogueState  # the conversation as the turn found it
     turn: TurnInterpretation  # what the message was read as
     state: DialogueState  # the conversation as the turn leaves it

@@ -70,12 +70,12 @@ def search_rank_write(parts: Parts, ctx: TurnContext) -> Outcome:
         return Outcome(nothing_matches(parts, state, result), filters=weighed.hard.filters)
     intro = (
         f"Here are {len(items)} products like your photo:"
-        if ctx.image and not ctx.message.strip()
+        if ctx.image and not ctx.message.text.strip()
         else closest
     )
     # the reply describes the filters applied; the soft values are words it looks for
     told = weighed.described() if weighed.soft else state
-    written = parts.writer.write_products(ctx.message, items, told, ctx.on_token, intro)
+    written = parts.writer.write_products(ctx.message.text, items, told, ctx.on_token, intro)
     text = written.text
     ctx.notes += written.notes
     if ctx.turn.intent == "search" and (

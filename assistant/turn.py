@@ -22,6 +22,7 @@ from .parts import Parts
 from .records import DialogueState, Reply, TurnInterpretation
 from .state import apply_turn, ranking_query
 from .understanding import Interpretation
+from .understanding.words import Message
 
 Handler = Callable[[Parts, TurnContext], Outcome]
 # the intents that search; every other intent acts on the products shown (on_shown.py)
@@ -40,10 +41,11 @@ def run_turn(
     image: str | None = None,
     on_token: Callable[[str], None] | None = None,
 ) -> Reply:
-    message, said = admit(message, parts.settings.max_message_chars)
+    text, said = admit(message, parts.settings.max_message_chars)
     with parts.conversations.lock(session):
         started = time.perf_counter()
         before = parts.conversations.load(session)
+        message = Message.of(text)  # tokenised once: every reader of the turn takes it
         reading = interpret(parts, message, image, before)
         state = apply_turn(before, reading.turn, parts.view)
         ctx = TurnContext(session, message, before, reading.turn, state, image, on_token, said)
@@ -65,7 +67,7 @@ def rerun(
     with parts.conversations.lock(session):
         before = parts.conversations.load(session)
         turn = TurnInterpretation(intent="refine", source="chip", certain=True)
-        ctx = TurnContext(session, "", before, turn, change(before), on_token=on_token)
+        ctx = TurnContext(session, Message.of(""), before, turn, change(before), on_token=on_token)
         ctx.notes = list(parts.notes)
         return respond(parts, ctx)
 
@@ -96,9 +98,9 @@ def admit(message: str, limit: int) -> tuple[str, list[str]]:
 
 
 def interpret(
-    parts: Parts, message: str, image: str | None, before: DialogueState
+    parts: Parts, message: Message, image: str | None, before: DialogueState
 ) -> Interpretation:
-    if image and not message.strip():  # a photo alone: "something like this", afresh
+    if image and not message.text.strip():  # a photo alone: "something like this", afresh
         reading = Interpretation(turn=TurnInterpretation(intent="search", remove=["all"]))
     else:
         reading = parts.interpreter.interpret(message, before)
@@ -118,7 +120,7 @@ def record(parts: Parts, ctx: TurnContext, out: Outcome) -> Reply:
         shown_as = f"related:{ctx.turn.related}" if ctx.turn.intent == "related" else "search"
         query = ranking_query(state)
         ctx.notes += parts.feedback.impressions(
-            ctx.session, reply_id, ctx.message, out.items, state, query, shown_as
+            ctx.session, reply_id, ctx.message.text, out.items, state, query, shown_as
         )
     for line in state.cart[len(ctx.before.cart) :]:  # added in chat ("add the first one")
         ctx.notes += parts.feedback.record(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from base.language.general import language, phrasings
-from base.language.text import fold, term
+from base.language.text import term
 
 from ..examples import reader_examples
 from ..llm import chat_json
@@ -27,7 +27,7 @@ from .catalog import CatalogView
 from .intent import CART
 from .read_turn import read_turn
 from .unknown import foreign, unsold_kinds
-from .words import CatalogWords, phrase_terms, tokenize
+from .words import CatalogWords, Message, phrase_terms, tokenize
 
 SYSTEM = """You read one message of a shopper in an online shop and fill a JSON object.
 Fields: intent (search: a new product need; refine: change the current search; compare; \
@@ -86,8 +86,12 @@ class Interpreter:
         finally:
             self.llm = llm
 
-    def interpret(self, text: str, state: DialogueState, force_llm: bool = False) -> Interpretation:
-        rules = read_turn(text, state, self.words, self.view)
+    def interpret(
+        self, message: str | Message, state: DialogueState, force_llm: bool = False
+    ) -> Interpretation:
+        message = Message.of(message)
+        text = message.text
+        rules = read_turn(message, state, self.words, self.view)
         if self.llm is None or (rules.certain and not (force_llm or self.always)):
             return Interpretation(turn=rules)
         try:
@@ -96,9 +100,9 @@ class Interpreter:
             return Interpretation(
                 turn=rules, notes=[f"LLM not used for this turn: {exc}"], llm_called=True
             )
-        llm_turn, invented = self.validate(raw, text, state, rules)
+        llm_turn, invented = self.validate(raw, message, state, rules)
         turn = merge(rules, llm_turn)
-        said = {t.term for t in tokenize(text)}
+        said = set(message.terms)
         understood = llm_turn.constraints.slots() or any(  # a translation adds English
             self.words.is_catalog_word(t.term) and t.term not in said
             for t in tokenize(str(raw.get("need", "")))
@@ -216,15 +220,14 @@ class Interpreter:
 
     # ---- checking every value against the shopper's words ------------------------------
     def validate(
-        self, raw: dict, text: str, state: DialogueState, rules: TurnInterpretation
+        self, raw: dict, message: str | Message, state: DialogueState, rules: TurnInterpretation
     ) -> tuple[TurnInterpretation, int]:
-        lang = language()
-        said = set(phrase_terms(text))
-        lower = fold(text)
+        lang, message = language(), Message.of(message)
+        text, lower, said = message.text, message.lower, set(message.terms)
         numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text.replace(",", ""))}
-        negation = bool(lang.negators & {t.text for t in tokenize(text)})
+        negation = bool(lang.negators & message.words)
         # another language: the LLM's English reading of kinds is all there is to go on
-        translated = bool(rules.not_understood) and foreign(text)
+        translated = bool(rules.not_understood) and foreign(message)
         invented = 0
 
         # another language: categories must follow from the LLM's own English reading

@@ -21,13 +21,14 @@ from .quantities import read_quantities
 from .references import read_references
 from .removals import read_removals
 from .unknown import account, unsold_kinds
-from .words import CatalogWords, tokenize
+from .words import CatalogWords, Message
 
 
 def read_turn(
-    text: str, state: DialogueState, words: CatalogWords, view: CatalogView
+    message: str | Message, state: DialogueState, words: CatalogWords, view: CatalogView
 ) -> TurnInterpretation:
-    lower, tokens = fold(text), tokenize(text)
+    message = Message.of(message)
+    text, lower, tokens = message.text, message.lower, message.tokens
     remove, consumed = read_removals(lower, tokens, words)
     prices = read_prices(lower)
     quantities, q_spans = read_quantities(lower, tokens, words, set(view.facets.dimensions))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from base.language.general import language
 from base.language.money import currency_words
 
-from .words import CatalogWords, Token, is_product_noun, tokenize
+from .words import CatalogWords, Message, Token, is_product_noun
 
 
 def account(
@@ -100,12 +100,12 @@ def unsold_kinds(tokens: list[Token], need: list[int], words: CatalogWords) -> l
 OTHER_LANGUAGES = ("fr", "de", "es", "it", "pt", "nl")
 
 
-def foreign(text: str) -> bool:
+def foreign(message: str | Message) -> bool:
     """Most of the turn's words are more common in another language than in English
     ("je cherche des chaussures": French). wordfreq's frequency lists, one lookup a word."""
     from wordfreq import zipf_frequency
 
-    toks = [t.text for t in tokenize(text) if t.text.isalpha()]
+    toks = [t.text for t in Message.of(message).tokens if t.text.isalpha()]
     if not toks:
         return False
 

@@ -70,6 +70,28 @@ def phrase_terms(text: str) -> tuple[str, ...]:
     return tuple(t.term for t in tokenize(text))
 
 
+@dataclass(frozen=True)
+class Message:
+    """A shopper's message read once per turn: its text, folded, and its tokens. Every
+    reader of the turn (the rules, the LLM's checks, the language guess) takes this."""
+
+    text: str
+    lower: str
+    tokens: list[Token]
+
+    @classmethod
+    def of(cls, text: str | Message) -> Message:
+        return text if isinstance(text, Message) else cls(text, fold(text), tokenize(text))
+
+    @functools.cached_property
+    def terms(self) -> tuple[str, ...]:
+        return tuple(t.term for t in self.tokens)
+
+    @functools.cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(t.text for t in self.tokens)
+
+
 @dataclass
 class CatalogWords:
     lexicon: Lexicon

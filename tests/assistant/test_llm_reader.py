@@ -117,3 +117,17 @@ def test_past_its_budget_the_rules_serve_the_turn_and_the_llm_stops(any_shop):
     assert any("did not finish within 0.2 s" in n for n in reading.notes), reading.notes
     assert llm.stopped.wait(timeout=10)  # it stops at its next piece, not after a hundred
     assert len(llm.written) < 100
+
+
+def test_a_turn_tokenises_its_message_once(any_shop, shown_state, monkeypatch):
+    """The rules, the LLM's checks and the language guess share one reading of the message."""
+    from assistant.understanding import words as words_module
+
+    name, (words, view) = any_shop
+    text = "hmm, je cherche quelque chose de moins cher"
+    calls = []
+    real = words_module.part_spans
+    monkeypatch.setattr(words_module, "part_spans", lambda t: calls.append(t) or real(t))
+    llm = Recording(responses=['{"intent": "refine", "need": "cheaper"}'])
+    Interpreter(words, view, llm).interpret(text, shown_state, force_llm=True)
+    assert calls.count(text) == 1
