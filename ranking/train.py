@@ -248,73 +248,136 @@ def train(
     (returned, and saved beside the one in use as `ranker.rejected` when not swapped) says
     which. `candidates_cache` (query text → candidates) is shared by runs on one index that
     search the same queries (the learning curve's)."""
-    from ranx import Qrels, Run, evaluate
-    from tqdm.auto import tqdm
-
-    t0 = time.perf_counter()
-    rng = random.Random(cfg.seed)
+    clock = _Clock()
     events = [e for e in events or [] if cfg.since is None or e.at >= _aware(cfg.since)]
     folder = out_dir or ranker_dir(index.dir)
     products = index.products(list(range(len(index.ids))))
-    texts = {p.id: product_text(p) for p in products}
     queries = [
         q for q in gather(products, cfg, judged or [], events, rewrite, index.lexicon) if q.grades
     ]
-    t_queries = time.perf_counter() - t0  # includes the LLM's paraphrases, when asked for
+    clock.lap("queries")  # includes the LLM's paraphrases, when asked for
     if not queries:
         raise ValueError("no training queries: the catalog has no categories to build them from")
     stage = {q.qid: _stage(q.qid, cfg) for q in queries}
+    cands = _candidates(index, queries, cfg, candidates_cache, progress)
+    clock.lap("candidates")
+    enc = _encoder(index, products, queries, stage, cands, cfg, base_model, device, progress)
+    clock.lap("encoder")
+    context = _Context(
+        enc.pvecs,
+        products,
+        FeedbackStats.from_events(events),
+        CoEngagement.from_events(events),
+        sessions_of(events),
+    )
+    sets = _training_sets(queries, stage, cands, context, enc, cfg)
+    models = _fit_models(sets, cfg)
+    clock.lap("fusion")
+    metrics = _heldout_metrics(sets, models, context)
+    card = _card(queries, stage, events, cfg, base_model, device, enc, models, metrics, context)
+    card.training_seconds = {**clock.laps, "total": clock.total()}
+    if cfg.gate and "ranker" in metrics:
+        by_id = {p.id: p for p in products}
+        previous, before = _previous_ndcg(
+            folder, device, sets.heldout_queries, sets.listed_of, by_id, context.own
+        )
+        if previous is not None:
+            after = metrics["ranker"]["ndcg@10"]
+            card.replaced = Replacement(
+                previous_created=previous.card.created,
+                previous_ndcg=before,
+                new_ndcg=after,
+                swapped=after >= before,
+            )
+    _save(folder, card, products, enc, models, context)
+    return card
+
+
+class _Clock:
+    """Seconds per training stage, for the model card."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name], self.last = now - self.last, now
+
+    def total(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def _candidates(index, queries, cfg, cache, progress) -> dict[str, list[Candidate]]:
+    """Each query's hybrid-search candidates, as serving would retrieve them."""
+    from tqdm.auto import tqdm
 
     searcher = HybridSearcher(index)
+    cache = {} if cache is None else cache
     cands: dict[str, list[Candidate]] = {}
-    cache = {} if candidates_cache is None else candidates_cache
     for q in tqdm(queries, desc="candidates", unit="query", disable=not progress):
         if q.text not in cache:
-            request = SearchRequest(text=q.text, k=cfg.candidates)
-            cache[q.text] = searcher.search(request).candidates
+            cache[q.text] = searcher.search(SearchRequest(text=q.text, k=cfg.candidates)).candidates
         cands[q.qid] = cache[q.text]
-    t_cands = time.perf_counter() - t0 - t_queries
+    return cands
 
-    t1 = time.perf_counter()
+
+class _Encoded(BaseModel, arbitrary_types_allowed=True):
+    model: object  # the sentence-transformers encoder
+    pvecs: np.ndarray  # product vectors, in the index's order
+    qvecs: dict[str, np.ndarray]  # query id → vector
+    kept: FineTunedRanker | None = None  # the model whose encoder was kept, when kept
+
+
+def _encoder(index, products, queries, stage, cands, cfg, base_model, device, progress):
+    """The encoder fine-tuned on the encoder share of the queries (or the current model's,
+    kept), and the product and query vectors it gives."""
+    texts = {p.id: product_text(p) for p in products}
     kept = _kept_encoder(ranker_dir(index.dir), device) if cfg.keep_encoder else None
     if kept is not None:  # the fusion learns from new events; the encoder stays as it was
         model = kept.encoder
         pvecs = kept.product_vectors(products)
     else:
         enc_queries = [q for q in queries if stage[q.qid] == "encoder"]
+        rng = random.Random(cfg.seed)
         model = fine_tune(
             base_model, _triplets(enc_queries, cands, texts, cfg, rng), cfg, device, progress
         )
         pvecs = model.encode(
             [texts[p.id] for p in products], normalize_embeddings=True, show_progress_bar=progress
         )
-    qvecs = dict(
-        zip(
-            [q.qid for q in queries],
-            model.encode([q.text for q in queries], normalize_embeddings=True),
-            strict=True,
-        )
-    )
-    t_encoder = time.perf_counter() - t1
+    vectors = model.encode([q.text for q in queries], normalize_embeddings=True)
+    qvecs = dict(zip([q.qid for q in queries], vectors, strict=True))
+    return _Encoded(model=model, pvecs=pvecs, qvecs=qvecs, kept=kept)
 
-    t2 = time.perf_counter()
-    stats = FeedbackStats.from_events(events)
-    co = CoEngagement.from_events(events)
-    own = sessions_of(events)
-    context = _Context(pvecs, products, stats, co, own)
-    # Two models: the fusion learns from candidate lists graded against the query
-    # (synthetic, judged); the personal model learns from feedback, a residual on the
-    # fusion's score over the event features only. A reply's negatives lie above its click
-    # by construction: trained on rank features, a model learns "deeper is better"
-    # (measured: NDCG fell with more log); on taste, co-engagement and rates it cannot.
-    sets = {(part, src): ([], [], [], []) for part in ("fusion", "heldout") for src in SOURCES}
-    # per query: its whole candidate list, the labelled rows of it and the list's features
-    listed_of: dict[str, tuple[list[Candidate], list[int], np.ndarray]] = {}
-    weights: list[float] = []  # the personal model's training rows' (inverse propensity)
+
+class _Sets:
+    """Feature rows per (part, source), the held-out lists, the personal model's weights."""
+
+    def __init__(self) -> None:
+        # (xs, ys, groups, queries) per ("fusion" | "heldout", "content" | "feedback")
+        self.rows = {(part, src): ([], [], [], []) for part in PARTS for src in SOURCES}
+        # per held-out query: its whole candidate list, the labelled rows, the list's features
+        self.listed_of: dict[str, tuple[list[Candidate], list[int], np.ndarray]] = {}
+        self.weights: list[float] = []  # the personal model's training rows' (inverse propensity)
+
+    @property
+    def heldout_queries(self) -> list[Query]:
+        return self.rows[("heldout", "content")][3] + self.rows[("heldout", "feedback")][3]
+
+
+def _training_sets(queries, stage, cands, context, enc: _Encoded, cfg) -> _Sets:
+    """Feature rows for the fusion and the held-out check. Two models: the fusion learns
+    from candidate lists graded against the query (synthetic, judged); the personal model
+    learns from feedback, a residual on the fusion's score over the event features only. A
+    reply's negatives lie above its click by construction: trained on rank features, a model
+    learns "deeper is better" (measured: NDCG fell with more log); on taste, co-engagement and
+    rates it cannot."""
+    sets = _Sets()
     # a query that trained the encoder would tell the fusion to trust its score; a kept
     # encoder was trained in another run, so every query may train the fusion
     for q in queries:
-        part = stage[q.qid] if stage[q.qid] != "encoder" else ("fusion" if kept else None)
+        part = stage[q.qid] if stage[q.qid] != "encoder" else ("fusion" if enc.kept else None)
         listed = cands[q.qid]
         src = "feedback" if q.source == "feedback" else "content"
         rows = list(range(len(listed)))
@@ -325,78 +388,108 @@ def train(
         # the fusion is content only: event features would be noise against query grades.
         # Features are of the whole candidate list, as at serving time (ranks, the median
         # price, how common a value is among the candidates), then the labelled rows kept
-        full = context.features(q, listed, qvecs[q.qid], cfg.event_features and src == "feedback")
+        full = context.features(
+            q, listed, enc.qvecs[q.qid], cfg.event_features and src == "feedback"
+        )
         y = [q.grades.get(listed[i].product.id, 0) for i in rows]
         if max(y) == 0:
             continue  # nothing relevant retrieved: no ordering to learn
         if part == "heldout":
-            listed_of[q.qid] = (listed, rows, full)
+            sets.listed_of[q.qid] = (listed, rows, full)
         if (part, src) == ("fusion", "feedback"):
-            weights += [q.weights.get(listed[i].product.id, 1.0) for i in rows]
-        xs, ys, groups, qs = sets[(part, src)]
+            sets.weights += [q.weights.get(listed[i].product.id, 1.0) for i in rows]
+        xs, ys, groups, qs = sets.rows[(part, src)]
         xs.append(full[rows])
         ys += y
         groups.append(len(y))
         qs.append(q)
-    xs, ys, groups, _ = sets[("fusion", "content")]
-    if not xs:
+    if not sets.rows[("fusion", "content")][0]:
         raise ValueError("no fusion training queries with a relevant candidate")
-    fusion = _ranker_model(cfg.fusion_trees, 15, min(10, max(2, len(ys) // 50)), cfg.seed)
-    _fit(fusion, sets[("fusion", "content")][:3], sets[("heldout", "content")][:3], FEATURES)
-    personal = None
-    fx, fy, fgroups, _ = sets[("fusion", "feedback")]
-    if cfg.event_features and len(fgroups) >= MIN_FEEDBACK_QUERIES:
-        cols = [FEATURES.index(f) for f in EVENT_FEATURES]
-        base = lambda xs: [fusion.booster_.predict(x) for x in xs]  # noqa: E731
-        personal = _ranker_model(400, 15, 10, cfg.seed, rate=0.1)
-        personal.set_params(monotone_constraints=[MONOTONE[f] for f in EVENT_FEATURES])
-        train_set = ([x[:, cols] for x in fx], fy, fgroups, base(fx))
-        hxs, hys, hgs, _ = sets[("heldout", "feedback")]
-        held = ([x[:, cols] for x in hxs], hys, hgs, base(hxs))
-        _fit(personal, train_set, held, list(EVENT_FEATURES), weights)
-    t_fusion = time.perf_counter() - t2
+    return sets
 
-    def score(x: np.ndarray, unseen: np.ndarray) -> np.ndarray:  # a whole list, as served
-        s = fusion.booster_.predict(x)
-        if personal is None:
+
+class _Models:
+    """The fusion and, once there is enough feedback, the personal residual on it."""
+
+    def __init__(self, fusion, personal=None) -> None:
+        self.fusion, self.personal = fusion, personal
+
+    def score(self, x: np.ndarray, unseen: np.ndarray) -> np.ndarray:  # a whole list, as served
+        s = self.fusion.booster_.predict(x)
+        if self.personal is None:
             return s
-        residual = personal.booster_.predict(x[:, [FEATURES.index(f) for f in EVENT_FEATURES]])
+        residual = self.personal.booster_.predict(x[:, EVENT_COLUMNS])
         return with_personal(s, residual, unseen=unseen)
 
-    hqueries = sets[("heldout", "content")][3] + sets[("heldout", "feedback")][3]
-    metrics: dict[str, dict[str, float]] = {}
-    if hqueries:
-        qrels = Qrels({q.qid: {k: v for k, v in q.grades.items() if v > 0} for q in hqueries})
-        hybrid = Run(
-            {
-                q.qid: {listed_of[q.qid][0][i].product.id: 1.0 / (i + 1) for i in rows}
-                for q in hqueries
-                for rows in [listed_of[q.qid][1]]
-            }
-        )
-        ranked = {}
-        for q in hqueries:
-            listed, rows, full = listed_of[q.qid]
-            s = score(full, stats.unseen(listed, own.get(q.session)))
-            ranked[q.qid] = {listed[i].product.id: float(s[i]) for i in rows}
-        names = ["ndcg@10", "recall@10", "mrr"]
-        metrics["hybrid"] = {k: float(v) for k, v in evaluate(qrels, hybrid, names).items()}
-        metrics["ranker"] = {k: float(v) for k, v in evaluate(qrels, Run(ranked), names).items()}
 
+def _fit_models(sets: _Sets, cfg: TrainConfig) -> _Models:
+    _, ys, _, _ = sets.rows[("fusion", "content")]
+    fusion = _ranker_model(cfg.fusion_trees, 15, min(10, max(2, len(ys) // 50)), cfg.seed)
+    _fit(
+        fusion,
+        sets.rows[("fusion", "content")][:3],
+        sets.rows[("heldout", "content")][:3],
+        FEATURES,
+    )
+    fx, fy, fgroups, _ = sets.rows[("fusion", "feedback")]
+    if not (cfg.event_features and len(fgroups) >= MIN_FEEDBACK_QUERIES):
+        return _Models(fusion)
+    base = lambda xs: [fusion.booster_.predict(x) for x in xs]  # noqa: E731
+    personal = _ranker_model(400, 15, 10, cfg.seed, rate=0.1)
+    personal.set_params(monotone_constraints=[MONOTONE[f] for f in EVENT_FEATURES])
+    train_set = ([x[:, EVENT_COLUMNS] for x in fx], fy, fgroups, base(fx))
+    hxs, hys, hgs, _ = sets.rows[("heldout", "feedback")]
+    held = ([x[:, EVENT_COLUMNS] for x in hxs], hys, hgs, base(hxs))
+    _fit(personal, train_set, held, list(EVENT_FEATURES), sets.weights)
+    return _Models(fusion, personal)
+
+
+def _heldout_metrics(
+    sets: _Sets, models: _Models, context: _Context
+) -> dict[str, dict[str, float]]:
+    """NDCG@10, recall@10 and MRR on the held-out queries: the hybrid order and the ranker's."""
+    from ranx import Qrels, Run, evaluate
+
+    hqueries = sets.heldout_queries
+    if not hqueries:
+        return {}
+    qrels = Qrels({q.qid: {k: v for k, v in q.grades.items() if v > 0} for q in hqueries})
+    hybrid = Run(
+        {
+            q.qid: {sets.listed_of[q.qid][0][i].product.id: 1.0 / (i + 1) for i in rows}
+            for q in hqueries
+            for rows in [sets.listed_of[q.qid][1]]
+        }
+    )
+    ranked = {}
+    for q in hqueries:
+        listed, rows, full = sets.listed_of[q.qid]
+        s = models.score(full, context.stats.unseen(listed, context.own.get(q.session)))
+        ranked[q.qid] = {listed[i].product.id: float(s[i]) for i in rows}
+    names = ["ndcg@10", "recall@10", "mrr"]
+    return {
+        "hybrid": {k: float(v) for k, v in evaluate(qrels, hybrid, names).items()},
+        "ranker": {k: float(v) for k, v in evaluate(qrels, Run(ranked), names).items()},
+    }
+
+
+def _card(queries, stage, events, cfg, base_model, device, enc, models, metrics, context):
+    """The model card: where the training data came from, held-out figures, what mattered."""
     sources: dict[str, dict[str, int]] = {}
     for q in queries:
         s = sources.setdefault(q.source, {"queries": 0, "pairs": 0})
         s["queries"] += 1
         s["pairs"] += len(q.grades)
     importance = dict(
-        zip(FEATURES, fusion.booster_.feature_importance("gain").tolist(), strict=True)
+        zip(FEATURES, models.fusion.booster_.feature_importance("gain").tolist(), strict=True)
     )
-    if personal is not None:
-        gains = personal.booster_.feature_importance("gain").tolist()
+    if models.personal is not None:
+        gains = models.personal.booster_.feature_importance("gain").tolist()
         for f, g in zip(EVENT_FEATURES, gains, strict=True):
             importance[f] += g
     total = sum(importance.values()) or 1.0
-    card = ModelCard(
+    co = context.co
+    return ModelCard(
         created=datetime.now(UTC),
         base_model=base_model,
         device=device,
@@ -405,13 +498,7 @@ def train(
             k: sum(1 for v in stage.values() if v == k) for k in ("encoder", "fusion", "heldout")
         },
         heldout_metrics=metrics,
-        training_seconds={
-            "queries": t_queries,
-            "candidates": t_cands,
-            "encoder": t_encoder,
-            "fusion": t_fusion,
-            "total": time.perf_counter() - t0,
-        },
+        training_seconds={},  # filled in by train(), which times the stages
         feature_importance={k: round(v / total, 4) for k, v in importance.items()},
         notes=[
             "the session features (session_sim, taste_*, price_vs_history, co_view, co_cart) "
@@ -427,38 +514,33 @@ def train(
             sessions=len({e.session for e in events}),
             labelled_queries=sources.get("feedback", {}).get("queries", 0),
         ),
-        encoder_from=f"{kept.card.created:%Y-%m-%d %H:%M} UTC" if kept else "",
+        encoder_from=f"{enc.kept.card.created:%Y-%m-%d %H:%M} UTC" if enc.kept else "",
     )
-    if cfg.gate and "ranker" in metrics:
-        by_id = {p.id: p for p in products}
-        previous, before = _previous_ndcg(folder, device, hqueries, listed_of, by_id, own)
-        if previous is not None:
-            after = metrics["ranker"]["ndcg@10"]
-            card.replaced = Replacement(
-                previous_created=previous.card.created,
-                previous_ndcg=before,
-                new_ndcg=after,
-                swapped=after >= before,
-            )
+
+
+def _save(folder: Path, card: ModelCard, products, enc: _Encoded, models: _Models, context):
+    """The model written whole beside the one in use, then swapped in (a reader never sees
+    half); a model the gate rejects goes to `<folder>.rejected`."""
     swapped = card.replaced is None or card.replaced.swapped
     target = folder if swapped else folder.with_name(folder.name + ".rejected")
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    model.save(str(tmp / "encoder"))
-    np.savez(tmp / "products.npz", ids=np.array([p.id for p in products]), vectors=pvecs)
-    fusion.booster_.save_model(str(tmp / "fusion.txt"))
-    if personal is not None:
-        personal.booster_.save_model(str(tmp / "personal.txt"))
-    (tmp / "feedback.json").write_text(stats.model_dump_json())
-    co.save(tmp / "co_engagement.json")
+    enc.model.save(str(tmp / "encoder"))
+    np.savez(tmp / "products.npz", ids=np.array([p.id for p in products]), vectors=enc.pvecs)
+    models.fusion.booster_.save_model(str(tmp / "fusion.txt"))
+    if models.personal is not None:
+        models.personal.booster_.save_model(str(tmp / "personal.txt"))
+    (tmp / "feedback.json").write_text(context.stats.model_dump_json())
+    context.co.save(tmp / "co_engagement.json")
     write_card(tmp, card)
-    shutil.rmtree(target, ignore_errors=True)  # swap in whole: a reader never sees half
+    shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
-    return card
 
 
 SOURCES = ("content", "feedback")
+PARTS = ("fusion", "heldout")
+EVENT_COLUMNS = [FEATURES.index(f) for f in EVENT_FEATURES]
 MIN_FEEDBACK_QUERIES = 20  # fewer replies with engagement: no personal model yet
 
 
