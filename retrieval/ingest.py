@@ -101,13 +101,7 @@ def ingest(
     catalog = Path(catalog)
     index = index or ProductIndex(config)
     found = find_mapping(catalog, mapping)  # read once: the rows and the attribute types
-    products, errors = load_catalog(catalog, found)
-    if not products:  # never replace a shop's index with nothing
-        first = f"; line {errors[0].line}: {errors[0].reason}" if errors else ""
-        raise CatalogFormatError(
-            f"{catalog.name}: no product could be read ({len(errors)} rows skipped{first}); "
-            "the index was left as it was"
-        )
+    products, errors = _read(catalog, found)
     if lexicon_file is None and catalog.with_suffix(".lexicon.toml").is_file():
         lexicon_file = catalog.with_suffix(".lexicon.toml")
     synonyms = read_shop_synonyms(lexicon_file)
@@ -121,7 +115,6 @@ def ingest(
     if images_dir is None and (catalog.parent / "images").is_dir():
         images_dir = catalog.parent / "images"
     photo_paths, digests = _find_photos(products, images_dir, report)
-
     device = resolve_device(config.device)
     text_embedder = text_embedder or TextEmbedder(
         config.text_model, device=device, batch_size=config.batch_size
@@ -132,97 +125,130 @@ def ingest(
         if photo_paths
         else None
     )
+    plan = _Plan(index, config, products, digests, rebuild)
+    plan.count(products, report)
 
-    old = index.stored_hashes()
-    old_manifest = index.manifest if index.exists() else None
-    same_models = old_manifest is not None and (
-        old_manifest.text_model == config.text_model
-        and old_manifest.image_model == config.image_model
-        and old_manifest.colors == list(basic_colors())
-    )
-    # Chroma is shared with the live generation: a change of model fills new collections
-    collections = (
-        {role: old_manifest.collection(role) for role in (TEXT, IMAGE_TEXT, PHOTOS)}
-        if same_models
-        else collection_names(config.text_model, config.image_model, list(basic_colors()))
-    )
-    if rebuild or not same_models:
-        old = {}
-    if not same_models:
-        for role in (TEXT, IMAGE_TEXT, PHOTOS):
-            index.store.drop(collections[role])  # a crashed ingest's partial fill
-    old_vectors = index.vectors if old else None
-    # ids an ingest wrote to Chroma and then crashed: Chroma may hold vectors the live
-    # generation does not, so they are written again whatever their hash says
-    for pid in _pending(index):
-        old.pop(pid, None)
-
-    hashes = [p.content_hash(digests) for p in products]
-    keep = {p.id for p, h in zip(products, hashes, strict=True) if old.get(p.id, (0, ""))[1] == h}
-    changed = [i for i, p in enumerate(products) if p.id not in keep]
-    report.unchanged = len(keep)
-    report.updated = sum(1 for i in changed if products[i].id in old)
-    report.added = len(changed) - report.updated
-    report.removed = len(set(old) - {p.id for p in products})
-    report.hidden = sum(not p.visible for p in products)
-
-    # ---- text -------------------------------------------------------------------------
     t0 = time.perf_counter()
     texts = [product_text(p) for p in products]
-    dim = text_embedder.dim
-    text_vecs = np.zeros((len(products), dim), dtype=np.float32)
-    for i, p in enumerate(products):
-        if p.id in keep:
-            text_vecs[i] = old_vectors.text[old[p.id][0]]
-    if changed:
-        text_vecs[changed] = text_embedder.embed([texts[i] for i in changed], progress=progress)
-    report.texts_embedded = len(changed)
+    text_vecs = _text_vectors(texts, products, plan, text_embedder, progress)
+    report.texts_embedded = len(plan.changed)
     report.text_seconds = time.perf_counter() - t0
 
-    # ---- photos -----------------------------------------------------------------------
     t0 = time.perf_counter()
     photos = _encode_photos(
-        encoder, photo_paths, digests, old_vectors, config.batch_size, progress, report
+        encoder, photo_paths, digests, plan.old_vectors, config.batch_size, progress, report
     )
     save_web_photos(photo_paths, digests, index.photos_dir)
     report.image_seconds = time.perf_counter() - t0
     vectors = _assemble(products, photo_paths, digests, text_vecs, photos, encoder is not None)
     fault_point("embedded")
 
-    # ---- stores -----------------------------------------------------------------------
     t0 = time.perf_counter()
+    lexicon = Lexicon.build(products, synonyms, found.types if found else None)
+    _write_stores(index, config, catalog, products, texts, plan, vectors, lexicon)
+    report.facets = [
+        FacetType(key=f.key, type=f.type, values=len(f.values), products=f.products, why=f.why)
+        for f in lexicon.facets.values()
+    ]
+    report.store_seconds = time.perf_counter() - t0
+    report.indexed = len(products)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _read(catalog: Path, found) -> tuple[list[Product], list[RowError]]:
+    products, errors = load_catalog(catalog, found)
+    if not products:  # never replace a shop's index with nothing
+        first = f"; line {errors[0].line}: {errors[0].reason}" if errors else ""
+        raise CatalogFormatError(
+            f"{catalog.name}: no product could be read ({len(errors)} rows skipped{first}); "
+            "the index was left as it was"
+        )
+    return products, errors
+
+
+class _Plan:
+    """What this ingest keeps, embeds again and where it writes: products whose content
+    hash is unchanged keep their vectors, unless the models changed or a rebuild is asked."""
+
+    def __init__(self, index, config, products, digests, rebuild: bool) -> None:
+        old = index.stored_hashes()
+        self.old_manifest = index.manifest if index.exists() else None
+        same_models = self.old_manifest is not None and (
+            self.old_manifest.text_model == config.text_model
+            and self.old_manifest.image_model == config.image_model
+            and self.old_manifest.colors == list(basic_colors())
+        )
+        # Chroma is shared with the live generation: a change of model fills new collections
+        self.collections = (
+            {role: self.old_manifest.collection(role) for role in (TEXT, IMAGE_TEXT, PHOTOS)}
+            if same_models
+            else collection_names(config.text_model, config.image_model, list(basic_colors()))
+        )
+        if rebuild or not same_models:
+            old = {}
+        if not same_models:
+            for role in (TEXT, IMAGE_TEXT, PHOTOS):
+                index.store.drop(self.collections[role])  # a crashed ingest's partial fill
+        self.old_vectors = index.vectors if old else None
+        # ids an ingest wrote to Chroma and then crashed: Chroma may hold vectors the live
+        # generation does not, so they are written again whatever their hash says
+        for pid in _pending(index):
+            old.pop(pid, None)
+        self.old = old  # product id → (row in the old vectors, content hash)
+        self.hashes = [p.content_hash(digests) for p in products]
+        self.keep = {
+            p.id
+            for p, h in zip(products, self.hashes, strict=True)
+            if old.get(p.id, (0, ""))[1] == h
+        }
+        self.changed = [i for i, p in enumerate(products) if p.id not in self.keep]
+
+    def count(self, products: list[Product], report: IngestReport) -> None:
+        report.unchanged = len(self.keep)
+        report.updated = sum(1 for i in self.changed if products[i].id in self.old)
+        report.added = len(self.changed) - report.updated
+        report.removed = len(set(self.old) - {p.id for p in products})
+        report.hidden = sum(not p.visible for p in products)
+
+
+def _text_vectors(texts, products, plan: _Plan, embedder: TextEmbedder, progress: bool):
+    """Each product's text vector: the old one where it is kept, else embedded now."""
+    vecs = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for i, p in enumerate(products):
+        if p.id in plan.keep:
+            vecs[i] = plan.old_vectors.text[plan.old[p.id][0]]
+    if plan.changed:
+        vecs[plan.changed] = embedder.embed([texts[i] for i in plan.changed], progress=progress)
+    return vecs
+
+
+def _write_stores(index, config, catalog, products, texts, plan: _Plan, vectors, lexicon):
+    """Chroma first (the ids marked pending until the generation is written), then the new
+    generation in one write; then what no generation uses is pruned."""
     facets = FacetIndex.build(products)
     lexical = LexicalIndex.build(texts)
-    _mark_pending(index, [products[i].id for i in changed])
+    _mark_pending(index, [products[i].id for i in plan.changed])
     fault_point("pending-marked")
-    _upsert_chroma(index, collections, products, changed, vectors, old_vectors)
+    _upsert_chroma(index, plan.collections, products, plan.changed, vectors, plan.old_vectors)
     fault_point("chroma-written")
     manifest = Manifest(
         text_model=config.text_model,
-        text_dim=dim,
+        text_dim=vectors.text.shape[1],
         image_model=config.image_model,
         visual_dim=vectors.photo_visual.shape[1],
         text_space_dim=vectors.image_text.shape[1],
         products=len(products),
         photos=len(vectors.photo_digests),
         colors=list(basic_colors()),
-        collections=collections,
+        collections=plan.collections,
         catalog=str(catalog.resolve()),
+        currency=lexicon.currency,
     )
-    lexicon = Lexicon.build(products, synonyms, found.types if found else None)
-    report.facets = [
-        FacetType(key=f.key, type=f.type, values=len(f.values), products=f.products, why=f.why)
-        for f in lexicon.facets.values()
-    ]
-    manifest.currency = lexicon.currency
-    index.write(products, hashes, manifest, facets, lexical, vectors, lexicon)
-    _prune_chroma(index, manifest, old_manifest, vectors)
+    index.write(products, plan.hashes, manifest, facets, lexical, vectors, lexicon)
+    _prune_chroma(index, manifest, plan.old_manifest, vectors)
     (index.dir / PENDING).unlink(missing_ok=True)
     fault_point("done")
-    report.store_seconds = time.perf_counter() - t0
-    report.indexed = len(products)
-    report.seconds = time.perf_counter() - started
-    return report
 
 
 def _find_photos(
