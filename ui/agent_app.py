@@ -41,130 +41,148 @@ def sources_html(s: Suggestion) -> str:
     return f'<div class="rests"><p class="muted">{origin}</p>{"".join(parts)}</div>'
 
 
-def build_agent_app(agent: AgentAssistant, title: str = "Aisle") -> gr.Blocks:
-    with gr.Blocks(title=f"{title} · agent console") as demo:
-        shown = gr.State([])  # the suggestions as given, to tell "used" from "edited"
-        conversation_id = gr.State("")
-        gr.Markdown(f"## {title} · agent console")
+class AgentPage:
+    """The console's handlers, then its layout, then the wiring (as Gradio's demos read)."""
+
+    def __init__(self, agent: AgentAssistant, title: str = "Aisle"):
+        self.agent, self.title = agent, title
+
+    # ---- handlers ----------------------------------------------------------------------
+    def suggest(self, text: str, request: gr.Request) -> list:
+        """The conversation read, and its suggestions shown one a column."""
+        hidden = [gr.update(visible=False)] * SLOTS
+        try:
+            messages = parse_conversation(text or "")
+        except ConversationFormatError as exc:
+            return [
+                [], "", "", f"Couldn't read the conversation: {exc}",
+                *hidden, *[gr.skip()] * SLOTS * 3,
+            ]  # fmt: skip
+        try:
+            result: Suggestions = self.agent.suggest(messages)
+        except Exception:
+            log.exception("suggest failed")
+            return [
+                [], "", "", "Sorry, suggestions failed on our side. Please try again.",
+                *hidden, *[gr.skip()] * SLOTS * 3,
+            ]  # fmt: skip
+        cols, heads, texts, rests = [], [], [], []
+        for i in range(SLOTS):
+            s = result.suggestions[i] if i < len(result.suggestions) else None
+            cols.append(gr.update(visible=s is not None))
+            heads.append(f"### {i + 1}. {TITLES[s.direction]}" if s else "")
+            texts.append(s.text if s else "")
+            rests.append(sources_html(s) if s else "")
+        return [
+            [s.model_dump() for s in result.suggestions],
+            self.agent.feedback_conversation_id(text),
+            f"**Understood:** {render.plain_text(result.understood)}  \n"
+            f"<span class='muted'>{result.latency_ms / 1000:.1f} s</span>",
+            render.plain_text(" · ".join(result.notes)),
+            *cols,
+            *heads,
+            *texts,
+            *rests,
+        ]
+
+    def mark(self, i: int, verdict: str):
+        """A handler for suggestion i's button: used (or edited, when its text changed) or
+        rejected, recorded with the signed-in agent."""
+
+        def handler(text: str, given: list, conv_id: str, request: gr.Request) -> str:
+            if i >= len(given):
+                return "Nothing to mark yet."
+            kind = verdict
+            if verdict == "used" and " ".join(text.split()) != " ".join(given[i]["text"].split()):
+                kind = "edited"
+            self.agent.record_verdict(
+                conv_id, kind, given[i]["direction"], getattr(request, "username", None)
+            )
+            return f"Marked suggestion {i + 1} as {kind}."
+
+        return handler
+
+    @staticmethod
+    def load_file(path: str):
+        try:
+            return uploaded(path).read_text(encoding="utf-8"), ""
+        except UnicodeDecodeError:
+            return gr.skip(), "Couldn't read that file: it is not UTF-8 text."
+        except ValueError as exc:
+            return gr.skip(), f"Couldn't read that file: {exc}"
+
+    def example(self) -> str:
+        titles = self.agent.live.parts.index.titles().values()
+        return example_conversation(next(iter(titles), None))
+
+    # ---- layout ------------------------------------------------------------------------
+    def layout(self) -> None:
+        self.shown = gr.State([])  # the suggestions as given, to tell "used" from "edited"
+        self.conversation_id = gr.State("")
+        gr.Markdown(f"## {self.title} · agent console")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
-                convo = gr.Textbox(
+                self.convo = gr.Textbox(
                     label="Customer conversation",
                     lines=9,
                     placeholder="Paste it here: one `Customer: …` / `Agent: …` line per "
                     "message, or JSONL of {role, text}.",
                 )
                 with gr.Row():
-                    upload = gr.UploadButton(
+                    self.upload = gr.UploadButton(
                         "Load a file", file_types=[".jsonl", ".txt"], size="sm"
                     )
-                    example = gr.Button("Example", size="sm")
-                    go = gr.Button("Suggest replies", variant="primary")
+                    self.example_button = gr.Button("Example", size="sm")
+                    self.go = gr.Button("Suggest replies", variant="primary")
             with gr.Column(scale=2, min_width=260):
-                understood = gr.Markdown("")
-                status = gr.Markdown("", elem_classes="note")
-        boxes, sources, columns, used_buttons, reject_buttons = [], [], [], [], []
+                self.understood = gr.Markdown("")
+                self.status = gr.Markdown("", elem_classes="note")
+        self.columns, self.headings, self.boxes, self.sources = [], [], [], []
+        self.used_buttons, self.reject_buttons = [], []
         with gr.Row(equal_height=False):
             for i in range(SLOTS):
                 with gr.Column(visible=False, min_width=280) as col:
-                    heading = gr.Markdown(f"### Suggestion {i + 1}")
-                    box = gr.Textbox(
-                        label="Reply (edit freely)", lines=6, interactive=True, buttons=["copy"]
+                    self.headings.append(gr.Markdown(f"### Suggestion {i + 1}"))
+                    self.boxes.append(
+                        gr.Textbox(
+                            label="Reply (edit freely)", lines=6, interactive=True, buttons=["copy"]
+                        )
                     )
                     with gr.Row():
-                        used = gr.Button("Used", size="sm", variant="primary")
-                        rejected = gr.Button("Rejected", size="sm")
-                    rests = gr.HTML()
-                columns.append((col, heading))
-                boxes.append(box)
-                sources.append(rests)
-                used_buttons.append(used)
-                reject_buttons.append(rejected)
+                        self.used_buttons.append(gr.Button("Used", size="sm", variant="primary"))
+                        self.reject_buttons.append(gr.Button("Rejected", size="sm"))
+                    self.sources.append(gr.HTML())
+                self.columns.append(col)
 
-        def suggest(text: str, request: gr.Request):
-            hidden = [gr.update(visible=False)] * SLOTS
-            try:
-                messages = parse_conversation(text or "")
-            except ConversationFormatError as exc:
-                return [
-                    [], "", "", f"Couldn't read the conversation: {exc}",
-                    *hidden, *[gr.skip()] * SLOTS * 3,
-                ]  # fmt: skip
-            try:
-                result: Suggestions = agent.suggest(messages)
-            except Exception:
-                log.exception("suggest failed")
-                return [
-                    [], "", "", "Sorry, suggestions failed on our side. Please try again.",
-                    *hidden, *[gr.skip()] * SLOTS * 3,
-                ]  # fmt: skip
-            conv_id = agent.feedback_conversation_id(text)
-            cols, heads, texts, rests = [], [], [], []
-            for i in range(SLOTS):
-                if i < len(result.suggestions):
-                    s = result.suggestions[i]
-                    cols.append(gr.update(visible=True))
-                    heads.append(f"### {i + 1}. {TITLES[s.direction]}")
-                    texts.append(s.text)
-                    rests.append(sources_html(s))
-                else:
-                    cols.append(gr.update(visible=False))
-                    heads.append("")
-                    texts.append("")
-                    rests.append("")
-            note = render.plain_text(" · ".join(result.notes))
-            return [
-                [s.model_dump() for s in result.suggestions],
-                conv_id,
-                f"**Understood:** {render.plain_text(result.understood)}  \n"
-                f"<span class='muted'>{result.latency_ms / 1000:.1f} s</span>",
-                note,
-                *cols,
-                *heads,
-                *texts,
-                *rests,
-            ]
-
-        outputs = [
-            shown,
-            conversation_id,
-            understood,
-            status,
-            *[c for c, _ in columns],
-            *[h for _, h in columns],
-            *boxes,
-            *sources,
+    @property
+    def suggest_outputs(self) -> list:
+        return [
+            self.shown,
+            self.conversation_id,
+            self.understood,
+            self.status,
+            *self.columns,
+            *self.headings,
+            *self.boxes,
+            *self.sources,
         ]
-        go.click(suggest, convo, outputs, api_name="suggest")
 
-        def mark(i: int, verdict: str):
-            def handler(text: str, given: list, conv_id: str, request: gr.Request):
-                if i >= len(given):
-                    return "Nothing to mark yet."
-                original = given[i]["text"]
-                kind = verdict
-                if verdict == "used" and " ".join(text.split()) != " ".join(original.split()):
-                    kind = "edited"
-                agent.record_verdict(
-                    conv_id, kind, given[i]["direction"], getattr(request, "username", None)
-                )
-                return f"Marked suggestion {i + 1} as {kind}."
-
-            return handler
-
+    # ---- wiring ------------------------------------------------------------------------
+    def wire(self) -> None:
+        self.go.click(self.suggest, self.convo, self.suggest_outputs, api_name="suggest")
         for i in range(SLOTS):
-            used_buttons[i].click(mark(i, "used"), [boxes[i], shown, conversation_id], status)
-            reject_buttons[i].click(mark(i, "rejected"), [boxes[i], shown, conversation_id], status)
+            given = [self.boxes[i], self.shown, self.conversation_id]
+            self.used_buttons[i].click(self.mark(i, "used"), given, self.status)
+            self.reject_buttons[i].click(self.mark(i, "rejected"), given, self.status)
+        self.upload.upload(
+            self.load_file, self.upload, [self.convo, self.status], api_name="load_file"
+        )
+        self.example_button.click(self.example, None, self.convo)
 
-        def load_file(path: str):
-            try:
-                return uploaded(path).read_text(encoding="utf-8"), ""
-            except UnicodeDecodeError:
-                return gr.skip(), "Couldn't read that file: it is not UTF-8 text."
-            except ValueError as exc:
-                return gr.skip(), f"Couldn't read that file: {exc}"
 
-        upload.upload(load_file, upload, [convo, status], api_name="load_file")
-        sample = example_conversation(next(iter(agent.live.parts.index.titles().values()), None))
-        example.click(lambda: sample, None, convo)
+def build_agent_app(agent: AgentAssistant, title: str = "Aisle") -> gr.Blocks:
+    page = AgentPage(agent, title)
+    with gr.Blocks(title=f"{title} · agent console") as demo:
+        page.layout()
+        page.wire()
     return demo
