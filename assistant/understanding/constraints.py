@@ -48,26 +48,57 @@ def resolve(
     view: CatalogView,
     context: list[str],
 ) -> Resolved:
-    out = Resolved()
-    cons = out.constraints
+    """The turn's readings made hard constraints where the catalog bears them out, in
+    order: kinds, audiences, facet values, "<thing>-free" values, colours, sizes."""
+    t = _Turn(text, tokens, spans, negated, words, view, context)
     for s in spans:
-        out.accounted.update(range(s.start, s.end))
+        t.out.accounted.update(range(s.start, s.end))
         _head_kind(s, tokens, words, view)
-    negators = language().negators
+    left = _kinds(t)  # spans whose category reading did not hold
+    _audiences(t)
+    scope = t.out.constraints.categories or context
+    base = SearchFilters(categories=view.compose(scope)) if scope else SearchFilters()
+    _facet_values(t, left, scope, base)
+    _free_values(t, scope, base)
+    _colors(t, scope)
+    _sizes(t)
+    t.out.colors = list(dict.fromkeys(t.out.colors))
+    return t.out
 
-    def neg(s: Span) -> bool:  # a value that holds its own negator ("Without Lid") is positive
+
+@dataclass
+class _Turn:
+    """What resolving reads (the turn and the catalog) and what it fills (`out`)."""
+
+    text: str
+    tokens: list[Token]
+    spans: list[Span]
+    negated: set[int]
+    words: CatalogWords
+    view: CatalogView
+    context: list[str]
+    out: Resolved = field(default_factory=Resolved)
+
+    def neg(self, s: Span) -> bool:
+        """Negated, unless the value holds its own negator ("Without Lid" is positive)."""
         inside = range(s.start, s.end)
-        return any(i in negated for i in inside) and not any(
-            tokens[i].text in negators for i in inside
+        negators = language().negators
+        return any(i in self.negated for i in inside) and not any(
+            self.tokens[i].text in negators for i in inside
         )
 
-    left: list[Span] = []  # spans whose category reading did not hold
+    def taken(self, s: Span) -> bool:
+        return any(i in self.out.consumed for i in range(s.start, s.end))
 
-    # ---- kinds --------------------------------------------------------------------------
+
+def _kinds(t: _Turn) -> list[Span]:
+    """Kinds named: runs of adjacent kinds read as a head and its modifiers; returns the
+    spans whose kind reading did not hold (a facet value, a purpose, a modifier)."""
+    cons, view, spans, left = t.out.constraints, t.view, t.spans, []
     runs: list[list[Span]] = []
     kind_spans = [s for s in spans if s.kinds("category")]
     for n, s in enumerate(kind_spans):
-        others = [_segments(x) for x in kind_spans if x is not s] + [[c] for c in context]
+        others = [_segments(x) for x in kind_spans if x is not s] + [[c] for c in t.context]
         facet_fits = any(  # the facet value fits the other kinds named
             view.count(SearchFilters(categories=[b], facets={f.key: [f.value]}))
             for f in s.kinds("facet")
@@ -80,85 +111,93 @@ def resolve(
         earlier = n > 0 or any(x.rewrite for x in spans if x.end <= s.start)
         if s.kinds("facet") and others and unrelated and facet_fits:
             left.append(s)  # "not <value>" among one kind: that kind's flavour, not another kind
-        elif _wider_facet(s, view, words):
+        elif _wider_facet(s, view, t.words):
             left.append(s)  # a word more products hold as a facet value than as a kind
-        elif _purpose(text, tokens, s, earlier, view):
+        elif _purpose(t.text, t.tokens, s, earlier, view):
             left.append(s)  # "<kind> for <kind>": what it is for
-        elif runs and runs[-1][-1].end == s.start and neg(runs[-1][-1]) == neg(s):
+        elif runs and runs[-1][-1].end == s.start and t.neg(runs[-1][-1]) == t.neg(s):
             runs[-1].append(s)
         else:
             runs.append([s])
     for run in runs:
         segs = [_segments(s) for s in run]
-        if neg(run[-1]):
+        if t.neg(run[-1]):
             cons.exclude_categories += [x for group in segs for x in group]
-            out.consumed.update(i for s in run for i in range(s.start, s.end))
+            t.out.consumed.update(i for s in run for i in range(s.start, s.end))
             continue
         head = segs[-1]
         chosen = list(head)
-        out.kind_tokens += list(range(run[-1].start, run[-1].end))
+        t.out.kind_tokens += list(range(run[-1].start, run[-1].end))
         for s, mod in zip(run[:-1], segs[:-1], strict=True):
             if any(view.co_occur([m, h]) for m in mod for h in head):
                 chosen = list(mod) + chosen
-                out.kind_tokens += list(range(s.start, s.end))
+                t.out.kind_tokens += list(range(s.start, s.end))
             else:
                 # a modifier kind the head is not filed under: free text (or a facet value)
                 left.append(s)
         cons.categories += _drop_implied(list(dict.fromkeys(chosen)), view)
     cons.categories = list(dict.fromkeys(cons.categories))
+    return left
 
-    # ---- audiences ---------------------------------------------------------------------
-    for s in spans:
+
+def _audiences(t: _Turn) -> None:
+    cons = t.out.constraints
+    for s in t.spans:
         group = next((r.value for r in s.kinds("audience")), None)
-        if group is None or s.kinds("category") or neg(s):
+        if group is None or s.kinds("category") or t.neg(s):
             continue
-        hit = _audience(group, cons.categories or context, words, view)
+        hit = _audience(group, cons.categories or t.context, t.words, t.view)
         if isinstance(hit, str):
             cons.categories.insert(0, hit)
-            out.consumed.update(range(s.start, s.end))
+            t.out.consumed.update(range(s.start, s.end))
         elif hit is not None:
             cons.facets.setdefault(hit[0], []).append(hit[1])
-            out.consumed.update(range(s.start, s.end))
-    scope = cons.categories or context
-    base = SearchFilters(categories=view.compose(scope)) if scope else SearchFilters()
+            t.out.consumed.update(range(s.start, s.end))
 
-    # ---- facet values ------------------------------------------------------------------
-    for s in [*left, *(x for x in spans if not x.kinds("category"))]:
+
+def _facet_values(t: _Turn, left: list[Span], scope: list[str], base: SearchFilters) -> None:
+    cons = t.out.constraints
+    for s in [*left, *(x for x in t.spans if not x.kinds("category"))]:
         facet = [r for r in s.kinds("facet")]
-        if not facet or any(i in out.consumed for i in range(s.start, s.end)):
+        if not facet or t.taken(s):
             continue
-        best = _facet_reading(facet, scope, base, view, words, negative=neg(s))
+        best = _facet_reading(facet, scope, base, t.view, t.words, negative=t.neg(s))
         if best is not None:
-            table = cons.exclude_facets if neg(s) else cons.facets
+            table = cons.exclude_facets if t.neg(s) else cons.facets
             values = table.setdefault(best.key, [])
             if best.value not in values:
                 values.append(best.value)
-            out.consumed.update(range(s.start, s.end))
-            if not neg(s) and _key_named(best.key, tokens):  # "brand <value>"
+            t.out.consumed.update(range(s.start, s.end))
+            if not t.neg(s) and _key_named(best.key, t.tokens):  # "brand <value>"
                 cons.explicit.append(f"facet:{best.key}={best.value}")
 
-    # "without sugar", "no gluten": the catalog's own "sugar-free", "gluten-free" values
-    for i in sorted(negated):
-        if i in out.consumed or any(x.start <= i < x.end for x in spans):
+
+def _free_values(t: _Turn, scope: list[str], base: SearchFilters) -> None:
+    """ "without sugar", "no gluten": the catalog's own "sugar-free", "gluten-free" values."""
+    cons = t.out.constraints
+    for i in sorted(t.negated):
+        if i in t.out.consumed or any(x.start <= i < x.end for x in t.spans):
             continue
-        free = [r for r in words.table.get((tokens[i].term, "free"), []) if r.kind == "facet"]
-        best = _facet_reading(free, scope, base, view, words, negative=False) if free else None
+        free = [r for r in t.words.table.get((t.tokens[i].term, "free"), []) if r.kind == "facet"]
+        best = _facet_reading(free, scope, base, t.view, t.words, negative=False) if free else None
         if best is not None:
             values = cons.facets.setdefault(best.key, [])
             if best.value not in values:
                 values.append(best.value)
-            out.consumed.add(i)
-            out.accounted.add(i)
+            t.out.consumed.add(i)
+            t.out.accounted.add(i)
 
-    # ---- colours -----------------------------------------------------------------------
+
+def _colors(t: _Turn, scope: list[str]) -> None:
+    cons, tokens = t.out.constraints, t.tokens
     shades = language().color_of
-    phrases = words.phrases
-    color_keys = words.lexicon.color_keys()
-    for s in spans:
+    phrases = t.words.phrases
+    color_keys = t.words.lexicon.color_keys()
+    for s in t.spans:
         readings = s.kinds("color")
-        if not readings or any(i in out.consumed for i in range(s.start, s.end)):
+        if not readings or t.taken(s):
             continue
-        said = " ".join(t.text for t in tokens[s.start : s.end])
+        said = " ".join(x.text for x in tokens[s.start : s.end])
         around = [tokens[i].term for i in (s.start - 1, s.end) if 0 <= i < len(tokens)]
         if any(
             f"{a} {tokens[s.start].term}" in phrases or f"{tokens[s.start].term} {a}" in phrases
@@ -166,41 +205,41 @@ def resolve(
         ):
             continue  # a product phrase the catalog uses, not a colour
         basic = shades.get(said, shades.get(readings[0].value, readings[0].value))
-        if not neg(s):
-            out.colors.append(basic)
-        keys = sorted(((view.coverage(k, tuple(scope)), k) for k in color_keys), reverse=True)
-        if not keys or (keys[0][0] <= 0 and not neg(s)):
+        if not t.neg(s):
+            t.out.colors.append(basic)
+        keys = sorted(((t.view.coverage(k, tuple(scope)), k) for k in color_keys), reverse=True)
+        if not keys or (keys[0][0] <= 0 and not t.neg(s)):
             continue  # no colour facet where it matters: a searchable word
         # (an exclusion never empties a result wrongly, so it needs only the facet to exist)
         key = keys[0][1]
         exact = next((v for r in readings if r.key for v in [r.value] if _same(v, said)), None)
         value = exact or basic
-        table = cons.exclude_facets if neg(s) else cons.facets
+        table = cons.exclude_facets if t.neg(s) else cons.facets
         if value not in table.setdefault(key, []):
             table[key].append(value)
-        out.consumed.update(range(s.start, s.end))
-        if not neg(s):  # a colour word of the language layer, in the shop's colour facet
+        t.out.consumed.update(range(s.start, s.end))
+        if not t.neg(s):  # a colour word of the language layer, in the shop's colour facet
             cons.explicit.append(f"facet:{key}={value}")
 
-    # ---- sizes -------------------------------------------------------------------------
-    for i, t in enumerate(tokens):
+
+def _sizes(t: _Turn) -> None:
+    cons, out = t.out.constraints, t.out
+    for i, tok in enumerate(t.tokens):
         if i in out.consumed:
             continue
-        span = next((s for s in spans if s.start <= i < s.end), None)
-        readings = (span.kinds("size") if span else []) or words.code_readings(t)
-        if not readings or not _said_as_size(text, tokens, i, readings[0]):
+        span = next((s for s in t.spans if s.start <= i < s.end), None)
+        readings = (span.kinds("size") if span else []) or t.words.code_readings(tok)
+        if not readings or not _said_as_size(t.text, t.tokens, i, readings[0]):
             continue
         r = readings[0]
-        table = cons.exclude_facets if i in negated else cons.facets
+        table = cons.exclude_facets if i in t.negated else cons.facets
         if r.value not in table.setdefault(r.key, []):
             table[r.key].append(r.value)
-        if i not in negated:
+        if i not in t.negated:
             cons.explicit.append(f"facet:{r.key}={r.value}")  # said as a size
         width = (span.end - span.start) if span and span.kinds("size") else 1
         out.consumed.update(range(i, i + width))
         out.accounted.update(range(i, i + width))
-    out.colors = list(dict.fromkeys(out.colors))
-    return out
 
 
 PURPOSE = phrasings().pattern("purpose_before")
