@@ -13,6 +13,7 @@ from assistant.config import Settings
 from .app import IndexDir, fail, user_errors
 
 
+# Long for its options (one typer parameter a flag, with its help); the body is ~70 lines.
 def eval_(
     suites: Annotated[
         list[str] | None,

@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from assistant.config import Settings
+from assistant.pipeline import Assistant
 
 from . import report as rpt
 from .sets import EvalSet
@@ -117,143 +118,183 @@ def run(plan: EvalPlan, say: Callable[[str], None] = print) -> rpt.EvalRun:
 
 
 def _suite(suite, plan: EvalPlan, config: EvalConfig, settings: Settings, name, t0):
-    from assistant.pipeline import Assistant
-
+    if suite not in RUNNERS:
+        raise ValueError(f"unknown suite {suite!r}")
     elapsed = lambda: time.perf_counter() - t0  # noqa: E731
-    if suite == "retrieval":
-        from .suites.retrieval import evaluate, suite_result
+    return RUNNERS[suite](suite, plan, config, settings, name, elapsed)
 
-        # the turn-as-filters row reads with the rules; the chat row as configured, and with
-        # an LLM it is compared with the rules alone (what the LLM's reading changed)
-        bot = Assistant(settings, use_llm=config.use_llm)
-        report = evaluate(
-            bot.parts.index,
-            plan.split,
-            eval_set=config.eval_set or "",
-            assistant=bot,
-            judged=plan.judged,
-            ranker=bot.parts.ranker,
-        )
-        return [suite_result(report, config.name, elapsed())]
-    if suite in ("dialogues", "nlu"):
-        from .suites.dialogues import evaluate, suite_result
 
-        files = ("dialogues.jsonl",) if suite == "dialogues" else ("dialogues.jsonl", "nlu.jsonl")
-        out = []
-        for force in [False, True] if plan.llm_every_turn and config.use_llm else [False]:
-            report = evaluate(
-                settings,
-                config.eval_set or "",
-                plan.split,
-                config.model,
-                force,
-                files,
-                script=plan.script if suite == "dialogues" else None,
-                use_llm=config.use_llm,
-                config_name=config.name,
-            )
-            out.append(suite_result(report, suite, elapsed()))
-        return out
-    if suite == "explain":
-        from .suites.explain import conversations, evaluate, suite_result
+def _retrieval(
+    suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, name: str, elapsed
+):
+    """NDCG, recall and MRR per signal on the set's judged queries (or yours)."""
+    from .suites.retrieval import evaluate, suite_result
 
-        bot = Assistant(settings, use_llm=config.use_llm)
-        keys = [f.key for f in bot.parts.lexicon.facets.values()]
-        convs = conversations(config.eval_set, plan.split, plan.judged, plan.script, keys)
-        if not convs:
-            raise ValueError(
-                "the explain suite needs judged queries or dialogues: an eval set for this "
-                "catalog, --judged or --script"
-            )
-        llm = bot.parts.writer.llm
-        backend = f"the LLM ({type(llm).__name__})" if llm else "the catalog realiser"
-        report = evaluate(bot, convs)
-        files = " + ".join(p.name for p in (plan.judged, plan.script) if p) or name
-        result = suite_result(report, config.name, files, backend, elapsed())
-        result.notes += bot.notes
-        return [result]
-    if suite == "simulate":
-        from tqdm import tqdm
+    # the turn-as-filters row reads with the rules; the chat row as configured, and with
+    # an LLM it is compared with the rules alone (what the LLM's reading changed)
+    bot = Assistant(settings, use_llm=config.use_llm)
+    report = evaluate(
+        bot.parts.index,
+        plan.split,
+        eval_set=config.eval_set or "",
+        assistant=bot,
+        judged=plan.judged,
+        ranker=bot.parts.ranker,
+    )
+    return [suite_result(report, config.name, elapsed())]
 
-        from .suites.simulate import simulate, suite_result
 
-        bot = Assistant(settings, use_llm=config.use_llm)
-        rewrite = _paraphraser(bot) if plan.paraphrase else None
-        bar = tqdm(
-            total=plan.targets * plan.runs, desc="simulated shoppers", unit="run", leave=False
-        )
+def _dialogues(
+    suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, name: str, elapsed
+):
+    """Scripted dialogues (and, for `nlu`, the reading alone); with `--llm-every-turn`, the
+    LLM reading every turn too."""
+    from .suites.dialogues import evaluate, suite_result
 
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
-        try:
-            report = simulate(
-                bot,
-                bot.parts.index.all_products(),
-                bot.parts.lexicon,
-                plan.targets,
-                plan.runs,
-                plan.max_turns,
-                plan.seed,
-                rewrite,
-                progress,
-            )
-        finally:
-            bar.close()
-        result = suite_result(report, config.name, name, elapsed())
-        result.notes += bot.notes
-        return [result]
-    if suite == "replay":
-        from ranking.events import EventLog
-
-        from .suites.replay import replay, suite_result
-
-        bot = Assistant(settings, use_llm=False)
-        url = plan.events_url or config.settings.event_log_location()
-        report = replay(
-            EventLog(url).events(), bot.parts.searcher, bot.parts.ranker, bot.parts.index
-        )
-        result = suite_result(report, config.name, name, elapsed())
-        result.notes.append(f"event log: {EventLog(url).where}")
-        return [result]
-    if suite == "learning":
-        from tqdm import tqdm
-
-        from .suites.learning import evaluate, suite_result
-
-        bot = Assistant(settings, use_llm=False)  # the shoppers' turns read by rules
-        bar = tqdm(desc="learning", unit="session", leave=False)
-
-        stage = [""]
-
-        def progress(what: str, done: int, total: int) -> None:
-            if stage[0] != what:
-                stage[0] = what
-                bar.reset(total)
-                bar.set_description(what)
-            bar.update(done - bar.n)
-
-        try:
-            sizes = tuple(plan.sizes)
-            report = evaluate(bot, name, plan.sessions, sizes, plan.seed, progress=progress)
-        finally:
-            bar.close()
-        result = suite_result(report, config.name, name, elapsed())
-        return [result]
-    if suite == "agent":
-        from .suites.agent import evaluate, suite_result
-
+    files = ("dialogues.jsonl",) if suite == "dialogues" else ("dialogues.jsonl", "nlu.jsonl")
+    out = []
+    for force in [False, True] if plan.llm_every_turn and config.use_llm else [False]:
         report = evaluate(
             settings,
+            config.eval_set or "",
             plan.split,
             config.model,
-            plan.conversations,
+            force,
+            files,
+            script=plan.script if suite == "dialogues" else None,
             use_llm=config.use_llm,
             config_name=config.name,
         )
-        return [suite_result(report, elapsed())]
-    raise ValueError(f"unknown suite {suite!r}")
+        out.append(suite_result(report, suite, elapsed()))
+    return out
+
+
+def _explain(
+    suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, name: str, elapsed
+):
+    """The written explanations of the set's queries and dialogues, checked against the products."""
+    from .suites.explain import conversations, evaluate, suite_result
+
+    bot = Assistant(settings, use_llm=config.use_llm)
+    keys = [f.key for f in bot.parts.lexicon.facets.values()]
+    convs = conversations(config.eval_set, plan.split, plan.judged, plan.script, keys)
+    if not convs:
+        raise ValueError(
+            "the explain suite needs judged queries or dialogues: an eval set for this "
+            "catalog, --judged or --script"
+        )
+    llm = bot.parts.writer.llm
+    backend = f"the LLM ({type(llm).__name__})" if llm else "the catalog realiser"
+    report = evaluate(bot, convs)
+    files = " + ".join(p.name for p in (plan.judged, plan.script) if p) or name
+    result = suite_result(report, config.name, files, backend, elapsed())
+    result.notes += bot.notes
+    return [result]
+
+
+def _simulate(
+    suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, name: str, elapsed
+):
+    """Simulated shoppers with hidden needs, generated from the catalog."""
+    from tqdm import tqdm
+
+    from .suites.simulate import simulate, suite_result
+
+    bot = Assistant(settings, use_llm=config.use_llm)
+    rewrite = _paraphraser(bot) if plan.paraphrase else None
+    bar = tqdm(total=plan.targets * plan.runs, desc="simulated shoppers", unit="run", leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        report = simulate(
+            bot,
+            bot.parts.index.all_products(),
+            bot.parts.lexicon,
+            plan.targets,
+            plan.runs,
+            plan.max_turns,
+            plan.seed,
+            rewrite,
+            progress,
+        )
+    finally:
+        bar.close()
+    result = suite_result(report, config.name, name, elapsed())
+    result.notes += bot.notes
+    return [result]
+
+
+def _replay(suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, name: str, elapsed):
+    """The event log's impressions re-ranked by this configuration."""
+    from ranking.events import EventLog
+
+    from .suites.replay import replay, suite_result
+
+    bot = Assistant(settings, use_llm=False)
+    url = plan.events_url or config.settings.event_log_location()
+    report = replay(EventLog(url).events(), bot.parts.searcher, bot.parts.ranker, bot.parts.index)
+    result = suite_result(report, config.name, name, elapsed())
+    result.notes.append(f"event log: {EventLog(url).where}")
+    return [result]
+
+
+def _learning(
+    suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, name: str, elapsed
+):
+    """Simulated shoppers with hidden preferences: also-viewed and the ranker's learning curve."""
+    from tqdm import tqdm
+
+    from .suites.learning import evaluate, suite_result
+
+    bot = Assistant(settings, use_llm=False)  # the shoppers' turns read by rules
+    bar = tqdm(desc="learning", unit="session", leave=False)
+
+    stage = [""]
+
+    def progress(what: str, done: int, total: int) -> None:
+        if stage[0] != what:
+            stage[0] = what
+            bar.reset(total)
+            bar.set_description(what)
+        bar.update(done - bar.n)
+
+    try:
+        sizes = tuple(plan.sizes)
+        report = evaluate(bot, name, plan.sessions, sizes, plan.seed, progress=progress)
+    finally:
+        bar.close()
+    result = suite_result(report, config.name, name, elapsed())
+    return [result]
+
+
+def _agent(suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, name: str, elapsed):
+    """Suggested replies on the set's customer conversations (or yours)."""
+    from .suites.agent import evaluate, suite_result
+
+    report = evaluate(
+        settings,
+        plan.split,
+        config.model,
+        plan.conversations,
+        use_llm=config.use_llm,
+        config_name=config.name,
+    )
+    return [suite_result(report, elapsed())]
+
+
+RUNNERS = {
+    "retrieval": _retrieval,
+    "dialogues": _dialogues,
+    "nlu": _dialogues,
+    "explain": _explain,
+    "simulate": _simulate,
+    "replay": _replay,
+    "learning": _learning,
+    "agent": _agent,
+}
 
 
 def _paraphraser(bot) -> Callable[[str], str | None]:
