@@ -11,7 +11,8 @@ constraints.py  readings → hard constraints or free text
 intent.py, intent_rules.py   what the turn asks for
 unknown.py      words nobody knows; kinds the shop does not sell
 read_turn.py    the deterministic reading, on one screen
-llm_reader.py   the LLM's reading where the rules are unsure, checked and merged
+llm_reader.py   the LLM's reading where the rules are unsure, merged with the rules'
+llm_checks.py   every value of that reading checked against the shopper's words
 clarify.py      the one clarifying question worth asking
 """
 

@@ -9,25 +9,21 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import re
 import time
 from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from base.language.general import language, phrasings
-from base.language.text import term
-
 from ..examples import reader_examples
 from ..llm import chat_json
 from ..llm_models import LLMUnavailableError
 from ..llm_settings import LLMConfig
-from ..records import INTENTS, REMOVABLE, ConstraintSet, DialogueState, TurnInterpretation
+from ..records import INTENTS, REMOVABLE, DialogueState, TurnInterpretation
 from .catalog import CatalogView
-from .intent import CART
+from .llm_checks import check_reading
 from .read_turn import read_turn
-from .unknown import foreign, unsold_kinds
-from .words import CatalogWords, Message, phrase_terms, tokenize
+from .unknown import unsold_kinds
+from .words import CatalogWords, Message, tokenize
 
 SYSTEM = """You read one message of a shopper in an online shop and fill a JSON object.
 Fields: intent (search: a new product need; refine: change the current search; compare; \
@@ -50,9 +46,6 @@ MAX_ENUM = 300
 # penalty on the tokens just written (1.2 over 48) took the reading's p95 from 11.3 s to
 # 3.3 s and the values it invented from 2.6 to 0.75 a turn, with the same intents right.
 REPEAT_PENALTY = 1.2
-BOTH_OR_TWO = phrasings().pattern("both_or_two")  # "compare both" refers to 1 and 2
-NUMBERED = phrasings().pattern("numbered_item")
-PRICE_TALK = phrasings().pattern("price_talk")
 
 
 def compact(answer: dict) -> str:
@@ -218,115 +211,12 @@ class Interpreter:
                 max_tokens=1,
             )
 
-    # ---- checking every value against the shopper's words ------------------------------
     def validate(
         self, raw: dict, message: str | Message, state: DialogueState, rules: TurnInterpretation
     ) -> tuple[TurnInterpretation, int]:
-        lang, message = language(), Message.of(message)
-        text, lower, said = message.text, message.lower, set(message.terms)
-        numbers = {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text.replace(",", ""))}
-        negation = bool(lang.negators & message.words)
-        # another language: the LLM's English reading of kinds is all there is to go on
-        translated = bool(rules.not_understood) and foreign(message)
-        invented = 0
-
-        # another language: categories must follow from the LLM's own English reading
-        translation = set(phrase_terms(str(raw.get("need", "")))) if translated else set()
-
-        def grounded_category(seg: str) -> bool:
-            c = self.words.lexicon.categories.get(seg)
-            names = {term(w) for w in re.split(r"[\s&,/]+", c.display if c else seg) if w}
-            basis = said | translation
-            readings = [
-                r
-                for k, rs in {**self.words.table, **self.words.synonyms}.items()
-                if set(k) <= basis
-                for r in rs
-            ]
-            return bool(names & basis) or any(r.value == seg for r in readings)
-
-        def grounded_value(key: str, value: str) -> bool:
-            vt = set(phrase_terms(value))
-            if vt and vt <= said:
-                return True
-            facet = self.words.lexicon.facet(key)
-            return bool(
-                facet and facet.color and any(lang.color_of.get(t) == term(value) for t in said)
-            )
-
-        def keep(values, ok) -> list:
-            nonlocal invented
-            values = [v for v in values or [] if isinstance(v, str | int)]
-            good = [v for v in values if ok(v)]
-            invented += len(values) - len(good)
-            return good
-
-        def price(key):
-            nonlocal invented
-            value = raw.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                if float(value) in numbers:
-                    return float(value)
-                invented += 1
-            return None
-
-        def pairs(values, need_negation: bool) -> dict[str, list[str]]:
-            out: dict[str, list[str]] = {}
-            for v in keep(
-                values,
-                lambda x: (
-                    "=" in str(x)
-                    and grounded_value(*str(x).split("=", 1))
-                    and (negation or not need_negation)
-                ),
-            ):
-                k, val = str(v).split("=", 1)
-                out.setdefault(k, []).append(val)
-            return out
-
-        cons = ConstraintSet(
-            price_max=price("price_max"),
-            price_min=price("price_min"),
-            categories=keep(raw.get("categories"), grounded_category),
-            facets=pairs(raw.get("facets"), False),
-            exclude_facets=pairs(raw.get("exclude_facets"), True),
-        )
-        ordinals = {lang.ordinals[t] for t in said if t in lang.ordinals} | {
-            int(n) for n in NUMBERED.findall(lower)
-        }
-        references = keep(
-            raw.get("references"),
-            lambda r: r in ordinals or (r in (1, 2) and BOTH_OR_TWO.search(lower)),
-        )
-        remove = keep(
-            raw.get("remove"),
-            lambda r: (
-                r in lower
-                or (lang.is_color_key(r) and any(lang.is_color_key(w) for w in lower.split()))
-            ),
-        )
-        relative = raw.get("relative_price")
-        if relative not in ("cheaper", "pricier") or not PRICE_TALK.search(lower):
-            relative = None
-        intent = raw.get("intent") if raw.get("intent") in INTENTS else "search"
-        if intent == "cart" and not CART.search(lower):
-            intent, invented = ("refine" if state.shown else "search"), invented + 1
-        need_words = str(raw.get("need", "")).split()
-        need = " ".join(
-            w
-            for w in need_words
-            if term(w) in said or (translated and self.words.is_catalog_word(term(w)))
-        )
-        return TurnInterpretation(
-            intent=intent,
-            need=need,
-            constraints=cons,
-            remove=remove,
-            references=references,
-            relative_price=relative,
-            source="llm",
-            question=text.strip() if intent == "ask_item" else "",
-        ), invented
+        """The LLM's reading with every value the shopper's words do not bear out dropped,
+        and how many were dropped (`llm_checks.py`)."""
+        return check_reading(raw, Message.of(message), state, rules, self.words)
 
 
 def merge(rules: TurnInterpretation, llm: TurnInterpretation) -> TurnInterpretation:
