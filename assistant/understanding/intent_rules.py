@@ -56,25 +56,14 @@ def decide_intent(
     elif OFF_TOPIC.search(lower) and not (cons.categories or cons.facets):
         intent = "out_of_scope"
     elif shown and COMPARE.search(lower):
-        intent = "compare"
-        if pronoun and len(refs) == 1 and state.focus and state.focus[0] not in refs:
-            refs = [state.focus[0], *refs]  # "compare it with the first": it = the one in focus
-        if not refs:
-            refs = state.focus if len(state.focus) >= 2 else list(range(1, min(n_shown, 2) + 1))
+        intent, refs = "compare", _compared(refs, pronoun, state)
     elif shown and not kinds and (GOES_WITH.search(lower) or ALSO_VIEWED.search(lower)):
         intent = "related"  # "something that goes with it": a kind named is a search instead
         related = "goes_with" if GOES_WITH.search(lower) else "also_viewed"
         refs = refs[:1] or state.focus[:1] or [1]
     elif shown and CART.search(lower):
         intent = "cart"
-        ref = (
-            refs[0] if refs else (state.focus[0] if state.focus else (1 if n_shown == 1 else None))
-        )
-        if relative == "cheaper" and not EXPLICIT_REF.search(lower):
-            pool = state.focus or list(range(1, n_shown + 1))
-            priced_refs = [r for r in pool if r <= n_shown and state.shown[r - 1].price is not None]
-            if priced_refs:
-                ref = min(priced_refs, key=lambda r: state.shown[r - 1].price)
+        ref = _cart_item(refs, relative, lower, state)
         if ref is None:
             doubts.append("cart request without an item")
         cart = CartRequest(reference=ref)
@@ -125,6 +114,31 @@ def decide_intent(
         first_by_default=first_by_default,
     )
     return turn, doubts
+
+
+def _compared(refs: list[int], pronoun: bool, state: DialogueState) -> list[int]:
+    """Which shown items a comparison means: those named, with the one in focus for "it";
+    else the ones in focus, else the first two."""
+    if pronoun and len(refs) == 1 and state.focus and state.focus[0] not in refs:
+        refs = [state.focus[0], *refs]  # "compare it with the first": it = the one in focus
+    if not refs:
+        refs = (
+            state.focus if len(state.focus) >= 2 else list(range(1, min(len(state.shown), 2) + 1))
+        )
+    return refs
+
+
+def _cart_item(refs: list[int], relative: str | None, lower: str, state: DialogueState):
+    """Which shown item a cart request means: the one named, in focus, or the only one;
+    "the cheaper one" is the cheapest of those in focus (or shown)."""
+    n_shown = len(state.shown)
+    ref = refs[0] if refs else (state.focus[0] if state.focus else (1 if n_shown == 1 else None))
+    if relative == "cheaper" and not EXPLICIT_REF.search(lower):
+        pool = state.focus or list(range(1, n_shown + 1))
+        priced = [r for r in pool if r <= n_shown and state.shown[r - 1].price is not None]
+        if priced:
+            ref = min(priced, key=lambda r: state.shown[r - 1].price)
+    return ref
 
 
 def _answers(cons: ConstraintSet, state: DialogueState) -> bool:
