@@ -7,7 +7,7 @@ from __future__ import annotations
 from base.language.text import normalise
 from retrieval.schema import SearchFilters
 
-from .records import DialogueState, TurnInterpretation
+from .records import ConstraintSet, DialogueState, TurnInterpretation
 from .understanding.catalog import CatalogView
 
 
@@ -35,7 +35,40 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
             and any(view.co_occur([s, k]) for k in c.categories)
         ]
         f, new.need, new.focus, new.avoid = SearchFilters().model_dump(), "", [], []
-    for slot in turn.remove:
+    cats = _drop(f, cats, turn.remove)
+    _take_stated(f, c)
+    if c.categories:  # top-level categories and kinds each replace their own
+        said_top = [s for s in c.categories if view.is_top(s)]
+        said_kind = [s for s in c.categories if not view.is_top(s)]
+        top = said_top or [s for s in cats if view.is_top(s)]
+        kind = said_kind or [s for s in cats if not view.is_top(s)]
+        cats = [*top, *kind]
+    new.categories = list(dict.fromkeys(cats))
+    f["categories"] = view.compose(new.categories)
+
+    # relative prices and "like the first but …" resolve against what was shown
+    anchor = [state.shown[r - 1] for r in turn.references if 1 <= r <= len(state.shown)]
+    _relative_price(f, turn.relative_price, [s.price for s in (anchor or state.shown)])
+    if turn.need and turn.intent == "search":
+        new.need = turn.need
+    elif turn.need:
+        new.need = " ".join(dict.fromkeys([*new.need.split(), *turn.need.split()]))
+    if anchor and turn.intent in ("refine", "search") and not turn.relative_price:
+        new.need = anchor[0].title  # "like the first but in <value>"
+    new.filters = SearchFilters(**f)
+    new.avoid = list(dict.fromkeys([*new.avoid, *turn.avoid]))
+    explicit = [*new.explicit, *c.explicit]
+    if turn.intent == "clarify_answer":  # the answer to the assistant's own question
+        explicit += [f"facet:{k}={v}" for k, vs in c.facets.items() for v in vs]
+    present = {f"facet:{k}={v}" for k, vs in new.filters.facets.items() for v in vs}
+    present |= {f"category:{c}" for c in new.categories}
+    new.explicit = [k for k in dict.fromkeys(explicit) if k in present]
+    return new
+
+
+def _drop(f: dict, cats: list[str], remove: list[str]) -> list[str]:
+    """The slots the shopper let go ("any price", "forget the brand"); the categories left."""
+    for slot in remove:
         if slot == "price":
             f.update(price_min=None, price_max=None, price_min_strict=False, price_max_strict=False)
         elif slot == "category":
@@ -46,7 +79,12 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
             f["quantities"] = [
                 q for q in f["quantities"] if normalise(slot) not in map(normalise, q["keys"])
             ]
+    return cats
 
+
+def _take_stated(f: dict, c: ConstraintSet) -> None:
+    """The turn's constraints into the filters: a bound, value or quantity stated now
+    replaces the one before; exclusions accumulate."""
     if c.price_max is not None:
         f.update(price_max=c.price_max, price_max_strict=c.price_max_strict)
         if f["price_min"] is not None and f["price_min"] > c.price_max:
@@ -77,41 +115,19 @@ def apply_turn(state: DialogueState, turn: TurnInterpretation, view: CatalogView
         f["exclude_categories"] = list(
             dict.fromkeys(f["exclude_categories"] + c.exclude_categories)
         )
-    if c.categories:  # top-level categories and kinds each replace their own
-        said_top = [s for s in c.categories if view.is_top(s)]
-        said_kind = [s for s in c.categories if not view.is_top(s)]
-        top = said_top or [s for s in cats if view.is_top(s)]
-        kind = said_kind or [s for s in cats if not view.is_top(s)]
-        cats = [*top, *kind]
-    new.categories = list(dict.fromkeys(cats))
-    f["categories"] = view.compose(new.categories)
 
-    # relative prices and "like the first but …" resolve against what was shown
-    anchor = [state.shown[r - 1] for r in turn.references if 1 <= r <= len(state.shown)]
-    priced = [s.price for s in (anchor or state.shown) if s.price is not None]
-    if turn.relative_price == "cheaper" and priced:
+
+def _relative_price(f: dict, relative: str | None, prices: list[float | None]) -> None:
+    """ "cheaper" / "pricier": below the cheapest or above the dearest of those meant."""
+    priced = [p for p in prices if p is not None]
+    if relative == "cheaper" and priced:
         f.update(price_max=min(priced), price_max_strict=True)
         if f["price_min"] is not None and f["price_min"] >= f["price_max"]:
             f["price_min"] = None
-    elif turn.relative_price == "pricier" and priced:
+    elif relative == "pricier" and priced:
         f.update(price_min=max(priced), price_min_strict=True)
         if f["price_max"] is not None and f["price_max"] <= f["price_min"]:
             f["price_max"] = None
-    if turn.need and turn.intent == "search":
-        new.need = turn.need
-    elif turn.need:
-        new.need = " ".join(dict.fromkeys([*new.need.split(), *turn.need.split()]))
-    if anchor and turn.intent in ("refine", "search") and not turn.relative_price:
-        new.need = anchor[0].title  # "like the first but in <value>"
-    new.filters = SearchFilters(**f)
-    new.avoid = list(dict.fromkeys([*new.avoid, *turn.avoid]))
-    explicit = [*new.explicit, *c.explicit]
-    if turn.intent == "clarify_answer":  # the answer to the assistant's own question
-        explicit += [f"facet:{k}={v}" for k, vs in c.facets.items() for v in vs]
-    present = {f"facet:{k}={v}" for k, vs in new.filters.facets.items() for v in vs}
-    present |= {f"category:{c}" for c in new.categories}
-    new.explicit = [k for k in dict.fromkeys(explicit) if k in present]
-    return new
 
 
 def ranking_query(state: DialogueState) -> str:
