@@ -74,14 +74,7 @@ def read_turn(
     kinds_said = {fold(tokens[i].text) for i in r.kind_tokens}
     rewritten = {i for s in spans if s.rewrite for i in range(s.start, s.end)}
     need_tokens = sorted(set(need_tokens) | (rewritten & set(r.kind_tokens)))
-    words_of = {i: tokens[i].term if i in r.kind_tokens else tokens[i].text for i in need_tokens}
-    for s in spans:  # a shopper's phrase the lexicon rewrites: searched by the catalog's own words
-        if s.rewrite:
-            for i in range(s.start, s.end):
-                words_of.pop(i, None)
-            words_of[s.start] = s.rewrite
-    need = [words_of[i] for i in sorted(words_of)]
-    need += [t for t in dict.fromkeys(tokens[i].term for i in r.kind_tokens) if t not in need]
+    need = _need_words(tokens, spans, need_tokens, r.kind_tokens)
     unsold = unsold_kinds(tokens, need_tokens, words) if not cons.categories else []
     if (
         turn.intent in ("search", "refine")
@@ -124,3 +117,16 @@ def read_turn(
     )
     # "Which color would you like?" — "Green": the cart's question answered, not a filter
     return read_cart_answer(reading, state) or reading
+
+
+def _need_words(tokens, spans, need_tokens: list[int], kind_tokens: list[int]) -> list[str]:
+    """The free-text need: the words no constraint took (kinds as their terms), a phrase the
+    lexicon rewrites as the catalog's own words, then the kinds named."""
+    words_of = {i: tokens[i].term if i in kind_tokens else tokens[i].text for i in need_tokens}
+    for s in spans:  # a shopper's phrase the lexicon rewrites: searched by the catalog's own words
+        if s.rewrite:
+            for i in range(s.start, s.end):
+                words_of.pop(i, None)
+            words_of[s.start] = s.rewrite
+    need = [words_of[i] for i in sorted(words_of)]
+    return need + [t for t in dict.fromkeys(tokens[i].term for i in kind_tokens) if t not in need]

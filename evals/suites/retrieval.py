@@ -87,92 +87,25 @@ def evaluate(
     queries read as chat turns (left out when None). `judged`: a judged-pairs file to use
     instead of the set's (then `eval_set` only names the report). `ranker`: the ranker to
     evaluate (default: the index's trained one, if any)."""
-    from ranx import Qrels, Run
-    from ranx import evaluate as ranx_evaluate
+    from ranx import Qrels
 
-    if judged is not None:
-        pairs = judged_pairs(judged, index)
-        splits = []
-        set_name = Path(judged).name
-    else:
-        es = load_set(eval_set) if isinstance(eval_set, str) else eval_set
-        splits = ["dev", "test"] if split == "all" else [split]
-        pairs = []
-        set_name = es.name
-    for s in splits:
-        good, bad = load_judgments(es.file(f"judged-{s}.jsonl"), index.ids)
-        if bad:
-            raise ValueError(
-                f"{es.folder}/judged-{s}.jsonl: line {bad[0].line}: {bad[0].reason} "
-                f"(is this index built from {es.catalog}?)"
-            )
-        pairs += good
+    pairs, set_name = _pairs(index, split, eval_set, judged)
     qrels_dict = by_query(pairs)
     texts = {j.qid: j.query for j in pairs}
-    searcher = HybridSearcher(index)
-    n_products = len(index.ids)
-    runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in SIGNAL_ROWS}
-    runs["hybrid"] = {}
-    candidates = {}
-    for qid, text in texts.items():
-        result = searcher.search(SearchRequest(text=text, k=min(n_products, MAX_K)))
-        cands = result.candidates
-        candidates[qid] = cands[:depth]
-        runs["hybrid"][qid] = {c.product.id: float(n_products - i) for i, c in enumerate(cands)}
-        for name, signal in SIGNAL_ROWS.items():
-            hits = [c for c in cands if signal in c.signals]
-            runs[name][qid] = {
-                c.product.id: float(n_products - c.signals[signal].rank) for c in hits
-            }
+    runs, candidates = _search_runs(index, texts)
     folder = ranker_dir(index.dir)
     if ranker is None and (folder / "card.json").is_file():
         ranker = FineTunedRanker(folder, ranker_device)
     if ranker is not None and ranker.name == "retrieval-order":
         ranker = None
-    latencies = []
-    if ranker is not None:
-        runs["hybrid + ranker"] = {}
-        for qid, text in texts.items():
-            t0 = time.perf_counter()
-            ranked = ranker.rank(text, candidates[qid])
-            latencies.append((time.perf_counter() - t0) * 1000)
-            run = {r.product.id: float(depth * 2 - i) for i, r in enumerate(ranked)}
-            # below the re-ordered top `depth`, hybrid's order continues
-            tail = runs["hybrid"][qid]
-            run |= {pid: s - n_products for pid, s in tail.items() if pid not in run}
-            runs["hybrid + ranker"][qid] = run
-    for row in list(SIGNAL_ROWS):  # a signal this index lacks (photos) is no row at all
-        if not any(runs[row].values()):
-            del runs[row]
-    chat: ChatRuns | None = None
-    rules: ChatRuns | None = None  # the rules alone, when the chat row has an LLM
+    latencies = _ranker_run(ranker, texts, candidates, runs, depth, len(index.ids))
+    chat = rules = None
     if assistant is not None:
-        with assistant.parts.interpreter.rules_only():
-            runs["assistant (turn read as filters)"] = {
-                qid: _assistant_run(assistant, text, n_products) for qid, text in texts.items()
-            }
-        shown = assistant.settings.results_per_turn
-        chat_row, search_row = f"chat ({shown} shown)", f"search (top {shown})"
-        rules_row = f"chat ({shown} shown, rules only)"
-        best = "hybrid + ranker" if "hybrid + ranker" in runs else "hybrid"
-        runs[search_row] = {q: _top(r, shown) for q, r in runs[best].items()}
-        chat = _chat_runs(assistant, texts)  # as configured
-        if assistant.parts.interpreter.llm is not None:  # the LLM's readings, against the rules'
-            with assistant.parts.interpreter.rules_only():
-                rules = _chat_runs(assistant, texts)
-            runs[rules_row] = rules.run
-        runs[chat_row] = chat.run
+        chat, rules, chat_row, search_row, rules_row = _chat_runs_of(assistant, texts, runs)
     qrels = Qrels(
         {q: {p: g for p, g in grades.items() if g > 0} for q, grades in qrels_dict.items()}
     )
-    rows, per_query = {}, {}
-    for row, run in runs.items():
-        run = Run({q: r if r else {"__none__": 0.0} for q, r in run.items()})
-        scores = ranx_evaluate(qrels, run, METRICS)
-        rows[row] = {k: round(float(v), 4) for k, v in scores.items()}
-        per_query[row] = {
-            m: {q: round(float(v), 4) for q, v in run.scores[m].items()} for m in METRICS
-        }
+    rows, per_query = _scores(runs, qrels)
     best = "hybrid + ranker" if "hybrid + ranker" in runs else "hybrid"
     top = {
         q: [f"{pid} {index.product(pid).title}" for pid in sorted(r, key=r.get, reverse=True)[:5]]
@@ -188,19 +121,9 @@ def evaluate(
             _relevant_in(chat.run, qrels_dict),
         )
     if rules is not None:
-        by_llm, by_rules = (
-            per_query[chat_row]["ndcg@10"],
-            per_query[rules_row]["ndcg@10"],
+        llm_reading = _llm_reading(
+            chat, rules, per_query[chat_row]["ndcg@10"], per_query[rules_row]["ndcg@10"]
         )
-        changed = [q for q in chat.read if list(chat.run[q]) != list(rules.run[q])]
-        llm_reading = {
-            "read": len(chat.read),
-            "changed": len(changed),
-            "helped": sum(by_llm[q] > by_rules[q] for q in changed),
-            "hurt": sum(by_llm[q] < by_rules[q] for q in changed),
-            "turn_p50_ms": round(float(np.percentile(chat.ms, 50)), 1) if chat.ms else 0.0,
-            "turn_p95_ms": round(float(np.percentile(chat.ms, 95)), 1) if chat.ms else 0.0,
-        }
     lat = (
         {"p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))}
         if latencies
@@ -223,6 +146,115 @@ def evaluate(
         chat_shown=chat.replies if chat else {},
         llm_reading=llm_reading,
     )
+
+
+def _pairs(index, split: str, eval_set, judged: Path | None):
+    """The judged pairs (a file of the shop's, or the set's split) and the set's name."""
+    if judged is not None:
+        return judged_pairs(judged, index), Path(judged).name
+    es = load_set(eval_set) if isinstance(eval_set, str) else eval_set
+    pairs = []
+    for s in ["dev", "test"] if split == "all" else [split]:
+        good, bad = load_judgments(es.file(f"judged-{s}.jsonl"), index.ids)
+        if bad:
+            raise ValueError(
+                f"{es.folder}/judged-{s}.jsonl: line {bad[0].line}: {bad[0].reason} "
+                f"(is this index built from {es.catalog}?)"
+            )
+        pairs += good
+    return pairs, es.name
+
+
+def _search_runs(index, texts: dict[str, str]):
+    """The hybrid search's order per query, and each signal's own order; the candidates."""
+    searcher = HybridSearcher(index)
+    n_products = len(index.ids)
+    runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in SIGNAL_ROWS}
+    runs["hybrid"] = {}
+    candidates = {}
+    for qid, text in texts.items():
+        cands = searcher.search(SearchRequest(text=text, k=min(n_products, MAX_K))).candidates
+        candidates[qid] = cands
+        runs["hybrid"][qid] = {c.product.id: float(n_products - i) for i, c in enumerate(cands)}
+        for name, signal in SIGNAL_ROWS.items():
+            hits = [c for c in cands if signal in c.signals]
+            runs[name][qid] = {
+                c.product.id: float(n_products - c.signals[signal].rank) for c in hits
+            }
+    for row in list(SIGNAL_ROWS):  # a signal this index lacks (photos) is no row at all
+        if not any(runs[row].values()):
+            del runs[row]
+    return runs, candidates
+
+
+def _ranker_run(ranker, texts, candidates, runs, depth: int, n_products: int) -> list[float]:
+    """The ranker's order of each query's top `depth` (hybrid's below), as the row
+    "hybrid + ranker"; the milliseconds each ranking took."""
+    latencies: list[float] = []
+    if ranker is None:
+        return latencies
+    runs["hybrid + ranker"] = {}
+    for qid, text in texts.items():
+        t0 = time.perf_counter()
+        ranked = ranker.rank(text, candidates[qid][:depth])
+        latencies.append((time.perf_counter() - t0) * 1000)
+        run = {r.product.id: float(depth * 2 - i) for i, r in enumerate(ranked)}
+        # below the re-ordered top `depth`, hybrid's order continues
+        tail = runs["hybrid"][qid]
+        run |= {pid: s - n_products for pid, s in tail.items() if pid not in run}
+        runs["hybrid + ranker"][qid] = run
+    return latencies
+
+
+def _chat_runs_of(assistant, texts, runs):
+    """The rows of the queries read as chat turns: as filters, as the chat shows them (and
+    with the rules alone when an LLM reads), and search's top as many for comparison."""
+    n_products = len(assistant.parts.index.ids)
+    with assistant.parts.interpreter.rules_only():
+        runs["assistant (turn read as filters)"] = {
+            qid: _assistant_run(assistant, text, n_products) for qid, text in texts.items()
+        }
+    shown = assistant.settings.results_per_turn
+    chat_row, search_row = f"chat ({shown} shown)", f"search (top {shown})"
+    rules_row = f"chat ({shown} shown, rules only)"
+    best = "hybrid + ranker" if "hybrid + ranker" in runs else "hybrid"
+    runs[search_row] = {q: _top(r, shown) for q, r in runs[best].items()}
+    chat, rules = _chat_runs(assistant, texts), None  # as configured
+    if assistant.parts.interpreter.llm is not None:  # the LLM's readings, against the rules'
+        with assistant.parts.interpreter.rules_only():
+            rules = _chat_runs(assistant, texts)
+        runs[rules_row] = rules.run
+    runs[chat_row] = chat.run
+    return chat, rules, chat_row, search_row, rules_row
+
+
+def _scores(runs, qrels):
+    """Each row's metrics, overall and per query."""
+    from ranx import Run
+    from ranx import evaluate as ranx_evaluate
+
+    rows, per_query = {}, {}
+    for row, run in runs.items():
+        run = Run({q: r if r else {"__none__": 0.0} for q, r in run.items()})
+        scores = ranx_evaluate(qrels, run, METRICS)
+        rows[row] = {k: round(float(v), 4) for k, v in scores.items()}
+        per_query[row] = {
+            m: {q: round(float(v), 4) for q, v in run.scores[m].items()} for m in METRICS
+        }
+    return rows, per_query
+
+
+def _llm_reading(chat, rules, by_llm: dict, by_rules: dict) -> dict:
+    """How the LLM's readings changed the chat's lists against the rules' alone."""
+    changed = [q for q in chat.read if list(chat.run[q]) != list(rules.run[q])]
+    return {
+        "read": len(chat.read),
+        "changed": len(changed),
+        "helped": sum(by_llm[q] > by_rules[q] for q in changed),
+        "hurt": sum(by_llm[q] < by_rules[q] for q in changed),
+        "turn_p50_ms": round(float(np.percentile(chat.ms, 50)), 1) if chat.ms else 0.0,
+        "turn_p95_ms": round(float(np.percentile(chat.ms, 95)), 1) if chat.ms else 0.0,
+    }
 
 
 def _top(run: dict[str, float], n: int) -> dict[str, float]:
