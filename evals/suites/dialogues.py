@@ -142,16 +142,12 @@ def evaluate(
     assistant.parts.writer.llm = None  # understanding only; replies from facts
     assistant.parts.interpreter.always = force_llm
     keys = [f.key for f in assistant.parts.lexicon.facets.values()]
-    tp, fp, fn = Counter(), Counter(), Counter()
-    intents_ok = total = read = invented = alone = dropped = checked = clean = empty = 0
-    latencies, errors, violations = [], [], []
     if script is not None:
         dialogues, set_name = load_script(script, keys), Path(script).name
     else:
         es = load_set(eval_set) if isinstance(eval_set, str) else eval_set
         dialogues, set_name = load_dialogues(es, split, files), es.name
-    clean_dialogues = 0
-    turn_clean, dialogue_clean = {}, {}
+    tally = _Tally()
     for dialogue in dialogues:
         session = f"{dialogue.id}-{time.monotonic_ns()}"
         ok_dialogue = True
@@ -159,109 +155,144 @@ def evaluate(
             before = assistant.state(session)
             t0 = time.perf_counter()
             reply = assistant.respond(session, case.text)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            turn = reply.interpretation
-            alone += turn.certain  # the deterministic reading accounted for every word
-            dropped += reply.llm_invented
-            total += 1
-            answered = turn.intent == "clarify_answer" and case.intent == "refine" and before.asked
-            if case.intent is None:  # a script without readings: only the products count
-                got = want = set()
-                answered = True
-            else:
-                read += 1
-                got, want = turn.slots(), case.expected()
-                intents_ok += turn.intent == case.intent or bool(answered)
-            for slot, _ in got & want:
-                tp[_slot_type(slot)] += 1
-            for slot, value in got - want:
-                fp[_slot_type(slot)] += 1
-                invented += not _grounded(value, case.text, assistant)
-            for slot, _ in want - got:
-                fn[_slot_type(slot)] += 1
-            if (turn.intent != case.intent and not answered) or got != want:
-                errors.append(
-                    {
-                        "dialogue": dialogue.id,
-                        "text": case.text,
-                        "intent": [turn.intent, case.intent],
-                        "extra": sorted(got - want),
-                        "missing": sorted(want - got),
-                    }
-                )
-            if case.expect is None and case.shows is None:
-                continue
-            checked += 1
-            criteria = Criteria(case.expect or [], keys)
-            bad = [i.product for i in reply.products if not criteria.satisfied_by(i.product)]
-            if case.shows == "none" and reply.products:
-                bad = [i.product for i in reply.products]
-            if (
-                case.expect
-                and case.shows != "none"
-                and not reply.products
-                and turn.intent in ("search", "refine", "clarify_answer")
-            ):
-                empty += 1
-            turn_clean[f"{dialogue.id} #{number}"] = float(not bad)
-            if bad:
-                ok_dialogue = False
-                violations.append(
-                    {
-                        "dialogue": dialogue.id,
-                        "text": case.text,
-                        "expect": case.expect,
-                        "shows": case.shows,
-                        "violating": [f"{p.id} {p.title}" for p in bad],
-                    }
-                )
-            else:
-                clean += 1
-        clean_dialogues += ok_dialogue
-        dialogue_clean[dialogue.id] = float(ok_dialogue)
-    per_slot = {}
-    for slot in sorted(set(tp) | set(fp) | set(fn)):
-        p = tp[slot] / (tp[slot] + fp[slot]) if tp[slot] + fp[slot] else 1.0
-        r = tp[slot] / (tp[slot] + fn[slot]) if tp[slot] + fn[slot] else 1.0
-        per_slot[slot] = {
-            "precision": round(p, 3),
-            "recall": round(r, 3),
-            "support": tp[slot] + fn[slot],
-        }
-    TP, FP, FN = sum(tp.values()), sum(fp.values()), sum(fn.values())
-    precision = TP / (TP + FP) if TP + FP else 1.0
-    recall = TP / (TP + FN) if TP + FN else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    latencies.sort()
-    n = max(total, 1)
-    n_read = max(read, 1)
-    return DialogueReport(
-        set=set_name,
-        config=(config_name or model or "rules only") + (" (LLM every turn)" if force_llm else ""),
-        split=split,
-        dialogues=len(dialogues),
-        turns=total,
-        read_turns=read,
-        intent_accuracy=round(intents_ok / n_read, 3),
-        slot_precision=round(precision, 3),
-        slot_recall=round(recall, 3),
-        slot_f1=round(f1, 3),
-        per_slot=per_slot,
-        invented_values=invented,
-        rules_alone_share=round(alone / n, 3),
-        llm_invented_dropped=dropped,
-        checked_turns=checked,
-        zero_violation_turns=round(clean / checked, 3) if checked else 1.0,
-        zero_violation_dialogues=round(clean_dialogues / len(dialogues), 3) if dialogues else 1.0,
-        empty_turns=empty,
-        violations=violations,
-        turn_ms_p50=round(statistics.median(latencies), 1) if latencies else 0.0,
-        turn_ms_p95=round(latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else 0.0,
-        errors=errors,
-        turn_clean=turn_clean,
-        dialogue_clean=dialogue_clean,
-        latencies_ms=latencies,
+            tally.latencies.append((time.perf_counter() - t0) * 1000)
+            tally.reading(dialogue.id, case, reply, before, assistant)
+            ok_dialogue &= tally.products(
+                f"{dialogue.id} #{number}", dialogue.id, case, reply, keys
+            )
+        tally.clean_dialogues += ok_dialogue
+        tally.dialogue_clean[dialogue.id] = float(ok_dialogue)
+    config_name = (config_name or model or "rules only") + (
+        " (LLM every turn)" if force_llm else ""
     )
+    return tally.report(set_name, config_name, split, len(dialogues))
+
+
+class _Tally:
+    """What the turns of a run add up to: the readings against the expected ones, the
+    products against the stated constraints, the latencies."""
+
+    def __init__(self) -> None:
+        self.tp, self.fp, self.fn = Counter(), Counter(), Counter()
+        self.intents_ok = self.total = self.read = self.invented = self.alone = 0
+        self.dropped = self.checked = self.clean = self.empty = self.clean_dialogues = 0
+        self.latencies: list[float] = []
+        self.errors: list[dict] = []
+        self.violations: list[dict] = []
+        self.turn_clean: dict[str, float] = {}
+        self.dialogue_clean: dict[str, float] = {}
+
+    def reading(self, dialogue_id: str, case, reply, before, assistant) -> None:
+        """The turn's intent and slots against the case's."""
+        turn = reply.interpretation
+        self.alone += turn.certain  # the deterministic reading accounted for every word
+        self.dropped += reply.llm_invented
+        self.total += 1
+        answered = turn.intent == "clarify_answer" and case.intent == "refine" and before.asked
+        if case.intent is None:  # a script without readings: only the products count
+            got = want = set()
+            answered = True
+        else:
+            self.read += 1
+            got, want = turn.slots(), case.expected()
+            self.intents_ok += turn.intent == case.intent or bool(answered)
+        for slot, _ in got & want:
+            self.tp[_slot_type(slot)] += 1
+        for slot, value in got - want:
+            self.fp[_slot_type(slot)] += 1
+            self.invented += not _grounded(value, case.text, assistant)
+        for slot, _ in want - got:
+            self.fn[_slot_type(slot)] += 1
+        if (turn.intent != case.intent and not answered) or got != want:
+            self.errors.append(
+                {
+                    "dialogue": dialogue_id,
+                    "text": case.text,
+                    "intent": [turn.intent, case.intent],
+                    "extra": sorted(got - want),
+                    "missing": sorted(want - got),
+                }
+            )
+
+    def products(self, name: str, dialogue_id: str, case, reply, keys) -> bool:
+        """The products shown against what the case expects; False when one breaks it."""
+        if case.expect is None and case.shows is None:
+            return True
+        self.checked += 1
+        criteria = Criteria(case.expect or [], keys)
+        bad = [i.product for i in reply.products if not criteria.satisfied_by(i.product)]
+        if case.shows == "none" and reply.products:
+            bad = [i.product for i in reply.products]
+        if (
+            case.expect
+            and case.shows != "none"
+            and not reply.products
+            and reply.interpretation.intent in ("search", "refine", "clarify_answer")
+        ):
+            self.empty += 1
+        self.turn_clean[name] = float(not bad)
+        if not bad:
+            self.clean += 1
+            return True
+        self.violations.append(
+            {
+                "dialogue": dialogue_id,
+                "text": case.text,
+                "expect": case.expect,
+                "shows": case.shows,
+                "violating": [f"{p.id} {p.title}" for p in bad],
+            }
+        )
+        return False
+
+    def report(self, set_name: str, config: str, split: str, dialogues: int) -> DialogueReport:
+        tp, fp, fn = self.tp, self.fp, self.fn
+        per_slot = {}
+        for slot in sorted(set(tp) | set(fp) | set(fn)):
+            p = tp[slot] / (tp[slot] + fp[slot]) if tp[slot] + fp[slot] else 1.0
+            r = tp[slot] / (tp[slot] + fn[slot]) if tp[slot] + fn[slot] else 1.0
+            per_slot[slot] = {
+                "precision": round(p, 3),
+                "recall": round(r, 3),
+                "support": tp[slot] + fn[slot],
+            }
+        TP, FP, FN = sum(tp.values()), sum(fp.values()), sum(fn.values())
+        precision = TP / (TP + FP) if TP + FP else 1.0
+        recall = TP / (TP + FN) if TP + FN else 1.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        latencies = sorted(self.latencies)
+        n, n_read, checked = max(self.total, 1), max(self.read, 1), self.checked
+        return DialogueReport(
+            set=set_name,
+            config=config,
+            split=split,
+            dialogues=dialogues,
+            turns=self.total,
+            read_turns=self.read,
+            intent_accuracy=round(self.intents_ok / n_read, 3),
+            slot_precision=round(precision, 3),
+            slot_recall=round(recall, 3),
+            slot_f1=round(f1, 3),
+            per_slot=per_slot,
+            invented_values=self.invented,
+            rules_alone_share=round(self.alone / n, 3),
+            llm_invented_dropped=self.dropped,
+            checked_turns=checked,
+            zero_violation_turns=round(self.clean / checked, 3) if checked else 1.0,
+            zero_violation_dialogues=(
+                round(self.clean_dialogues / dialogues, 3) if dialogues else 1.0
+            ),
+            empty_turns=self.empty,
+            violations=self.violations,
+            turn_ms_p50=round(statistics.median(latencies), 1) if latencies else 0.0,
+            turn_ms_p95=(
+                round(latencies[int(0.95 * (len(latencies) - 1))], 1) if latencies else 0.0
+            ),
+            errors=self.errors,
+            turn_clean=self.turn_clean,
+            dialogue_clean=self.dialogue_clean,
+            latencies_ms=latencies,
+        )
 
 
 def suite_result(report: DialogueReport, suite: str, seconds: float) -> SuiteResult:
