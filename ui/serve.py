@@ -65,7 +65,7 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
     from assistant.pipeline import Assistant
 
     from .agent_app import build_agent_app
-    from .app import CSS, build_app
+    from .app import build_app
     from .security import ExpiringTokens, Guarded, LoginGuard
 
     assistant = Assistant(settings, use_llm=use_llm)
@@ -77,26 +77,7 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
 
     def mount(blocks: gr.Blocks, path: str, **extra) -> None:
         nonlocal app
-        blocks.queue(default_concurrency_limit=settings.serve_concurrency)
-        app = gr.mount_gradio_app(
-            app,
-            blocks,
-            path=path,
-            allowed_paths=[
-                str(assistant.parts.index.photos_dir)
-            ],  # the catalog's photos, nothing else
-            max_file_size=f"{settings.serve_max_upload_mb}mb",
-            theme=theme,
-            css=CSS,
-            show_error=False,
-            footer_links=[],
-            **extra,
-        )
-        # Gradio checks a request's file paths (uploads only, on the way in; allowed paths
-        # on the way out) only once `has_launched` is set, which `launch()` does and
-        # `mount_gradio_app` does not: without this, a path posted to the queue is copied
-        # and served back.
-        blocks.has_launched = True
+        app = _mount(app, blocks, path, settings, assistant.parts.index.photos_dir, theme, **extra)
 
     if agent_logins:  # mounted first: "/" would otherwise catch /agent
         mount(
@@ -120,6 +101,43 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
         port=settings.serve_port,
         log_level="warning",
     )
+    server, thread = _serve(config, settings)
+    url = f"http://{settings.serve_host}:{settings.serve_port}/"
+    agent_url = url + "agent/" if agent_logins else None
+    return Server(server, thread, url, agent_url, assistant.ranker_summary())
+
+
+def _mount(app, blocks, path: str, settings: Settings, photos_dir, theme, **extra):
+    """A page on the app, queued, serving the catalog's photos and nothing else."""
+    import gradio as gr
+
+    from .app import CSS
+
+    blocks.queue(default_concurrency_limit=settings.serve_concurrency)
+    app = gr.mount_gradio_app(
+        app,
+        blocks,
+        path=path,
+        allowed_paths=[str(photos_dir)],  # the catalog's photos, nothing else
+        max_file_size=f"{settings.serve_max_upload_mb}mb",
+        theme=theme,
+        css=CSS,
+        show_error=False,
+        footer_links=[],
+        **extra,
+    )
+    # Gradio checks a request's file paths (uploads only, on the way in; allowed paths
+    # on the way out) only once `has_launched` is set, which `launch()` does and
+    # `mount_gradio_app` does not: without this, a path posted to the queue is copied
+    # and served back.
+    blocks.has_launched = True
+    return app
+
+
+def _serve(config, settings: Settings):
+    """The server started on its own thread, once it listens (or an error naming the port)."""
+    import uvicorn
+
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -131,6 +149,4 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
                 "(in use? try --port)"
             )
         time.sleep(0.05)
-    url = f"http://{settings.serve_host}:{settings.serve_port}/"
-    agent_url = url + "agent/" if agent_logins else None
-    return Server(server, thread, url, agent_url, assistant.ranker_summary())
+    return server, thread
