@@ -389,8 +389,7 @@ def evaluate(
     synthetic_queries: int = 300,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> LearningReport:
-    from ranking.model import FineTunedRanker, ranker_dir
-    from ranking.train import TrainConfig, train
+    from ranking.model import ranker_dir
 
     index = bot.parts.index
     if not (ranker_dir(index.dir) / "card.json").is_file():
@@ -431,63 +430,20 @@ def evaluate(
     pairs = next_open_pairs(held_sims)
     hits, cold_hits = hit_rates(index, pairs, co, train_sims, cold, seed)
 
-    by_id = catalog.by_id
-    later = [(s, t) for s in held_sims for t in s.turns if t.history and t.ranking_query]
-    cands = {}  # personal ranking needs something engaged with before: later turns only
-    for _, t in later:
-        if t.ranking_query not in cands:
-            request = SearchRequest(text=t.ranking_query, k=bot.settings.rerank_depth)
-            cands[t.ranking_query] = bot.parts.searcher.search(request).candidates
-    turns = [
-        HeldOutTurn(
-            query=t.ranking_query,
-            history=t.history,
-            session=s.session,
-            engaged={p: 2 if p in t.carted else 1 for p in t.opened},
-            preference={
-                c.product.id: catalog.grade(s.preference, t.kind, c.product)
-                for c in cands[t.ranking_query]
-            },
-            cold=any(p in cold for p in t.opened),
-        )
-        for s, t in later
-        if cands[t.ranking_query]
-    ]
-
-    curve: list[CurvePoint] = []
-    cache: dict[str, list] = {}
+    turns, cands = _heldout_turns(bot, held_sims, catalog, cold)
+    trainer = _Trainer(bot, synthetic_queries, seed, window, progress)
     sizes = tuple(n for n in sizes if n <= len(train_sims)) or (0,)
     with tempfile.TemporaryDirectory() as tmp:
-        for n in sizes:
-            for with_events in (True, False):
-                if n == 0 and not with_events:
-                    continue  # no log: both are the same model
-                label = "with events" if with_events else "without events"
-                if progress:
-                    progress(f"training on {n} sessions ({label})", 0, 1)
-                t1 = time.perf_counter()
-                out = Path(tmp) / f"ranker-{n}-{with_events}"
-                card = train(
-                    index,
-                    TrainConfig(
-                        synthetic_queries=synthetic_queries,
-                        keep_encoder=True,
-                        gate=False,
-                        event_features=with_events,
-                        seed=seed,
-                    ),
-                    bot.settings.text_model,
-                    events=window(train_sims[:n]),
-                    progress=False,
-                    out_dir=out,
-                    candidates_cache=cache,
-                )
-                ranker = FineTunedRanker(out)
-                queries = card.sources.get("feedback", {}).get("queries", 0)
-                point = curve_point(
-                    ranker, turns, cands, by_id, n, label, time.perf_counter() - t1, queries
-                )
-                curve.append(point)
+        curve = [
+            curve_point(ranker, turns, cands, catalog.by_id, n, label, seconds, queries)
+            for n in sizes
+            for with_events in (True, False)
+            if n > 0 or with_events  # no log: both are the same model
+            for label in ["with events" if with_events else "without events"]
+            for ranker, seconds, queries in [
+                trainer.train(train_sims[:n], with_events, Path(tmp), label)
+            ]
+        ]
     mix = Counter(s.preference.kind for s in sims)
     return LearningReport(
         catalog=name,
@@ -507,6 +463,69 @@ def evaluate(
             "own log, not a figure about real shoppers"
         ],
     )
+
+
+def _heldout_turns(bot, held_sims, catalog, cold):
+    """The held-out shoppers' later turns (personal ranking needs something engaged with
+    before), each with its candidates graded by the shopper's hidden preference."""
+    later = [(s, t) for s in held_sims for t in s.turns if t.history and t.ranking_query]
+    cands = {}
+    for _, t in later:
+        if t.ranking_query not in cands:
+            request = SearchRequest(text=t.ranking_query, k=bot.settings.rerank_depth)
+            cands[t.ranking_query] = bot.parts.searcher.search(request).candidates
+    turns = [
+        HeldOutTurn(
+            query=t.ranking_query,
+            history=t.history,
+            session=s.session,
+            engaged={p: 2 if p in t.carted else 1 for p in t.opened},
+            preference={
+                c.product.id: catalog.grade(s.preference, t.kind, c.product)
+                for c in cands[t.ranking_query]
+            },
+            cold=any(p in cold for p in t.opened),
+        )
+        for s, t in later
+        if cands[t.ranking_query]
+    ]
+    return turns, cands
+
+
+class _Trainer:
+    """Trains the fusion (the index's encoder kept) on a window of the log, with or without
+    the event features; the candidates are searched once for every point of the curve."""
+
+    def __init__(self, bot, synthetic_queries: int, seed: int, window, progress) -> None:
+        self.bot, self.window, self.progress = bot, window, progress
+        self.synthetic_queries, self.seed = synthetic_queries, seed
+        self.cache: dict[str, list] = {}
+
+    def train(self, sims, with_events: bool, tmp: Path, label: str):
+        from ranking.model import FineTunedRanker
+        from ranking.train import TrainConfig, train
+
+        if self.progress:
+            self.progress(f"training on {len(sims)} sessions ({label})", 0, 1)
+        t1 = time.perf_counter()
+        out = tmp / f"ranker-{len(sims)}-{with_events}"
+        card = train(
+            self.bot.parts.index,
+            TrainConfig(
+                synthetic_queries=self.synthetic_queries,
+                keep_encoder=True,
+                gate=False,
+                event_features=with_events,
+                seed=self.seed,
+            ),
+            self.bot.settings.text_model,
+            events=self.window(sims),
+            progress=False,
+            out_dir=out,
+            candidates_cache=self.cache,
+        )
+        queries = card.sources.get("feedback", {}).get("queries", 0)
+        return FineTunedRanker(out), time.perf_counter() - t1, queries
 
 
 def suite_result(report: LearningReport, config: str, name: str, seconds: float) -> SuiteResult:
