@@ -219,6 +219,7 @@ def _png(fig) -> str:
     )
 
 
+# Long: one figure after another, each a few lines of matplotlib in the report's order.
 def _plots(run: EvalRun) -> list[tuple[str, str]]:
     import matplotlib
 

@@ -23,6 +23,7 @@ from .intent import (
 from .words import Token
 
 
+# Long: one cascade, the first match wins; read top to bottom it is the order of precedence.
 def decide_intent(
     text: str,
     lower: str,

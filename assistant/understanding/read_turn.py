@@ -24,6 +24,7 @@ from .unknown import account, unsold_kinds
 from .words import CatalogWords, Message
 
 
+# Long: the deterministic reading on one screen, its readers in the order they apply.
 def read_turn(
     message: str | Message, state: DialogueState, words: CatalogWords, view: CatalogView
 ) -> TurnInterpretation:

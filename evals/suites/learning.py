@@ -389,17 +389,7 @@ def evaluate(
     synthetic_queries: int = 300,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> LearningReport:
-    from ranking.model import ranker_dir
-
-    index = bot.parts.index
-    if not (ranker_dir(index.dir) / "card.json").is_file():
-        raise ValueError(
-            "the learning suite retrains the fusion on the index's trained ranker (its encoder "
-            "kept): run `aisle train-ranker` for this index first"
-        )
-    log = bot.parts.feedback.log
-    if log is None:
-        raise ValueError("the learning suite needs the event log (event_log_enabled)")
+    index, log = bot.parts.index, _event_log(bot)
     catalog = Catalog(index.all_products(), seed)
     if len(catalog.kinds) < 2:
         raise ValueError("the learning suite needs a catalog with at least two kinds")
@@ -463,6 +453,21 @@ def evaluate(
             "own log, not a figure about real shoppers"
         ],
     )
+
+
+def _event_log(bot):
+    """The event log the simulated sessions are written to, once a trained ranker exists
+    (the suite retrains its fusion with the encoder kept)."""
+    from ranking.model import ranker_dir
+
+    if not (ranker_dir(bot.parts.index.dir) / "card.json").is_file():
+        raise ValueError(
+            "the learning suite retrains the fusion on the index's trained ranker (its encoder "
+            "kept): run `aisle train-ranker` for this index first"
+        )
+    if bot.parts.feedback.log is None:
+        raise ValueError("the learning suite needs the event log (event_log_enabled)")
+    return bot.parts.feedback.log
 
 
 def _heldout_turns(bot, held_sims, catalog, cold):
