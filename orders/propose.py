@@ -1,0 +1,244 @@
+"""From a request read against the customer's orders to the exact actions to propose, each
+checked against the shop's rules and the order's actual state: which order, which items,
+which new variants, the price difference and the payment method. An action the rules
+forbid for the order is still shown, with why, and never as ready to confirm."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from base.language.text import fold, term
+
+from .identify import Identity
+from .records import Customer, Order
+from .request import Reading, payment_meant, profile_address_meant, read_request, variant_meant
+from .rules import ADDRESS_FIELDS, ServiceRules
+from .store import OrderStore
+
+
+class Proposal(BaseModel):
+    name: str  # the action, in τ²-bench retail's vocabulary
+    arguments: dict  # its arguments, exactly as the order store holds them
+    order_id: str = ""
+    items: list[str] = Field(default_factory=list)  # the lines it acts on, as labels
+    new_items: list[str] = Field(default_factory=list)  # what they become, as labels
+    difference: float | None = None  # what the customer pays (+) or gets back (-)
+    payment: str = ""  # the payment method, as a label
+    allowed: bool = True
+    why_not: list[str] = Field(default_factory=list)  # the rules it breaks
+    missing: list[str] = Field(default_factory=list)  # what to ask before it can be proposed
+    passage: str = ""  # the words of the policy passage it rests on
+
+
+class ServiceCase(BaseModel):
+    """What the console shows beside a conversation: who, their orders, what to do."""
+
+    customer: Customer | None = None
+    identified_by: str = ""
+    orders: list[Order] = Field(default_factory=list)
+    focus: list[str] = Field(default_factory=list)  # the orders the conversation is about
+    proposals: list[Proposal] = Field(default_factory=list)
+    note: str = ""  # what is missing (no customer identified …)
+
+
+def service_case(store: OrderStore, rules: ServiceRules, customer_texts: list[str]) -> ServiceCase:
+    from .identify import identify
+
+    identity: Identity = identify(store, customer_texts)
+    if identity.customer is None:
+        return ServiceCase(note=identity.note)
+    customer = identity.customer
+    orders = store.orders_of(customer.id)
+    text = "\n".join(customer_texts)
+    reading = read_request(text, customer, orders, identity.orders_named)
+    proposals = propose(store, rules, customer, orders, reading, text)
+    focus = list(
+        dict.fromkeys(
+            [p.order_id for p in proposals if p.order_id]
+            + [m.order.id for m in reading.mentions]
+            + reading.orders_named
+        )
+    )
+    return ServiceCase(
+        customer=customer,
+        identified_by=identity.by,
+        orders=orders,
+        focus=focus,
+        proposals=proposals,
+    )
+
+
+def propose(store, rules, customer, orders, reading: Reading, text: str) -> list[Proposal]:
+    out: list[Proposal] = []
+    by_order: dict[tuple[str, str], list] = {}
+    for m in reading.mentions:
+        by_order.setdefault((m.order.id, m.kind), []).append(m)
+    order_of = {o.id: o for o in orders}
+    for (order_id, kind), mentions in by_order.items():
+        order = order_of[order_id]
+        lines = list({m.line.item_id: m for m in mentions}.values())
+        if kind == "cancel":
+            out.append(_cancel(order, rules, text))
+        elif kind == "return":
+            out.append(_return(order, lines, customer, rules, text))
+        else:
+            out.append(_change(store, order, lines, customer, rules, text))
+    if "address" in reading.kinds:
+        out += _addresses(customer, orders, reading, rules, text)
+    if "person" in reading.kinds and not out:
+        out.append(
+            _check(
+                Proposal(
+                    name="transfer_to_human_agents",
+                    arguments={"summary": " ".join(text.split())[:300]},
+                ),
+                None,
+                rules,
+            )
+        )
+    return out
+
+
+def _cancel(order: Order, rules: ServiceRules, text: str) -> Proposal:
+    rule = rules.actions.get("cancel_pending_order")
+    reasons = rule.reasons if rule else []
+    said = {term(w) for w in fold(text).split()}
+    reason = max(
+        reasons,
+        key=lambda r: (len({term(w) for w in r.split()} & said), -reasons.index(r)),
+        default="",
+    )
+    p = Proposal(
+        name="cancel_pending_order",
+        arguments={"order_id": order.id, "reason": reason},
+        order_id=order.id,
+        items=[line.label() for line in order.lines],
+        difference=-order.total,
+        payment=order.paid_with() or "",
+    )
+    return _check(p, order, rules)
+
+
+def _return(order, mentions, customer: Customer, rules, text) -> Proposal:
+    method = payment_meant(text, customer, order.paid_with())
+    p = Proposal(
+        name="return_delivered_order_items",
+        arguments={
+            "order_id": order.id,
+            "item_ids": [m.line.item_id for m in mentions],
+            "payment_method_id": method,
+        },
+        order_id=order.id,
+        items=[m.line.label() for m in mentions],
+        difference=-round(sum(m.line.price for m in mentions), 2),
+        payment=_label(customer, method),
+    )
+    rule = rules.actions.get(p.name)
+    if rule and rule.refund_to and method and method != order.paid_with():
+        source = customer.payment(method).source if customer.payment(method) else ""
+        if "any" not in rule.refund_to and source not in rule.refund_to:
+            p.why_not.append(
+                "a refund goes to the original payment method or "
+                + " or ".join(s.replace("_", " ") for s in rule.refund_to if s != "original")
+            )
+    if not method:
+        p.missing.append("the payment method for the refund")
+    return _check(p, order, rules)
+
+
+def _change(store, order, mentions, customer: Customer, rules, text) -> Proposal:
+    name = (
+        "modify_pending_order_items"
+        if fold(order.status) == "pending"
+        else "exchange_delivered_order_items"
+    )
+    items, new_items, labels, new_labels, missing = [], [], [], [], []
+    difference = 0.0
+    for m in mentions:
+        new = variant_meant(m.line, m.said, store.variants_of(m.line.product_id))
+        if new is None:
+            missing.append(f"which {m.line.name} they want instead (its options)")
+            continue
+        items.append(m.line.item_id)
+        new_items.append(new.item_id)
+        labels.append(m.line.label())
+        new_labels.append(
+            f"{new.product_name} ({', '.join(f'{k} {v}' for k, v in new.options.items())})"
+        )
+        difference += new.price - m.line.price
+    method = payment_meant(text, customer, order.paid_with())
+    p = Proposal(
+        name=name,
+        arguments={
+            "order_id": order.id,
+            "item_ids": items,
+            "new_item_ids": new_items,
+            "payment_method_id": method,
+        },
+        order_id=order.id,
+        items=labels,
+        new_items=new_labels,
+        difference=round(difference, 2),
+        payment=_label(customer, method),
+        missing=missing,
+    )
+    rule = rules.actions.get(name)
+    pm = customer.payment(method) if method else None
+    short = pm is not None and pm.balance is not None and pm.balance < difference
+    if rule and pm and pm.source in rule.covers and short:
+        p.why_not.append(
+            f"the {pm.source.replace('_', ' ')} holds {pm.balance:.2f}, less than the "
+            f"difference of {difference:.2f}"
+        )
+    return _check(p, order, rules)
+
+
+def _addresses(customer, orders, reading: Reading, rules, text) -> list[Proposal]:
+    """A new shipping address for a pending order, or the profile's: taken from another of
+    the customer's orders named beside it, or their profile address; never typed in."""
+    named = [o for o in orders if o.id in reading.orders_named]
+    pending = [o for o in named if fold(o.status) == "pending"]
+    source = next((o for o in named if o not in pending[:1]), None)
+    address = None
+    if source is not None and pending:
+        address = source.address
+    elif profile_address_meant(text):
+        address = customer.address
+    if pending:
+        order = pending[0]
+        args = {"order_id": order.id}
+        p = Proposal(name="modify_pending_order_address", arguments=args, order_id=order.id)
+        if address is None:
+            p.missing.append("the new address")
+        else:
+            args.update({f: getattr(address, f) for f in ADDRESS_FIELDS})
+            p.items = [address.line()]
+        return [_check(p, order, rules)]
+    return []
+
+
+def _check(p: Proposal, order: Order | None, rules: ServiceRules) -> Proposal:
+    """The rules the proposal must meet for this order: the shop offers the action, the
+    order's state allows it, it was not taken already, nothing is missing."""
+    rule = rules.actions.get(p.name)
+    if rule is None:
+        p.why_not.append(f"this shop's rules do not offer {p.name.replace('_', ' ')}")
+    else:
+        p.passage = rule.passage
+        if order is not None and rule.states and order.status not in rule.states:
+            allowed = " or ".join(rule.states)
+            p.why_not.append(f"order {order.id} is {order.status}; this needs it {allowed}")
+        if order is not None and rule.once and order.status in rules.finished_states:
+            p.why_not.append(f"order {order.id} was already changed once ({order.status})")
+    if p.name in (
+        "modify_pending_order_items",
+        "exchange_delivered_order_items",
+    ) and not p.arguments.get("item_ids"):
+        p.why_not.append("no item and new option could be read")
+    p.allowed = not p.why_not and not p.missing
+    return p
+
+
+def _label(customer: Customer, method_id: str | None) -> str:
+    m = customer.payment(method_id) if method_id else None
+    return m.label() if m else (method_id or "")
