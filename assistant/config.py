@@ -42,6 +42,21 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         description="SQLAlchemy URL of the conversations and carts; default SQLite in the "
         "index folder (PostgreSQL when several workers share them)",
     )
+    orders_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the order store (customers, orders); default SQLite "
+        "in the index folder",
+    )
+    orders_write: bool = Field(
+        False,
+        description="apply an action the agent confirms to the order store (default: "
+        "read-only, the action shown for the agent to carry out in the shop's own system)",
+    )
+    service_rules: Path | None = Field(
+        None,
+        description="the shop's service rules (TOML: which order states each action "
+        "needs); default: service-rules.toml of the policies ingested",
+    )
     policy_min_cosine: float = Field(
         0.35, description="a policy passage this similar to the question can answer it"
     )
@@ -101,6 +116,18 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         if self.conversation_store_url:
             return self.conversation_store_url
         return f"sqlite:///{Path(self.index_dir).expanduser() / 'conversations.sqlite'}"
+
+    def orders_location(self) -> str:
+        if self.orders_url:
+            return self.orders_url
+        return f"sqlite:///{Path(self.index_dir).expanduser() / 'orders.sqlite'}"
+
+    def service_rules_file(self) -> Path | None:
+        """The rules file in use: the setting, else the one ingested with the policies."""
+        if self.service_rules:
+            return Path(self.service_rules).expanduser()
+        ingested = Path(self.index_dir).expanduser() / "policies" / "service-rules.toml"
+        return ingested if ingested.is_file() else None
 
     def event_log_location(self) -> str:
         if self.event_log_url:

@@ -76,6 +76,26 @@ class Feedback:
         )
         return self._write([event])
 
+    def action(
+        self, conversation: str, customer_id: str, name: str, arguments: dict, agent: str | None
+    ) -> list[str]:
+        """An order action the agent confirmed: who (pseudonymous), when, what."""
+        detail = {"action": name, "agent": self.pseudonym(agent) if agent else ""}
+        # what was done, never to whom or where: no address, no free-text summary
+        kept = ("order_id", "item_ids", "new_item_ids", "payment_method_id", "reason")
+        detail |= {
+            k: ",".join(map(str, v)) if isinstance(v, list) else str(v)
+            for k, v in arguments.items()
+            if k in kept
+        }
+        event = Event(
+            kind="action_confirmed",
+            session=conversation or "unknown",
+            shopper=self.pseudonym(customer_id),
+            detail=dict(list(detail.items())[:16]),
+        )
+        return self._write([event])
+
     def _write(self, events: list[Event]) -> list[str]:
         log_ = self.log
         if log_ is None:

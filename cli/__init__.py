@@ -2,7 +2,17 @@
 ranking, the assistant, the pages and the eval suites, the top floor of the house. Heavy
 imports happen inside the commands, so `aisle --help` is instant."""
 
-from . import chat, evaluate, ingest, related, search, serve, suggest_reply, train_ranker
+from . import (
+    chat,
+    evaluate,
+    ingest,
+    orders,
+    related,
+    search,
+    serve,
+    suggest_reply,
+    train_ranker,
+)
 from .app import app
 
 # the commands, in the order `aisle --help` lists them
@@ -10,6 +20,7 @@ app.command()(ingest.ingest)
 app.command()(search.search)
 app.command()(chat.chat)
 app.command("suggest-reply")(suggest_reply.suggest_reply)
+app.add_typer(orders.app, name="orders")
 app.command()(serve.serve)
 app.command("llm-server")(serve.llm_server)
 app.command()(related.related)

@@ -19,7 +19,7 @@ def eval_(
         list[str] | None,
         typer.Argument(
             help="retrieval | dialogues | nlu | explain | simulate | replay | agent | "
-            "learning (default: every suite that applies to the index; learning only when "
+            "orders | learning (default: every suite that applies to the index; learning only when "
             "named)"
         ),
     ] = None,
@@ -43,6 +43,13 @@ def eval_(
     conversations: Annotated[
         Path | None,
         typer.Option(help="agent: your conversations with required and forbidden facts"),
+    ] = None,
+    tasks: Annotated[
+        Path | None,
+        typer.Option(
+            help="orders: service tasks (τ²-bench's shape: the customer's situation and the "
+            "expected actions), checked against the order store and the service rules"
+        ),
     ] = None,
     events: Annotated[
         str | None,
@@ -116,7 +123,8 @@ def eval_(
         raise fail(f"--split {split!r}: use dev, test or all")
     if config and models:
         raise fail("give --config files or --models, not both")
-    configs = _configs(config, models, no_llm, index_dir, eval_set)
+    needs_index = not suites or set(suites) != {"orders"}
+    configs = _configs(config, models, no_llm, index_dir, eval_set, needs_index)
     settings = configs[0].settings
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     plan = EvalPlan(
@@ -126,6 +134,7 @@ def eval_(
         judged=judged,
         script=script,
         conversations=conversations,
+        tasks=tasks,
         events_url=events,
         targets=targets,
         runs=runs,
@@ -168,7 +177,7 @@ def eval_(
         raise typer.Exit(code=1)
 
 
-def _configs(config, models, no_llm: bool, index_dir, eval_set) -> list:
+def _configs(config, models, no_llm: bool, index_dir, eval_set, needs_index=True) -> list:
     """The configurations to compare, each on its own index with the set written for its
     catalog (`--set` names one for all)."""
     from evals.run import EvalConfig
@@ -197,6 +206,8 @@ def _configs(config, models, no_llm: bool, index_dir, eval_set) -> list:
             configs.append(EvalConfig(name=label, settings=base, use_llm=not no_llm))
     for c in configs:  # each configuration's own index, and the set written for its catalog
         index = ProductIndex(c.settings)
+        if not index.exists() and not needs_index:
+            continue  # the orders suite reads the order store, not the catalog
         if not index.exists():
             raise fail(f"no index in {c.settings.index_dir}: run `aisle ingest CATALOG` first")
         name = eval_set or set_for_catalog(index.manifest.catalog)

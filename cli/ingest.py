@@ -139,6 +139,25 @@ def _ingest_policies(folder: Path, settings: Settings, as_json: bool) -> None:
     )
     for err in report.errors:
         warn(f"skipped: {err.reason}")
+    _copy_service_rules(Path(folder), index.dir / "policies")
+
+
+def _copy_service_rules(folder: Path, policies: Path) -> None:
+    """The shop's service rules beside its policies (`service-rules.toml`), checked and
+    kept with the index: the console checks proposed actions against them."""
+    import shutil
+
+    from orders.rules import RulesError, load_rules
+
+    rules = folder / "service-rules.toml" if folder.is_dir() else None
+    if rules is None or not rules.is_file():
+        return
+    try:
+        found = load_rules(rules)
+    except RulesError as exc:
+        raise fail(str(exc)) from None
+    shutil.copyfile(rules, policies / "service-rules.toml")
+    typer.echo(f"Service rules: {len(found.actions)} actions from {rules}")
 
 
 def _print_ingest_report(report) -> None:

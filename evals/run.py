@@ -16,7 +16,9 @@ from assistant.pipeline import Assistant
 from . import report as rpt
 from .sets import EvalSet
 
-SUITES = ("retrieval", "dialogues", "nlu", "explain", "simulate", "replay", "agent", "learning")
+SUITES = (
+    "retrieval", "dialogues", "nlu", "explain", "simulate", "replay", "agent", "orders", "learning",
+)  # fmt: skip
 
 
 class EvalConfig(BaseModel):
@@ -36,6 +38,7 @@ class EvalPlan(BaseModel):
     judged: Path | None = None
     script: Path | None = None
     conversations: Path | None = None
+    tasks: Path | None = None  # orders: τ²-bench-shaped service tasks
     events_url: str | None = None  # the log to replay (default: each config's own shop log)
     targets: int = 30
     runs: int = 2
@@ -67,6 +70,8 @@ def default_suites(plan: EvalPlan, events_url: str) -> list[str]:
         chosen.append("replay")
     if plan.conversations:
         chosen.append("agent")
+    if plan.tasks:
+        chosen.append("orders")
     return chosen
 
 
@@ -94,7 +99,10 @@ def _set_name(config: EvalConfig, settings: Settings) -> str:
         return config.eval_set.name
     from retrieval.index import ProductIndex
 
-    catalog = ProductIndex(settings).manifest.catalog
+    index = ProductIndex(settings)
+    if not index.exists():  # the orders suite needs no catalog
+        return settings.index_dir.name
+    catalog = index.manifest.catalog
     return Path(catalog).parent.name or Path(catalog).name if catalog else settings.index_dir.name
 
 
@@ -285,6 +293,28 @@ def _agent(suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, n
     return [suite_result(report, elapsed())]
 
 
+def _orders(suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, name: str, elapsed):
+    """The service console's proposed actions on service tasks, against their expected ones."""
+    from orders.rules import load_rules
+    from orders.store import OrderStore
+
+    from .suites.orders import evaluate, suite_result
+
+    if plan.tasks is None:
+        raise ValueError("the orders suite needs --tasks FILE (τ²-bench-shaped tasks)")
+    rules_file = settings.service_rules_file()
+    if rules_file is None:
+        raise ValueError(
+            "the orders suite needs the shop's service rules: set service_rules or ingest "
+            "a policies folder holding service-rules.toml"
+        )
+    store = OrderStore(settings.orders_location())
+    if not store.counts()["orders"]:
+        raise ValueError(f"no orders in {store.where}: run `aisle orders import FILE` first")
+    report = evaluate(store, load_rules(rules_file), plan.tasks)
+    return [suite_result(report, config.name, plan.tasks.name, elapsed())]
+
+
 RUNNERS = {
     "retrieval": _retrieval,
     "dialogues": _dialogues,
@@ -294,6 +324,7 @@ RUNNERS = {
     "replay": _replay,
     "learning": _learning,
     "agent": _agent,
+    "orders": _orders,
 }
 
 

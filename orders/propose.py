@@ -5,6 +5,8 @@ forbid for the order is still shown, with why, and never as ready to confirm."""
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 from base.language.text import fold, term
@@ -38,6 +40,7 @@ class ServiceCase(BaseModel):
     orders: list[Order] = Field(default_factory=list)
     focus: list[str] = Field(default_factory=list)  # the orders the conversation is about
     proposals: list[Proposal] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)  # what to ask the customer first
     note: str = ""  # what is missing (no customer identified …)
 
 
@@ -51,7 +54,10 @@ def service_case(store: OrderStore, rules: ServiceRules, customer_texts: list[st
     orders = store.orders_of(customer.id)
     text = "\n".join(customer_texts)
     reading = read_request(text, customer, orders, identity.orders_named)
-    proposals = propose(store, rules, customer, orders, reading, text)
+    found = propose(store, rules, customer, orders, reading, text)
+    # an action nothing could be filled in for is a question to ask, not a proposal
+    proposals = [p for p in found if p.items or not p.missing]
+    questions = list(dict.fromkeys(q for p in found for q in p.missing))
     focus = list(
         dict.fromkeys(
             [p.order_id for p in proposals if p.order_id]
@@ -65,6 +71,7 @@ def service_case(store: OrderStore, rules: ServiceRules, customer_texts: list[st
         orders=orders,
         focus=focus,
         proposals=proposals,
+        questions=questions,
     )
 
 
@@ -153,9 +160,10 @@ def _change(store, order, mentions, customer: Customer, rules, text) -> Proposal
         else "exchange_delivered_order_items"
     )
     items, new_items, labels, new_labels, missing = [], [], [], [], []
+    ids = set(re.findall(r"\d{4,}", text))  # item ids written out
     difference = 0.0
     for m in mentions:
-        new = variant_meant(m.line, m.said, store.variants_of(m.line.product_id))
+        new = variant_meant(m.line, m.said, store.variants_of(m.line.product_id), ids)
         if new is None:
             missing.append(f"which {m.line.name} they want instead (its options)")
             continue
@@ -166,6 +174,14 @@ def _change(store, order, mentions, customer: Customer, rules, text) -> Proposal
             f"{new.product_name} ({', '.join(f'{k} {v}' for k, v in new.options.items())})"
         )
         difference += new.price - m.line.price
+    if not items:
+        return Proposal(
+            name=name,
+            arguments={"order_id": order.id},
+            order_id=order.id,
+            missing=missing,
+            allowed=False,
+        )
     method = payment_meant(text, customer, order.paid_with())
     p = Proposal(
         name=name,

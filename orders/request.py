@@ -27,6 +27,7 @@ KINDS = {  # what a customer asks, by the words that say it
     "person": _P.pattern("wants_person"),
 }
 ALL = _P.pattern("all_items")
+WHOLE = _P.pattern("whole_order")
 EXCEPT = _P.pattern("except_items")
 MORE, LESS = _P.pattern("more_of"), _P.pattern("less_of")
 CHEAPEST, PRICIEST = _P.pattern("cheapest"), _P.pattern("priciest")
@@ -61,33 +62,63 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
         (m.start(), kind) for kind, pattern in KINDS.items() for m in pattern.finditer(lower)
     )
     out.kinds = {k for _, k in kinds_at}
-    names = _line_names(orders)
-    found = []  # (start, end, product name) of each product named
-    for name, patterns in names.items():
-        for pattern in patterns:
-            found += [(m.start(), m.end(), name) for m in pattern.finditer(lower)]
-    found = _outermost(found)
-    starts = [s for s, _, _ in found]
+    found = _named_lines(lower, orders)
+    exceptions = [(m.start(), _sentence_end(lower, m.end())) for m in EXCEPT.finditer(lower)]
+    excepted: set[str] = set()
+    said: dict[tuple[str, str, str], Mention] = {}
     for n, (start, end, name) in enumerate(found):
-        stop = starts[n + 1] if n + 1 < len(found) else _sentence_end(lower, end)
+        if any(a <= start < b for a, b in exceptions):
+            excepted |= {
+                line.item_id for o in orders for line in o.lines if _is(line, name)
+            }  # "everything except the <product>"
+            continue
+        later = [s for s, _, other in found[n + 1 :] if other != name]
+        stop = min([*later[:1], _sentence_end(lower, end)])
         kind = _kind_for(kinds_at, lower, start)
         if kind not in ("cancel", "return", "change"):
             continue
         for order, line in _lines_meant(orders, name, kind, lower, start, out.orders_named):
-            out.mentions.append(Mention(order, line, kind, lower[end:stop]))
-    out.mentions += _everything(lower, kinds_at, orders, out)
+            key = (order.id, line.item_id, kind)
+            if key in said:  # named again: what is said about it adds up
+                said[key].said += " " + lower[end:stop]
+            else:
+                said[key] = Mention(order, line, kind, lower[end:stop])
+    mentions = list(said.values())
+    mentions += _orders_whole(lower, kinds_at, orders, found, out.orders_named)
+    mentions += _everything(lower, kinds_at, orders, mentions, excepted, out.orders_named)
+    out.mentions = [m for m in mentions if m.line.item_id not in excepted]
     return out
+
+
+def _is(line: OrderLine, name: str) -> bool:
+    return line.name == name or line.item_id == name
+
+
+def _named_lines(lower: str, orders: list[Order]) -> list[tuple[int, int, str]]:
+    """Where the text names a product of the orders (by the name's forms), or one of their
+    lines by its item id: (start, end, product name or item id), in order."""
+    found = []
+    for name, patterns in _line_names(orders).items():
+        for pattern in patterns:
+            found += [(m.start(), m.end(), name) for m in pattern.finditer(lower)]
+    for o in orders:
+        for line in o.lines:
+            found += [
+                (m.start(), m.end(), line.item_id)
+                for m in re.finditer(rf"\b{re.escape(line.item_id)}\b", lower)
+            ]
+    return _outermost(found)
 
 
 def _line_names(orders: list[Order]) -> dict[str, list[re.Pattern]]:
     """Each product name in the orders → the patterns that name it: the whole name, the
     name written as one word ("tshirt"), its head noun, and a first word no other product
-    name starts with ("jigsaw")."""
+    name starts with ("jigsaw"); each word singular, a plural allowed."""
     names = {line.name for o in orders for line in o.lines}
-    firsts = [fold(n).split()[0] for n in names if fold(n).split()]
+    firsts = [_words(n)[0] for n in names if _words(n)]
     out = {}
     for name in names:
-        words = re.findall(r"[\w]+", fold(name))
+        words = _words(name)
         if not words:
             continue
         forms = {" ".join(words), "".join(words), words[-1]}
@@ -97,6 +128,10 @@ def _line_names(orders: list[Order]) -> dict[str, list[re.Pattern]]:
             re.compile(rf"\b{re.escape(f)}(?:e?s)?\b") for f in sorted(forms, key=len, reverse=True)
         ]
     return out
+
+
+def _words(name: str) -> list[str]:
+    return [term(w) for w in re.findall(r"\w+", fold(name))]
 
 
 def _outermost(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -109,25 +144,27 @@ def _outermost(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return out
 
 
+def _sentence_start(lower: str, at: int) -> int:
+    return max(lower.rfind(c, 0, at) for c in ".!?;\n") + 1
+
+
 def _sentence_end(lower: str, at: int) -> int:
     m = re.compile(r"[.!?;\n]").search(lower, at)
     return m.start() if m else len(lower)
 
 
 def _kind_for(kinds_at: list[tuple[int, str]], lower: str, at: int) -> str | None:
-    """The request nearest before the item in its sentence, else the nearest before it,
-    else the first after it in its sentence."""
-    begin = max(lower.rfind(c, 0, at) for c in ".!?;\n")
-    before = [k for pos, k in kinds_at if pos < at and k in ("cancel", "return", "change")]
-    in_sentence = [
-        k for pos, k in kinds_at if begin < pos < at and k in ("cancel", "return", "change")
-    ]
+    """The request nearest before the item in its sentence, else the first after it in its
+    sentence, else the nearest before it."""
+    acts = [(pos, k) for pos, k in kinds_at if k in ("cancel", "return", "change")]
+    begin, end = _sentence_start(lower, at), _sentence_end(lower, at)
+    in_sentence = [k for pos, k in acts if begin <= pos < at]
     if in_sentence:
         return in_sentence[-1]
-    end = _sentence_end(lower, at)
-    after = [k for pos, k in kinds_at if at < pos < end and k in ("cancel", "return", "change")]
+    after = [k for pos, k in acts if at < pos < end]
     if after:
         return after[0]
+    before = [k for pos, k in acts if pos < at]
     return before[-1] if before else None
 
 
@@ -143,57 +180,63 @@ def _fits(order: Order, kind: str) -> bool:
 
 
 def _lines_meant(orders, name, kind, lower, at, named) -> list[tuple[Order, OrderLine]]:
-    holding = [o for o in orders if any(line.name == name for line in o.lines)]
-    sentence = lower[max(lower.rfind(c, 0, at) for c in ".!?;\n") + 1 : _sentence_end(lower, at)]
+    holding = [o for o in orders if any(_is(line, name) for line in o.lines)]
+    sentence = lower[_sentence_start(lower, at) : _sentence_end(lower, at)]
     here = [o for o in holding if fold(o.id) in sentence or fold(o.id).lstrip("#") in sentence]
     pool = here or [o for o in holding if o.id in named] or holding
     fitting = [o for o in pool if _fits(o, kind)] or pool
-    return [(o, line) for o in fitting for line in o.lines if line.name == name]
+    return [(o, line) for o in fitting for line in o.lines if _is(line, name)]
 
 
-def _everything(lower, kinds_at, orders, out: Reading) -> list[Mention]:
-    """ "return everything", "cancel all my orders", "everything except the <product>"."""
-    mentions = []
-    for m in ALL.finditer(lower):
+def _orders_whole(lower, kinds_at, orders, found, named) -> list[Mention]:
+    """ "Cancel order #W123", "return order 1001": an order named in a sentence that asks to
+    cancel or return and names none of its items is meant whole (whatever its state: the
+    rules say what is allowed)."""
+    out = []
+    for order in [o for o in orders if o.id in named]:
+        for m in re.finditer(rf"{re.escape(fold(order.id).lstrip('#'))}\b", lower):
+            begin, end = _sentence_start(lower, m.start()), _sentence_end(lower, m.end())
+            kinds = [k for pos, k in kinds_at if begin <= pos < end and k in ("cancel", "return")]
+            items_here = [s for s, _, _ in found if begin <= s < end]
+            if kinds and not items_here:
+                out += [Mention(order, line, kinds[0], "") for line in order.lines]
+    return out
+
+
+def _everything(lower, kinds_at, orders, mentions, excepted, named) -> list[Mention]:
+    """ "return everything", "cancel all my orders", "everything except the <product>",
+    "cancel the whole order" (the order of the item just named)."""
+    out = []
+    for m in [*ALL.finditer(lower), *WHOLE.finditer(lower)]:
         kind = _kind_for(kinds_at, lower, m.start())
         if kind not in ("cancel", "return"):
             continue
-        end = _sentence_end(lower, m.end())
-        excepted = set()
-        if x := EXCEPT.search(lower, m.end(), end):
-            excepted = {
-                mm.line.item_id
-                for mm in out.mentions
-                if x.start() < lower.find(fold(mm.line.name)) < end
-            }
-            excepted |= {
-                line.item_id
-                for o in orders
-                for line in o.lines
-                if re.search(rf"\b{re.escape(fold(line.name).split()[-1])}", lower[x.end() : end])
-            }
-        pool = [o for o in orders if o.id in out.orders_named] or orders
+        if WHOLE.match(lower, m.start()):
+            earlier = [x for x in mentions if lower.rfind(fold(x.line.name), 0, m.start()) >= 0]
+            pool = [earlier[-1].order] if earlier else []
+        else:
+            pool = [o for o in orders if o.id in named] or orders
         for order in [o for o in pool if _fits(o, kind)]:
             if excepted and not any(line.item_id in excepted for line in order.lines):
                 continue  # "everything except the <product>": the order that holds it
-            mentions += [
-                Mention(order, line, kind, "")
-                for line in order.lines
-                if line.item_id not in excepted
-            ]
-        if excepted:
-            out.mentions = [mm for mm in out.mentions if mm.line.item_id not in excepted]
-    return mentions
+            out += [Mention(order, line, kind, "") for line in order.lines]
+    return out
 
 
 # ---- the variant meant ---------------------------------------------------------------------
-def variant_meant(line: OrderLine, said: str, variants: list[Variant]) -> Variant | None:
+def variant_meant(
+    line: OrderLine, said: str, variants: list[Variant], named_ids: set[str] | None = None
+) -> Variant | None:
     """The available variant of the line's product, other than its own, that the customer's
-    words about it point to: values they name, "bigger"/"smaller" on a measured option,
-    the cheapest or the dearest. None when their words point to none."""
+    words about it point to: its item id written out, values they name, "bigger"/"less
+    bright" on a measured or graded option, the cheapest or the dearest. None when their
+    words point to none."""
     candidates = [v for v in variants if v.available and v.item_id != line.item_id]
     if not candidates:
         return None
+    by_id = [v for v in candidates if v.item_id in (named_ids or set())]
+    if len(by_id) == 1:
+        return by_id[0]
     said_terms = {term(w) for w in re.findall(r"[\w.]+", said)}
     said_text = " " + " ".join(re.findall(r"[\w.]+", said)) + " "
     more, less = bool(MORE.search(said)), bool(LESS.search(said))
@@ -223,8 +266,10 @@ def variant_meant(line: OrderLine, said: str, variants: list[Variant]) -> Varian
             else:
                 changed += 1
             a, b = _amount(old), _amount(value)
+            if a is None or b is None:
+                a, b = _level(old), _level(value)
             if a is not None and b is not None and ((more and b > a) or (less and b < a)):
-                measured += 1 - min(abs(b - a) / max(abs(a), 1e-9), 1) / 2  # nearer first
+                measured += 1 - min(abs(b - a) / max(abs(a), 1), 1) / 2  # nearer first
         price = -v.price if priciest else v.price
         return (named + measured, -changed, kept, price if (cheapest or priciest) else 0)
 
@@ -233,6 +278,17 @@ def variant_meant(line: OrderLine, said: str, variants: list[Variant]) -> Varian
     if top[0] <= 0 and not (cheapest or priciest):
         return None  # nothing they said picks a variant: ask which option
     return best
+
+
+SCALE = [_P.pattern("scale_low"), _P.pattern("scale_mid"), _P.pattern("scale_high")]
+
+
+def _level(value: str | None) -> int | None:
+    """A value's level on an ordered scale ("low" 0, "medium" 1, "high" 2), when it names one."""
+    if not value:
+        return None
+    levels = [n for n, pattern in enumerate(SCALE) if pattern.search(fold(value))]
+    return levels[0] if len(levels) == 1 else None
 
 
 def _amount(value: str | None) -> float | None:

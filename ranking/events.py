@@ -29,6 +29,7 @@ EventKind = Literal[
     "suggestion_used",  # agent console: a suggested reply used as is, edited or rejected
     "suggestion_edited",
     "suggestion_rejected",
+    "action_confirmed",  # agent console: a proposed order action the agent confirmed
 ]
 
 DETAIL_CHARS = 500  # one detail value; an event never carries a page of text

@@ -12,6 +12,7 @@ import gradio as gr
 from assistant.agent.conversation import ConversationFormatError, parse_conversation
 from assistant.agent.suggest import AgentAssistant, Suggestion, Suggestions
 from assistant.examples import example_conversation
+from orders.propose import ServiceCase
 
 from . import render
 from .uploads import uploaded
@@ -19,6 +20,7 @@ from .uploads import uploaded
 log = logging.getLogger(__name__)
 SLOTS = 3
 TITLES = {
+    "act": "Act on the order",
     "answer": "Answer the question",
     "recommend": "Recommend products",
     "clarify": "Ask for the missing detail",
@@ -41,6 +43,47 @@ def sources_html(s: Suggestion) -> str:
     return f'<div class="rests"><p class="muted">{origin}</p>{"".join(parts)}</div>'
 
 
+def case_html(case: ServiceCase | None) -> str:
+    """The customer, their orders (the ones the conversation is about first, marked), and
+    each proposed action with the rules it meets or breaks."""
+    if case is None:
+        return ""
+    if case.customer is None:
+        return f'<div class="service"><p class="muted">{escape(case.note)}</p></div>'
+    c = case.customer
+    parts = [
+        f"<h4>{escape(c.name)} <span class='muted'>({escape(c.id)}, identified by "
+        f"{escape(case.identified_by)})</span></h4>"
+    ]
+    for p in case.proposals:
+        state = "ready to confirm" if p.allowed else "not allowed: " + "; ".join(p.why_not)
+        detail = ", ".join(f"{k}={v}" for k, v in p.arguments.items())
+        parts.append(
+            f'<div class="proposal {"ok" if p.allowed else "refused"}"><b>'
+            f"{escape(p.name)}</b> <span class='muted'>{escape(state)}</span>"
+            f"<br><code>{escape(detail)}</code></div>"
+        )
+    for q in case.questions:
+        parts.append(f'<p class="muted">Ask: {escape(q)}</p>')
+    rows = []
+    ordered = sorted(case.orders, key=lambda o: o.id not in case.focus)
+    for o in ordered:
+        mark = "▶ " if o.id in case.focus else ""
+        lines = "<br>".join(escape(line.label()) + f" · {line.price:.2f}" for line in o.lines)
+        rows.append(
+            f"<tr{' class=focus' if o.id in case.focus else ''}><td>{mark}{escape(o.id)}</td>"
+            f"<td>{escape(o.status)}</td><td>{lines}</td></tr>"
+        )
+    parts.append(
+        "<table class='orders'><tr><th>order</th><th>status</th><th>items</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+    if case.note:
+        parts.append(f'<p class="muted">{escape(case.note)}</p>')
+    return f'<div class="service">{"".join(parts)}</div>'
+
+
 class AgentPage:
     """The console's handlers, then its layout, then the wiring (as Gradio's demos read)."""
 
@@ -56,7 +99,7 @@ class AgentPage:
         except ConversationFormatError as exc:
             return [
                 [], "", "", f"Couldn't read the conversation: {exc}",
-                *hidden, *[gr.skip()] * SLOTS * 3,
+                *hidden, *[gr.skip()] * SLOTS * 3, "", None,
             ]  # fmt: skip
         try:
             result: Suggestions = self.agent.suggest(messages)
@@ -64,7 +107,7 @@ class AgentPage:
             log.exception("suggest failed")
             return [
                 [], "", "", "Sorry, suggestions failed on our side. Please try again.",
-                *hidden, *[gr.skip()] * SLOTS * 3,
+                *hidden, *[gr.skip()] * SLOTS * 3, "", None,
             ]  # fmt: skip
         cols, heads, texts, rests = [], [], [], []
         for i in range(SLOTS):
@@ -83,7 +126,30 @@ class AgentPage:
             *heads,
             *texts,
             *rests,
+            case_html(result.service),
+            result.service.model_dump(mode="json") if result.service else None,
         ]
+
+    def confirm(self, case: dict | None, conv_id: str, request: gr.Request) -> str:
+        """The agent confirms the proposed actions: recorded (who, when, what), and applied to
+        the order store when `orders_write` is on."""
+        if not case or not case.get("customer"):
+            return "No action to confirm: the customer is not identified yet."
+        service = ServiceCase.model_validate(case)
+        ready = [p for p in service.proposals if p.allowed]
+        if not ready:
+            return "No action is ready to confirm."
+        agent = getattr(request, "username", None)
+        said = []
+        for p in ready:
+            self.agent.parts.feedback.action(
+                conv_id, service.customer.id, p.name, p.arguments, agent
+            )
+            try:
+                said.append(self.agent.desk.confirm(p))
+            except ValueError as exc:
+                said.append(f"{p.name}: not applied: {exc}")
+        return " · ".join(said)
 
     def mark(self, i: int, verdict: str):
         """A handler for suggestion i's button: used (or edited, when its text changed) or
@@ -137,6 +203,9 @@ class AgentPage:
             with gr.Column(scale=2, min_width=260):
                 self.understood = gr.Markdown("")
                 self.status = gr.Markdown("", elem_classes="note")
+                self.service = gr.HTML()
+                self.case = gr.State(None)
+                self.confirm_button = gr.Button("Confirm the proposed action", size="sm")
         self.columns, self.headings, self.boxes, self.sources = [], [], [], []
         self.used_buttons, self.reject_buttons = [], []
         with gr.Row(equal_height=False):
@@ -165,6 +234,8 @@ class AgentPage:
             *self.headings,
             *self.boxes,
             *self.sources,
+            self.service,
+            self.case,
         ]
 
     # ---- wiring ------------------------------------------------------------------------
@@ -178,6 +249,9 @@ class AgentPage:
             self.load_file, self.upload, [self.convo, self.status], api_name="load_file"
         )
         self.example_button.click(self.example, None, self.convo)
+        self.confirm_button.click(
+            self.confirm, [self.case, self.conversation_id], self.status, api_name="confirm"
+        )
 
 
 def build_agent_app(agent: AgentAssistant, title: str = "Aisle") -> gr.Blocks:

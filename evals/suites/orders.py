@@ -114,7 +114,7 @@ def evaluate(store: OrderStore, rules: ServiceRules, tasks_file: Path) -> Orders
             TaskResult(
                 id=str(task["id"]),
                 message=message,
-                identity_given=_holds_identity(message),
+                identity_given=_holds_identity(message) and want_customer is not None,
                 customer_right=bool(case.customer and case.customer.id == want_customer),
                 expected=expected,
                 proposed=proposed,

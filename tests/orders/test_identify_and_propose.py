@@ -1,0 +1,125 @@
+"""Who the conversation is about, which order and items, which variant, and the action
+checked against the rules: on τ²-bench retail's shop and on a small CSV shop."""
+
+from __future__ import annotations
+
+import pytest
+
+from orders.apply import ActionRefusedError, apply_action
+from orders.identify import identify
+from orders.importers import read_orders
+from orders.propose import service_case
+from orders.rules import RulesError, ServiceRules, load_rules
+from orders.store import OrderStore
+
+from .conftest import RULES
+
+
+def test_the_customer_is_identified_by_email_id_name_and_zip_never_guessed(tau2_store):
+    by = lambda text: (lambda i: (i.customer.id if i.customer else None, i.by))(  # noqa: E731
+        identify(tau2_store, [text])
+    )
+    assert by("Hi, I'm Yusuf Rossi, zip code 19122") == ("yusuf_rossi_9620", "name and zip code")
+    assert by("it's mia.garcia2723@example.com") == ("mia_garcia_4516", "email")
+    assert by("I am mei_kovacs_8020") == ("mei_kovacs_8020", "customer id")
+    assert by("about order #W2378156") == ("yusuf_rossi_9620", "order number")
+    assert by("I'm Yusuf, zip 19122") == (None, "")  # a first name alone: asked, not guessed
+    assert by("I want to return my order") == (None, "")
+    assert "e-mail" in identify(tau2_store, ["hello"]).note
+
+
+def test_an_exchange_is_proposed_exactly(tau2_store, tau2_rules):
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [
+            "I am Yusuf Rossi in zip code 19122. I received my order #W2378156 and wish to "
+            "exchange the mechanical keyboard for the same one but with clicky switches and "
+            "the smart thermostat for one compatible with Google Home instead of Apple HomeKit."
+        ],
+    )
+    (p,) = case.proposals
+    assert p.name == "exchange_delivered_order_items" and p.allowed
+    assert p.arguments == {
+        "order_id": "#W2378156",
+        "item_ids": ["1151293680", "4983901480"],
+        "new_item_ids": ["7706410293", "7747408585"],
+        "payment_method_id": "credit_card_9513926",
+    }
+    assert case.focus[0] == "#W2378156"
+
+
+def test_bigger_means_the_next_size_up_and_the_payment_named_is_used(tau2_store, tau2_rules):
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        ["I'm Mei Kovacs, zip 28236. Please exchange the water bottle for a bigger one."],
+    )
+    (p,) = case.proposals
+    old = tau2_store.variant(p.arguments["item_ids"][0])
+    new = tau2_store.variant(p.arguments["new_item_ids"][0])
+    assert old.product_name == new.product_name == "Water Bottle"
+    assert new.options["capacity"] > old.options["capacity"] and new.available
+    assert {k: v for k, v in new.options.items() if k != "capacity"} == {
+        k: v for k, v in old.options.items() if k != "capacity"
+    }
+
+
+def test_the_rules_decide_what_is_offered(tau2_store, tau2_rules):
+    # a delivered order cannot be cancelled: shown, with why, never ready to confirm
+    case = service_case(
+        tau2_store, tau2_rules, ["I am Yusuf Rossi, 19122. Cancel order #W2378156 please."]
+    )
+    (p,) = case.proposals
+    assert p.name == "cancel_pending_order" and not p.allowed
+    assert "delivered" in p.why_not[0] and "pending" in p.why_not[0]
+    # a shop whose rules do not offer returns
+    no_returns = ServiceRules(
+        actions={k: v for k, v in tau2_rules.actions.items() if "return" not in k}
+    )
+    case = service_case(
+        tau2_store, no_returns, ["I'm Yusuf Rossi, 19122. I want to return the headphones."]
+    )
+    assert case.proposals and not case.proposals[0].allowed
+    assert "do not offer" in case.proposals[0].why_not[0]
+
+
+def test_a_change_with_no_option_said_is_a_question(tau2_store, tau2_rules):
+    case = service_case(
+        tau2_store, tau2_rules, ["I'm Yusuf Rossi, 19122. I want to exchange the headphones."]
+    )
+    assert not case.proposals and "Headphones" in case.questions[0]
+
+
+def test_a_csv_shop_with_its_own_words(tmp_path):
+    """Product names, option keys and statuses of another shop; nothing of τ² in code."""
+    path = tmp_path / "orders.csv"
+    path.write_text((RULES.parents[2] / "tests" / "orders" / "shop-orders.csv").read_text())
+    found = read_orders(path)
+    store = OrderStore(f"sqlite:///{tmp_path / 'o.sqlite'}")
+    store.replace_all(found.customers, found.orders, found.variants)
+    rules = load_rules(RULES)
+    case = service_case(store, rules, ["ann@example.com: swap the travel mug for a bigger one"])
+    (p,) = case.proposals
+    assert p.name == "exchange_delivered_order_items" and p.allowed
+    assert p.arguments["item_ids"] == ["m-red-350"]
+    assert p.arguments["new_item_ids"] == ["m-red-500"]  # the same colour, bigger
+    assert p.difference == 2.0 and p.arguments["payment_method_id"] == "card-1"
+    case = service_case(store, rules, ["ann@example.com: please cancel order 1002"])
+    assert case.proposals[0].name == "cancel_pending_order" and case.proposals[0].allowed
+    assert case.proposals[0].arguments["reason"] == "no longer needed"
+    # applied with orders_write: the order's status follows the rules file
+    assert "cancelled" in apply_action(store, rules, case.proposals[0])
+    assert store.order("1002").status == "cancelled"
+    with pytest.raises(ActionRefusedError, match="cancelled now"):
+        apply_action(store, rules, case.proposals[0])
+
+
+def test_a_rules_file_is_checked(tmp_path):
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[actions.refund_everything]\nstates = ["pending"]\n')
+    with pytest.raises(RulesError, match="unknown action.*refund_everything"):
+        load_rules(bad)
+    bad.write_text('[actions.cancel_pending_order]\nstates = "pending"\n')
+    with pytest.raises(RulesError, match="states"):
+        load_rules(bad)
