@@ -189,3 +189,40 @@ def test_suggest_reply_command(agent_settings, tmp_path):
         app, ["suggest-reply", str(bad), "--no-llm", "--index-dir", str(agent_settings.index_dir)]
     )
     assert out.exit_code == 2 and "line 1" in out.output
+
+
+def test_suggest_reply_proposes_the_order_action(agent_settings, tmp_path):
+    """With the shop's orders imported: the customer identified, the order found, the exact
+    action in τ²'s vocabulary, and no product recommendation made of a name and zip code."""
+    from tests.orders.conftest import RULES, TAU2
+
+    if not (TAU2 / "db.json").is_file():
+        pytest.skip(f"τ²-bench retail data not found at {TAU2}")
+    index_dir = str(agent_settings.index_dir)
+    out = CliRunner().invoke(
+        app, ["orders", "import", str(TAU2 / "db.json"), "--index-dir", index_dir]
+    )
+    assert out.exit_code == 0, out.output
+    convo = tmp_path / "c.txt"
+    convo.write_text(
+        "Customer: Hi, I'm Mei Kovacs, zip 28236. I want to exchange the water bottle I got "
+        "for a bigger one\n"
+    )
+    env = {"AISLE_SERVICE_RULES": str(RULES)}
+    args = ["suggest-reply", str(convo), "--json", "--no-llm", "--index-dir", index_dir]
+    out = CliRunner().invoke(app, args, env=env)
+    assert out.exit_code == 0, out.output
+    payload = json.loads(out.stdout)
+    first = payload["suggestions"][0]
+    assert first["direction"] == "act" and "Could you confirm" in first["text"]
+    assert first["action"]["name"] == "exchange_delivered_order_items"
+    assert first["action"]["arguments"]["order_id"] == "#W6390527"
+    assert first["action"]["arguments"]["payment_method_id"] == "paypal_7644869"
+    assert payload["service"]["customer"]["id"] == "mei_kovacs_8020"
+    assert all(s["direction"] != "recommend" for s in payload["suggestions"])
+    # no identity: asked for, nothing proposed
+    convo.write_text("Customer: I want to exchange the water bottle I got for a bigger one\n")
+    payload = json.loads(CliRunner().invoke(app, args, env=env).stdout)
+    first = payload["suggestions"][0]
+    assert first["direction"] == "clarify" and "e-mail address" in first["text"]
+    assert first["action"] is None and payload["service"]["customer"] is None

@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
+from orders.importers import read_orders
+from orders.store import OrderStore
 from ranking.events import EventLog
 from retrieval.policies import PolicyIndex
 from retrieval.text_embedder import TextEmbedder
 
+from ..orders.conftest import RULES, TAU2
 from .test_shopper_page import CHROMIUM_ARGS, LUMA, _free_port, chromium_path
 
 pytestmark = pytest.mark.slow
@@ -35,6 +38,11 @@ def console(demo_index, tmp_path_factory):
         event_log_url=f"sqlite:///{tmp_path_factory.mktemp('events') / 'events.sqlite'}",
     )
     PolicyIndex(settings).ingest(POLICIES, TextEmbedder(settings.text_model))
+    if (TAU2 / "db.json").is_file():  # a shop with customers and orders (its own store)
+        settings.orders_url = f"sqlite:///{tmp_path_factory.mktemp('orders') / 'orders.sqlite'}"
+        settings.service_rules = RULES
+        found = read_orders(TAU2 / "db.json")
+        OrderStore(settings.orders_url).replace_all(found.customers, found.orders, found.variants)
     server = launch(settings, use_llm=False)
     yield server, settings
     server.close()
@@ -105,3 +113,45 @@ def test_an_agent_signs_in_and_gets_grounded_suggestions(console, tmp_path):
         e for e in EventLog(settings.event_log_location()).events() if e.kind == "suggestion_edited"
     )
     assert edited.shopper and edited.shopper != "ana"  # the agent, pseudonymous
+
+
+def _signed_in(p, server):
+    browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server.agent_url)
+    boxes = page.get_by_role("textbox")
+    boxes.nth(0).fill("ana")
+    boxes.nth(1).fill("s3cret-pass")
+    page.get_by_role("button", name="Login").click()
+    page.get_by_role("button", name="Suggest replies").wait_for(timeout=20_000)
+    return browser, page
+
+
+def test_an_agent_sees_the_order_and_confirms_the_proposed_action(console):
+    from playwright.sync_api import sync_playwright
+
+    server, settings = console
+    if settings.orders_url is None:
+        pytest.skip(f"τ²-bench retail data not found at {TAU2}")
+    with sync_playwright() as p:
+        browser, page = _signed_in(p, server)
+        page.locator("textarea").first.fill(
+            "Customer: Hi, I'm Yusuf Rossi, zip code 19122. Please exchange the mechanical "
+            "keyboard from order #W2378156 for one with clicky switches."
+        )
+        page.get_by_role("button", name="Suggest replies").click()
+        page.get_by_text("Act on the order").wait_for(timeout=30_000)
+        panel = page.locator(".service")
+        assert "Yusuf Rossi" in panel.inner_text() and "ready to confirm" in panel.inner_text()
+        assert "#W2378156" in page.locator(".service tr.focus").first.inner_text()
+        replies = page.eval_on_selector_all("textarea", "ts => ts.map(t => t.value)")
+        assert any("Could you confirm" in r and "#W2378156" in r for r in replies)
+        page.get_by_role("button", name="Confirm the proposed action").click()
+        page.get_by_text("orders_write is off", exact=False).wait_for(timeout=10_000)
+        browser.close()
+    (event,) = [
+        e for e in EventLog(settings.event_log_location()).events() if e.kind == "action_confirmed"
+    ]
+    assert event.detail["action"] == "exchange_delivered_order_items"
+    assert event.detail["order_id"] == "#W2378156"
+    assert event.shopper and "yusuf" not in event.shopper  # the customer, pseudonymous

@@ -1,0 +1,67 @@
+"""The orders suite: τ² tasks as the customer's first message, proposals against the
+expected write actions, and `aisle eval orders` end to end."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from cli import app
+from evals.suites.orders import _key, evaluate, first_person, task_message
+from tests.orders.conftest import RULES, TAU2, tau2_rules, tau2_store  # noqa: F401 - fixtures
+
+
+def test_instructions_become_the_customers_own_words():
+    said = first_person("You are Yusuf Rossi in zip code 19122. You want to return your mug.")
+    assert said == "I am Yusuf Rossi in zip code 19122. I want to return my mug."
+    task = {
+        "user_scenario": {
+            "instructions": {
+                "known_info": "Your name is Ann.",
+                "reason_for_call": "If you can, cancel it.",
+            }
+        }
+    }
+    assert task_message(task) == "my name is Ann. If I can, cancel it."
+
+
+def test_actions_compare_as_the_store_would_apply_them():
+    a = {
+        "name": "exchange_delivered_order_items",
+        "arguments": {"order_id": "#1", "item_ids": ["a", "b"], "new_item_ids": ["x", "y"]},
+    }
+    b = {
+        "name": "exchange_delivered_order_items",
+        "arguments": {"order_id": "#1", "item_ids": ["b", "a"], "new_item_ids": ["y", "x"]},
+    }
+    c = {
+        "name": "exchange_delivered_order_items",
+        "arguments": {"order_id": "#1", "item_ids": ["b", "a"], "new_item_ids": ["x", "y"]},
+    }
+    assert _key(a) == _key(b) != _key(c)
+
+
+def test_the_train_tasks(tau2_store, tau2_rules):  # noqa: F811
+    report = evaluate(tau2_store, tau2_rules, TAU2 / "tasks-train.json")
+    assert report.tasks == 74 and report.actions == 122
+    assert report.customer_identified == 1.0  # every message that holds an identity
+    assert report.forbidden_ready == 0  # nothing the rules forbid is offered as ready
+    assert report.action_exact >= 0.3  # measured 0.35 when written (docs/measurements.md)
+
+
+def test_aisle_eval_orders(tmp_path):
+    from tests.orders.conftest import TAU2 as data
+
+    out = CliRunner().invoke(
+        app, ["orders", "import", str(data / "db.json"), "--index-dir", str(tmp_path)]
+    )
+    assert out.exit_code == 0, out.output
+    args = ["eval", "orders", "--tasks", str(data / "tasks-train.json"), "--no-llm"]
+    args += ["--index-dir", str(tmp_path), "--out", str(tmp_path / "run")]
+    out = CliRunner().invoke(app, args, env={"AISLE_SERVICE_RULES": str(RULES)})
+    assert out.exit_code == 0, out.output
+    result = json.loads((tmp_path / "run" / "report.json").read_text())["results"][0]
+    assert result["suite"] == "orders" and result["headline"]["customer identified"] == 1.0
+    out = CliRunner().invoke(app, args, env={"AISLE_SERVICE_RULES": str(tmp_path / "none.toml")})
+    assert out.exit_code == 2 and "none.toml" in out.output
