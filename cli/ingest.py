@@ -121,6 +121,7 @@ def _ingest_policies(folder: Path, settings: Settings, as_json: bool) -> None:
     from retrieval.policies import PolicyIndex
     from retrieval.text_embedder import TextEmbedder
 
+    rules = _service_rules(Path(folder))  # checked first: a bad file changes nothing
     index = ProductIndex(settings)
     # the catalog's text model when there is a catalog: one model to load per process
     model = index.manifest.text_model if index.exists() else settings.text_model
@@ -130,6 +131,11 @@ def _ingest_policies(folder: Path, settings: Settings, as_json: bool) -> None:
         )
     except (*user_errors(), FileNotFoundError) as exc:
         raise fail(str(exc)) from None
+    kept = index.dir / "policies" / "service-rules.toml"
+    if rules is not None:  # kept with the index: the console checks actions against them
+        import shutil
+
+        shutil.copyfile(rules[0], kept)
     if as_json:
         print(report.model_dump_json(indent=2))
         return
@@ -139,25 +145,21 @@ def _ingest_policies(folder: Path, settings: Settings, as_json: bool) -> None:
     )
     for err in report.errors:
         warn(f"skipped: {err.reason}")
-    _copy_service_rules(Path(folder), index.dir / "policies")
+    if rules is not None:
+        typer.echo(f"Service rules: {len(rules[1].actions)} actions from {rules[0]} → {kept}")
 
 
-def _copy_service_rules(folder: Path, policies: Path) -> None:
-    """The shop's service rules beside its policies (`service-rules.toml`), checked and
-    kept with the index: the console checks proposed actions against them."""
-    import shutil
-
+def _service_rules(folder: Path):
+    """The shop's service rules beside its policies (`service-rules.toml`), checked."""
     from orders.rules import RulesError, load_rules
 
-    rules = folder / "service-rules.toml" if folder.is_dir() else None
-    if rules is None or not rules.is_file():
-        return
+    path = folder / "service-rules.toml" if folder.is_dir() else None
+    if path is None or not path.is_file():
+        return None
     try:
-        found = load_rules(rules)
+        return path, load_rules(path)
     except RulesError as exc:
         raise fail(str(exc)) from None
-    shutil.copyfile(rules, policies / "service-rules.toml")
-    typer.echo(f"Service rules: {len(found.actions)} actions from {rules}")
 
 
 def _print_ingest_report(report) -> None:

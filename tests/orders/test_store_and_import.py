@@ -87,3 +87,20 @@ def test_aisle_orders_import(tmp_path):
     assert (tmp_path / "orders.sqlite").is_file()
     out = CliRunner().invoke(app, ["orders", "import", str(TAU2 / "nope.csv")])
     assert out.exit_code == 2 and "no such file" in out.output
+
+
+def test_service_rules_are_ingested_with_the_policies(tmp_path):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "returns.md").write_text("# Returns\n\n## Window\nReturns within 30 days.\n")
+    (folder / "service-rules.toml").write_text(
+        '[actions.cancel_pending_order]\nstates = ["pending"]\n'
+    )
+    index = tmp_path / "index"
+    out = CliRunner().invoke(app, ["ingest", str(folder), "--index-dir", str(index)])
+    assert out.exit_code == 0, out.output
+    assert "Service rules: 1 actions" in out.output
+    assert (index / "policies" / "service-rules.toml").is_file()
+    (folder / "service-rules.toml").write_text('[actions.refund_twice]\nstates = ["pending"]\n')
+    out = CliRunner().invoke(app, ["ingest", str(folder), "--index-dir", str(index)])
+    assert out.exit_code == 2 and "refund_twice" in out.output
