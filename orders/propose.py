@@ -13,7 +13,15 @@ from base.language.text import fold, term
 
 from .identify import Identity
 from .records import Customer, Order
-from .request import Reading, payment_meant, profile_address_meant, read_request, variant_meant
+from .request import (
+    ALL,
+    KINDS,
+    Reading,
+    payment_meant,
+    profile_address_meant,
+    read_request,
+    variant_meant,
+)
 from .rules import ADDRESS_FIELDS, ServiceRules
 from .store import OrderStore
 
@@ -210,27 +218,62 @@ def _change(store, order, mentions, customer: Customer, rules, text) -> Proposal
 
 
 def _addresses(customer, orders, reading: Reading, rules, text) -> list[Proposal]:
-    """A new shipping address for a pending order, or the profile's: taken from another of
-    the customer's orders named beside it, or their profile address; never typed in."""
-    named = [o for o in orders if o.id in reading.orders_named]
-    pending = [o for o in named if fold(o.status) == "pending"]
-    source = next((o for o in named if o not in pending[:1]), None)
-    address = None
-    if source is not None and pending:
-        address = source.address
-    elif profile_address_meant(text):
-        address = customer.address
-    if pending:
-        order = pending[0]
+    """A new shipping address for pending orders (and the profile's, when asked): one the
+    store already holds — another order named beside it ("the same as order #W2"), an
+    address of the customer's whose city the request names ("my Chicago address"), or
+    their profile address. Never typed in: a new address is asked for."""
+    said = fold(" ".join(s for s in reading.sentences if KINDS["address"].search(fold(s))))
+    if not said:
+        return []
+
+    def named_here(o: Order) -> bool:
+        return fold(o.id) in said or fold(o.id).lstrip("#") in said
+
+    named = sorted(
+        (o for o in orders if o.id in reading.orders_named and named_here(o)),
+        key=lambda o: said.find(fold(o.id).lstrip("#")),
+    )
+    pending = [o for o in orders if fold(o.status) == "pending"]
+    targets = [o for o in named if o in pending][:1]
+    source = next((o.address for o in named if o not in targets), None)
+    if source is None:
+        known = [customer.address, *(o.address for o in orders)]
+        by_city = {
+            a.line(): a
+            for a in known
+            if a.city and re.search(rf"\b{re.escape(fold(a.city))}\b", said)
+        }
+        if len(by_city) == 1:
+            source = next(iter(by_city.values()))
+        elif profile_address_meant(said):
+            source = customer.address
+    if not targets:
+        if ALL.search(said):
+            targets = pending
+        else:
+            held = [o for o in pending if any(m.order.id == o.id for m in reading.mentions)]
+            targets = held or (pending if len(pending) == 1 else [])
+    out = []
+    for order in targets:
+        if source is not None and source == order.address:
+            continue  # already there
         args = {"order_id": order.id}
+        if source is not None:
+            args |= {f: getattr(source, f) for f in ADDRESS_FIELDS}
         p = Proposal(name="modify_pending_order_address", arguments=args, order_id=order.id)
-        if address is None:
+        if source is None:
             p.missing.append("the new address")
         else:
-            args.update({f: getattr(address, f) for f in ADDRESS_FIELDS})
-            p.items = [address.line()]
-        return [_check(p, order, rules)]
-    return []
+            p.items = [source.line()]
+        out.append(_check(p, order, rules))
+    if source is not None and source != customer.address and profile_address_meant(said):
+        args = {"user_id": customer.id, **{f: getattr(source, f) for f in ADDRESS_FIELDS}}
+        user = Proposal(name="modify_user_address", arguments=args, items=[source.line()])
+        out.append(_check(user, None, rules))
+    if not targets and source is None:
+        ask = "which order, and the new address"
+        out.append(Proposal(name="modify_pending_order_address", arguments={}, missing=[ask]))
+    return out
 
 
 def _check(p: Proposal, order: Order | None, rules: ServiceRules) -> Proposal:

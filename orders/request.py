@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from base.language.general import phrasings
+from base.language.general import language, phrasings
 from base.language.quantities import find_quantities
 from base.language.text import fold, term
 
@@ -85,7 +85,7 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
                 said[key] = Mention(order, line, kind, lower[end:stop])
     mentions = list(said.values())
     mentions += _orders_whole(lower, kinds_at, orders, found, out.orders_named)
-    mentions += _everything(lower, kinds_at, orders, mentions, excepted, out.orders_named)
+    mentions += _everything(lower, kinds_at, orders, found, excepted, out.orders_named)
     out.mentions = [m for m in mentions if m.line.item_id not in excepted]
     return out
 
@@ -203,17 +203,19 @@ def _orders_whole(lower, kinds_at, orders, found, named) -> list[Mention]:
     return out
 
 
-def _everything(lower, kinds_at, orders, mentions, excepted, named) -> list[Mention]:
+def _everything(lower, kinds_at, orders, found, excepted, named) -> list[Mention]:
     """ "return everything", "cancel all my orders", "everything except the <product>",
-    "cancel the whole order" (the order of the item just named)."""
+    "cancel the whole order" (the orders of the items named in this sentence or the one
+    before)."""
     out = []
     for m in [*ALL.finditer(lower), *WHOLE.finditer(lower)]:
         kind = _kind_for(kinds_at, lower, m.start())
         if kind not in ("cancel", "return"):
             continue
         if WHOLE.match(lower, m.start()):
-            earlier = [x for x in mentions if lower.rfind(fold(x.line.name), 0, m.start()) >= 0]
-            pool = [earlier[-1].order] if earlier else []
+            begin = _sentence_start(lower, max(_sentence_start(lower, m.start()) - 2, 0))
+            said = {name for s, _, name in found if begin <= s < m.start()}
+            pool = [o for o in orders if any(_is(line, n) for line in o.lines for n in said)]
         else:
             pool = [o for o in orders if o.id in named] or orders
         for order in [o for o in pool if _fits(o, kind)]:
@@ -270,8 +272,9 @@ def variant_meant(
                 a, b = _level(old), _level(value)
             if a is not None and b is not None and ((more and b > a) or (less and b < a)):
                 measured += 1 - min(abs(b - a) / max(abs(a), 1), 1) / 2  # nearer first
-        price = -v.price if priciest else v.price
-        return (named + measured, -changed, kept, price if (cheapest or priciest) else 0)
+        if cheapest or priciest:  # "the cheapest one": the price decides before the options
+            return (named + measured, v.price if priciest else -v.price, -changed, kept)
+        return (named + measured, -changed, kept, 0)
 
     best = max(candidates, key=score)
     top = score(best)
@@ -284,9 +287,13 @@ SCALE = [_P.pattern("scale_low"), _P.pattern("scale_mid"), _P.pattern("scale_hig
 
 
 def _level(value: str | None) -> int | None:
-    """A value's level on an ordered scale ("low" 0, "medium" 1, "high" 2), when it names one."""
+    """A value's level on an ordered scale: a size code (XS < S < M < L …, the language
+    layer's sizes in their order), or "low" 0, "medium" 1, "high" 2."""
     if not value:
         return None
+    codes = list(dict.fromkeys(language().sizes.values()))
+    if value.strip().upper() in codes:
+        return codes.index(value.strip().upper())
     levels = [n for n, pattern in enumerate(SCALE) if pattern.search(fold(value))]
     return levels[0] if len(levels) == 1 else None
 

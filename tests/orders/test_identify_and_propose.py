@@ -123,3 +123,42 @@ def test_a_rules_file_is_checked(tmp_path):
     bad.write_text('[actions.cancel_pending_order]\nstates = "pending"\n')
     with pytest.raises(RulesError, match="states"):
         load_rules(bad)
+
+
+def test_an_address_the_store_holds_is_proposed_never_typed(tau2_store, tau2_rules):
+    # another order named beside it: its address, for the pending order named first
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [
+            "my email is yara.muller9246@example.com. For order #W5056519, I want to change "
+            "the address to be the same as order #W8277957."
+        ],
+    )
+    (p,) = [p for p in case.proposals if p.name == "modify_pending_order_address"]
+    source = tau2_store.order("#W8277957").address
+    assert p.arguments["order_id"] == "#W5056519" and p.allowed
+    assert p.arguments["address1"] == source.address1 and p.arguments["zip"] == source.zip
+    # a new address typed out is not read: asked for, nothing proposed
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        ["yara.muller9246@example.com: change the address of order #W5056519 to 1 Elm St."],
+    )
+    assert not [p for p in case.proposals if p.name == "modify_pending_order_address"]
+    assert any("address" in q for q in case.questions)
+
+
+def test_cheapest_and_one_size_smaller(tau2_store, tau2_rules):
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [
+            "I am Aarav Anderson, 19031. I want to change the Desk Lamp in order #W9300146 "
+            "for the cheapest Desk Lamp that's available."
+        ],
+    )
+    (p,) = case.proposals
+    new = tau2_store.variant(p.arguments["new_item_ids"][0])
+    lamps = [v for v in tau2_store.variants_of(new.product_id) if v.available]
+    assert new.price == min(v.price for v in lamps if v.item_id != p.arguments["item_ids"][0])
