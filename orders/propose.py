@@ -100,6 +100,8 @@ def propose(store, rules, customer, orders, reading: Reading, text: str) -> list
             out.append(_change(store, order, lines, customer, rules, text))
     if "address" in reading.kinds:
         out += _addresses(customer, orders, reading, rules, text)
+    if "payment" in reading.kinds:
+        out += _payment(customer, orders, reading, rules, text)
     if "person" in reading.kinds and not out:
         out.append(
             _check(
@@ -206,14 +208,8 @@ def _change(store, order, mentions, customer: Customer, rules, text) -> Proposal
         payment=_label(customer, method),
         missing=missing,
     )
-    rule = rules.actions.get(name)
-    pm = customer.payment(method) if method else None
-    short = pm is not None and pm.balance is not None and pm.balance < difference
-    if rule and pm and pm.source in rule.covers and short:
-        p.why_not.append(
-            f"the {pm.source.replace('_', ' ')} holds {pm.balance:.2f}, less than the "
-            f"difference of {difference:.2f}"
-        )
+    if short := _short_balance(customer, method, rules.actions.get(name), difference):
+        p.why_not.append(short)
     return _check(p, order, rules)
 
 
@@ -274,6 +270,47 @@ def _addresses(customer, orders, reading: Reading, rules, text) -> list[Proposal
         ask = "which order, and the new address"
         out.append(Proposal(name="modify_pending_order_address", arguments={}, missing=[ask]))
     return out
+
+
+def _payment(customer, orders, reading: Reading, rules, text) -> list[Proposal]:
+    """Another of the customer's payment methods for a pending order ("pay with my PayPal
+    instead"): the order named, or their only pending one; the method they name."""
+    pending = [o for o in orders if fold(o.status) == "pending"]
+    named = [o for o in pending if o.id in reading.orders_named]
+    targets = named or (pending if len(pending) == 1 else [])
+    if not targets:
+        return [
+            Proposal(name="modify_pending_order_payment", arguments={}, missing=["which order"])
+        ]
+    out = []
+    for order in targets:
+        method = payment_meant(text, customer, None)
+        args = {"order_id": order.id, "payment_method_id": method}
+        p = Proposal(
+            name="modify_pending_order_payment",
+            arguments=args,
+            order_id=order.id,
+            items=[line.label() for line in order.lines],
+            payment=_label(customer, method),
+        )
+        if method is None:
+            p.missing.append("which of their payment methods to use")
+        elif method == order.paid_with():
+            p.why_not.append("that is the payment method the order already uses")
+        if short := _short_balance(customer, method, rules.actions.get(p.name), order.total):
+            p.why_not.append(short)
+        out.append(_check(p, order, rules))
+    return out
+
+
+def _short_balance(customer: Customer, method: str | None, rule, amount: float) -> str | None:
+    """Why a payment source the rule says must cover what it pays (a gift card) cannot."""
+    pm = customer.payment(method) if method else None
+    if rule is None or pm is None or pm.source not in rule.covers or pm.balance is None:
+        return None
+    if pm.balance >= amount:
+        return None
+    return f"the {pm.source.replace('_', ' ')} holds {pm.balance:.2f}, less than {amount:.2f}"
 
 
 def _check(p: Proposal, order: Order | None, rules: ServiceRules) -> Proposal:

@@ -162,3 +162,17 @@ def test_cheapest_and_one_size_smaller(tau2_store, tau2_rules):
     new = tau2_store.variant(p.arguments["new_item_ids"][0])
     lamps = [v for v in tau2_store.variants_of(new.product_id) if v.available]
     assert new.price == min(v.price for v in lamps if v.item_id != p.arguments["item_ids"][0])
+
+
+def test_another_payment_method_for_a_pending_order(tau2_store, tau2_rules):
+    said = "I'm amelia.ito8974@example.com. I'd like to pay with my PayPal instead, please."
+    (p,) = service_case(tau2_store, tau2_rules, [said]).proposals
+    assert p.name == "modify_pending_order_payment" and p.allowed
+    assert p.arguments["order_id"] == "#W3883329"
+    assert (
+        tau2_store.customer("amelia_ito_8772").payment(p.arguments["payment_method_id"]).source
+        == "paypal"
+    )
+    said = "I'm amelia.ito8974@example.com. Change the payment method to my credit card."
+    (p,) = service_case(tau2_store, tau2_rules, [said]).proposals
+    assert not p.allowed and "already uses" in p.why_not[0]
