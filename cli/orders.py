@@ -33,6 +33,13 @@ def import_orders(
     orders_url: Annotated[
         str | None, typer.Option(help="SQLAlchemy URL of the order store [env AISLE_ORDERS_URL]")
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            help='a CSV\'s own column names: TOML [columns] order_id = "Order Number" … '
+            "(default: <file>.mapping.toml beside it)"
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Replace the order store's contents with a file's, in one transaction; bad records
@@ -42,7 +49,7 @@ def import_orders(
 
     settings = Settings().with_overrides(index_dir=index_dir, orders_url=orders_url)
     try:
-        found = read_orders(path)
+        found = read_orders(path, mapping)
         if not found.orders and not found.customers:
             raise OrdersFormatError(f"{path.name}: no customer or order could be read")
         store = OrderStore(settings.orders_location())

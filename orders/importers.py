@@ -18,8 +18,10 @@ the file is the τ² shape, which lists every product's variants."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
+import tomllib
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
@@ -39,6 +41,10 @@ from .records import (
 
 REQUIRED = ("order_id", "status", "customer_id", "item_id", "product_name", "price")
 ADDRESS = ("address1", "address2", "city", "state", "country", "zip")
+OPTIONAL = (
+    "email", "first_name", "last_name", "product_id", "options", "payment_method_id",
+    "payment_source", "tracking_id",
+)  # fmt: skip
 
 
 class OrdersFormatError(ValueError):
@@ -58,14 +64,19 @@ class OrdersFile(BaseModel):
     bad: list[BadRecord] = Field(default_factory=list)
 
 
-def read_orders(path: Path) -> OrdersFile:
+def read_orders(path: Path, mapping: Path | None = None) -> OrdersFile:
+    """`mapping`: a TOML file whose `[columns]` table names the file's own column for each
+    of the columns above (`order_id = "Order Number"`); default `<file>.mapping.toml`
+    beside it, when there is one."""
     path = Path(path)
     if not path.is_file():
         raise OrdersFormatError(f"{path}: no such file")
     if path.suffix.lower() == ".json":
         return read_tau2(path)
     if path.suffix.lower() in (".csv", ".tsv"):
-        return read_csv(path)
+        beside = path.with_suffix(".mapping.toml")
+        columns = _columns(mapping or (beside if beside.is_file() else None))
+        return read_csv(path, columns)
     raise OrdersFormatError(f"{path.name}: expected a τ²-style .json or a .csv of order lines")
 
 
@@ -177,10 +188,37 @@ class _KeyLines:
 
 
 # ---- CSV of order lines --------------------------------------------------------------------
-def read_csv(path: Path) -> OrdersFile:
+def _columns(mapping: Path | None) -> dict[str, str]:
+    """The file's column → this reader's column, from a mapping file's `[columns]`."""
+    if mapping is None:
+        return {}
+    try:
+        raw = tomllib.loads(Path(mapping).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise OrdersFormatError(f"{mapping}: {exc}") from None
+    columns = raw.get("columns", {})
+    known = {*REQUIRED, *ADDRESS, *OPTIONAL}
+    unknown = sorted(set(columns) - known)
+    if unknown or not all(isinstance(v, str) for v in columns.values()):
+        raise OrdersFormatError(
+            f"{mapping}: [columns] maps these columns: {', '.join(sorted(known))} "
+            f"(each to the name in your file){'; not ' + ', '.join(unknown) if unknown else ''}"
+        )
+    return {theirs.strip(): ours for ours, theirs in columns.items()}
+
+
+def read_csv(path: Path, columns: dict[str, str] | None = None) -> OrdersFile:
     text = path.read_text(encoding="utf-8-sig")
     dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
-    reader = csv.DictReader(text.splitlines(), dialect=dialect)
+    rename = columns or {}
+    lines = text.splitlines()
+    if lines and rename:  # the shop's own column names → this reader's
+        head = next(csv.reader(lines[:1], dialect=dialect))
+        out_head = [rename.get(h.strip(), h.strip()) for h in head]
+        buffer = io.StringIO()
+        csv.writer(buffer, dialect=dialect).writerow(out_head)
+        lines = [buffer.getvalue().rstrip("\r\n"), *lines[1:]]
+    reader = csv.DictReader(lines, dialect=dialect)
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in REQUIRED if c not in header]
     if missing:

@@ -104,3 +104,21 @@ def test_service_rules_are_ingested_with_the_policies(tmp_path):
     (folder / "service-rules.toml").write_text('[actions.refund_twice]\nstates = ["pending"]\n')
     out = CliRunner().invoke(app, ["ingest", str(folder), "--index-dir", str(index)])
     assert out.exit_code == 2 and "refund_twice" in out.output
+
+
+def test_a_shops_own_column_names_through_a_mapping(tmp_path):
+    theirs = {"order_id": "Order Number", "status": "Fulfillment Status", "price": "Lineitem price"}
+    rows = SHOP_CSV.splitlines()
+    head = rows[0].split(",")
+    rows[0] = ",".join(theirs.get(h, h) for h in head)
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(OrdersFormatError, match="order_id, status"):
+        read_orders(path)  # without the mapping, its columns are named
+    mapping = tmp_path / "export.mapping.toml"  # found beside the file
+    mapping.write_text("[columns]\n" + "".join(f'{k} = "{v}"\n' for k, v in theirs.items()))
+    found = read_orders(path)
+    assert {o.id for o in found.orders} == {"1001", "1002", "1003"} and not found.bad
+    mapping.write_text('[columns]\norder_number = "Order Number"\n')
+    with pytest.raises(OrdersFormatError, match="not order_number"):
+        read_orders(path)
