@@ -117,16 +117,7 @@ class OrderStore:
                     conn.execute(self.payment_methods.insert(), methods)
             if orders:
                 conn.execute(self.orders.insert(), [_order_row(o) for o in orders])
-                lines = [
-                    {
-                        **line.model_dump(),
-                        "options": json.dumps(line.options),
-                        "order_id": o.id,
-                        "position": i,
-                    }
-                    for o in orders
-                    for i, line in enumerate(o.lines)
-                ]
+                lines = [row for o in orders for row in _line_rows(o)]
                 if lines:
                     conn.execute(self.lines.insert(), lines)
             if variants:
@@ -144,18 +135,7 @@ class OrderStore:
             conn.execute(update(self.orders).where(self.orders.c.id == order.id).values(**row))
             conn.execute(delete(self.lines).where(self.lines.c.order_id == order.id))
             if order.lines:
-                conn.execute(
-                    self.lines.insert(),
-                    [
-                        {
-                            **line.model_dump(),
-                            "options": json.dumps(line.options),
-                            "order_id": order.id,
-                            "position": i,
-                        }
-                        for i, line in enumerate(order.lines)
-                    ],
-                )
+                conn.execute(self.lines.insert(), _line_rows(order))
 
     # ---- reading ---------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -285,6 +265,13 @@ def _order_row(o: Order) -> dict:
         "fulfilments": json.dumps([f.model_dump() for f in o.fulfilments]),
         "payments": json.dumps([p.model_dump() for p in o.payments]),
     }
+
+
+def _line_rows(o: Order) -> list[dict]:
+    return [
+        {**line.model_dump(), "options": json.dumps(line.options), "order_id": o.id, "position": i}
+        for i, line in enumerate(o.lines)
+    ]
 
 
 def _variant(r) -> Variant:
