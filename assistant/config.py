@@ -47,6 +47,11 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         description="SQLAlchemy URL of the order store (customers, orders); default SQLite "
         "in the index folder",
     )
+    precedents_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the resolved conversations the console shows as "
+        "precedents; default SQLite in the index folder",
+    )
     orders_write: bool = Field(
         False,
         description="apply an action the agent confirms to the order store (default: "
@@ -121,6 +126,11 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         if self.orders_url:
             return self.orders_url
         return f"sqlite:///{Path(self.index_dir).expanduser() / 'orders.sqlite'}"
+
+    def precedents_location(self) -> str:
+        if self.precedents_url:
+            return self.precedents_url
+        return f"sqlite:///{Path(self.index_dir).expanduser() / 'precedents.sqlite'}"
 
     def service_rules_file(self) -> Path | None:
         """The rules file in use: the setting, else the one ingested with the policies."""

@@ -7,6 +7,7 @@ from . import (
     evaluate,
     ingest,
     orders,
+    precedents,
     related,
     search,
     serve,
@@ -21,6 +22,7 @@ app.command()(search.search)
 app.command()(chat.chat)
 app.command("suggest-reply")(suggest_reply.suggest_reply)
 app.add_typer(orders.app, name="orders")
+app.add_typer(precedents.app, name="precedents")
 app.command()(serve.serve)
 app.command("llm-server")(serve.llm_server)
 app.command()(related.related)

@@ -10,8 +10,10 @@ from html import escape
 import gradio as gr
 
 from assistant.agent.conversation import ConversationFormatError, parse_conversation
+from assistant.agent.precedents import Precedent
 from assistant.agent.suggest import AgentAssistant, Suggestion, Suggestions
 from assistant.examples import example_conversation
+from base.stores import StoreUnavailableError
 from orders.propose import ServiceCase
 
 from . import render
@@ -84,6 +86,19 @@ def case_html(case: ServiceCase | None) -> str:
     return f'<div class="service">{"".join(parts)}</div>'
 
 
+def precedents_html(cases: list[Precedent]) -> str:
+    """The closest resolved cases: what the customer wrote and the reply that resolved it."""
+    if not cases:
+        return ""
+    items = "".join(
+        f'<div class="precedent"><p class="muted">{escape(c.source)} · '
+        f"{c.at:%Y-%m-%d}</p><p><b>Customer:</b> {escape(c.asked[:300])}</p>"
+        f"<p><b>Reply:</b> {escape(c.reply[:500])}</p></div>"
+        for c in cases
+    )
+    return f'<div class="precedents"><h4>Closest resolved cases</h4>{items}</div>'
+
+
 class AgentPage:
     """The console's handlers, then its layout, then the wiring (as Gradio's demos read)."""
 
@@ -126,7 +141,7 @@ class AgentPage:
             *heads,
             *texts,
             *rests,
-            case_html(result.service),
+            case_html(result.service) + precedents_html(result.precedents),
             result.service.model_dump(mode="json") if result.service else None,
         ]
 
@@ -155,7 +170,7 @@ class AgentPage:
         """A handler for suggestion i's button: used (or edited, when its text changed) or
         rejected, recorded with the signed-in agent."""
 
-        def handler(text: str, given: list, conv_id: str, request: gr.Request) -> str:
+        def handler(text: str, given: list, conv_id: str, convo: str, request: gr.Request) -> str:
             if i >= len(given):
                 return "Nothing to mark yet."
             kind = verdict
@@ -164,6 +179,11 @@ class AgentPage:
             self.agent.record_verdict(
                 conv_id, kind, given[i]["direction"], getattr(request, "username", None)
             )
+            if kind in ("used", "edited"):  # how this one was resolved: a precedent
+                try:
+                    self.agent.remember(parse_conversation(convo or ""), text, kind)
+                except (ConversationFormatError, StoreUnavailableError) as exc:
+                    return f"Marked suggestion {i + 1} as {kind} (not kept as a precedent: {exc})."
             return f"Marked suggestion {i + 1} as {kind}."
 
         return handler
@@ -242,7 +262,7 @@ class AgentPage:
     def wire(self) -> None:
         self.go.click(self.suggest, self.convo, self.suggest_outputs, api_name="suggest")
         for i in range(SLOTS):
-            given = [self.boxes[i], self.shown, self.conversation_id]
+            given = [self.boxes[i], self.shown, self.conversation_id, self.convo]
             self.used_buttons[i].click(self.mark(i, "used"), given, self.status)
             self.reject_buttons[i].click(self.mark(i, "rejected"), given, self.status)
         self.upload.upload(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from typing import Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -47,6 +48,7 @@ from ..understanding.intent import QUESTION
 from ..wording import fact_lines, item_price, money
 from .conversation import Message
 from .policy_facts import check_facts, facts_in
+from .precedents import Precedent, PrecedentStore
 from .service import ServiceDesk, service_reply
 
 Direction = Literal["act", "answer", "recommend", "clarify"]
@@ -93,6 +95,7 @@ class Suggestions(BaseModel):
     latency_ms: float
     notes: list[str] = Field(default_factory=list)
     service: ServiceCase | None = None  # the customer, their orders, the actions checked
+    precedents: list[Precedent] = Field(default_factory=list)  # the closest resolved cases
 
 
 def _terms(text: str) -> set[str]:
@@ -150,6 +153,7 @@ class AgentAssistant:
         settings = live.parts.settings
         self.policies = PolicyIndex(settings)
         self.desk = ServiceDesk(settings)
+        self._precedents: PrecedentStore | None = None
         self.min_cosine = (
             policy_min_cosine if policy_min_cosine is not None else settings.policy_min_cosine
         )
@@ -177,6 +181,22 @@ class AgentAssistant:
 
     def record_verdict(self, conversation_id: str, kind: str, direction: str, agent=None):
         return self.parts.feedback.verdict(conversation_id or "unknown", kind, direction, agent)
+
+    @property
+    def precedents(self) -> PrecedentStore:
+        if self._precedents is None:
+            self._precedents = PrecedentStore(self.parts.settings.precedents_location())
+        return self._precedents
+
+    def remember(self, messages: list[Message], reply: str, kind: str) -> None:
+        """A reply the agent used or edited: a precedent for the conversations to come."""
+        self.precedents.add(messages, reply, kind)
+
+    def _closest_cases(self, customer: list[str]) -> list[Precedent]:
+        url = self.parts.settings.precedents_location()
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            return []  # no history yet: nothing to search, and no file made for it
+        return self.precedents.closest(" ".join(customer))
 
     # ---- understanding -------------------------------------------------------------------
     def read(self, messages: list[Message]) -> DialogueState:
@@ -280,6 +300,7 @@ class AgentAssistant:
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
             notes=notes + ([case.note] if case is not None and case.note else []),
             service=case,
+            precedents=self._closest_cases(customer),
         )
 
     def _about_product(self, named: list[RankedItem], latest: str) -> str | None:

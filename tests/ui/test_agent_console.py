@@ -36,6 +36,7 @@ def console(demo_index, tmp_path_factory):
         serve_port=_free_port(),
         agent_users=["ana:s3cret-pass"],
         event_log_url=f"sqlite:///{tmp_path_factory.mktemp('events') / 'events.sqlite'}",
+        precedents_url=f"sqlite:///{tmp_path_factory.mktemp('cases') / 'precedents.sqlite'}",
     )
     PolicyIndex(settings).ingest(POLICIES, TextEmbedder(settings.text_model))
     if (TAU2 / "db.json").is_file():  # a shop with customers and orders (its own store)
@@ -106,6 +107,11 @@ def test_an_agent_signs_in_and_gets_grounded_suggestions(console, tmp_path):
         first.fill(first.input_value() + " Have a great day!")
         page.get_by_role("button", name="Used").first.click()
         page.get_by_text("Marked suggestion 1 as edited").wait_for(timeout=10_000)
+        # the edited reply is a precedent now: shown for the next conversation like it
+        page.locator("textarea").first.fill("Customer: how long do I have to return a jacket?")
+        page.get_by_role("button", name="Suggest replies").click()
+        page.get_by_text("Closest resolved cases").wait_for(timeout=30_000)
+        assert "Have a great day!" in page.locator(".precedent").first.inner_text()
         browser.close()
     kinds = [e.kind for e in EventLog(settings.event_log_location()).events()]
     assert "suggestion_edited" in kinds
