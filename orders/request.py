@@ -31,6 +31,7 @@ WHOLE = _P.pattern("whole_order")
 EXCEPT = _P.pattern("except_items")
 MORE, LESS = _P.pattern("more_of"), _P.pattern("less_of")
 CHEAPEST, PRICIEST = _P.pattern("cheapest"), _P.pattern("priciest")
+DEARER_ONE, CHEAPER_ONE = _P.pattern("dearer_one"), _P.pattern("cheaper_one")
 PROFILE_ADDRESS = _P.pattern("profile_address")
 SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
@@ -77,7 +78,10 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
         kind = _kind_for(kinds_at, lower, start)
         if kind not in ("cancel", "return", "change"):
             continue
-        for order, line in _lines_meant(orders, name, kind, lower, start, out.orders_named):
+        if not any(_sentence_start(lower, start) <= p < stop for p, _ in kinds_at):
+            stop = min([*later[:1], _sentence_end(lower, stop + 1)])  # its request follows
+        meant = _lines_meant(orders, name, kind, lower, start, out.orders_named)
+        for order, line in _by_price(meant, lower[end:stop]):
             key = (order.id, line.item_id, kind)
             if key in said:  # named again: what is said about it adds up
                 said[key].said += " " + lower[end:stop]
@@ -165,7 +169,22 @@ def _kind_for(kinds_at: list[tuple[int, str]], lower: str, at: int) -> str | Non
     if after:
         return after[0]
     before = [k for pos, k in acts if pos < at]
-    return before[-1] if before else None
+    if before:
+        return before[-1]
+    # "I received two tablets. I want to return the more expensive one."
+    following = [k for pos, k in acts if end < pos < _sentence_end(lower, end + 1)]
+    return following[0] if following else None
+
+
+def _by_price(meant: list[tuple[Order, OrderLine]], said: str) -> list[tuple[Order, OrderLine]]:
+    """Of several lines of one product, "the more expensive one" or "the cheaper one"."""
+    if len(meant) < 2:
+        return meant
+    if DEARER_ONE.search(said):
+        return [max(meant, key=lambda x: x[1].price)]
+    if CHEAPER_ONE.search(said):
+        return [min(meant, key=lambda x: x[1].price)]
+    return meant
 
 
 def _fits(order: Order, kind: str) -> bool:

@@ -176,3 +176,15 @@ def test_another_payment_method_for_a_pending_order(tau2_store, tau2_rules):
     said = "I'm amelia.ito8974@example.com. Change the payment method to my credit card."
     (p,) = service_case(tau2_store, tau2_rules, [said]).proposals
     assert not p.allowed and "already uses" in p.why_not[0]
+
+
+def test_the_more_expensive_of_two_alike_and_a_request_in_the_next_sentence(tau2_store, tau2_rules):
+    said = (
+        "I'm Chen Silva, zip code 46281. I received two tablets and I only need one. "
+        "I want to return the more expensive one."
+    )
+    case = service_case(tau2_store, tau2_rules, [said])
+    (p,) = case.proposals
+    tablets = [line for o in case.orders for line in o.lines if line.name == "Tablet"]
+    assert p.name == "return_delivered_order_items" and len(tablets) == 2  # two orders
+    assert p.arguments["item_ids"] == [max(tablets, key=lambda t: t.price).item_id]
