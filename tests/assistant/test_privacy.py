@@ -12,11 +12,16 @@ from assistant.pipeline import Assistant
 
 pytestmark = pytest.mark.slow
 INDEXES = {"luma": "demo_index", "vendure": "vendure_index", "grocery": "grocery_index"}
-PII = "my email is jane.doe@example.com, phone +1 415 555 0100, card 4111 1111 1111 1111"
+PII = (
+    "my email is jane.doe@example.com, phone +1 415 555 0100, card 4111 1111 1111 1111, "
+    "my IBAN is GB29NWBK60161331926819 or DE89 3704 0044 0532 0130 00, born 12/03/1985, "
+    "ship it to 221B Baker Street, London NW1 6XE"
+)
 # as written, and as the split words a tokenised need would keep (digits alone are not
 # enough: a timestamp or a price holds "415" too)
 LEAKS = [b"jane", b"example.com", b"example com", b"415 555", b"555 0100", b"4111 1111"]
-LEAKS += [b"4155550100", b"4111111111"]
+LEAKS += [b"4155550100", b"4111111111", b"gb29", b"nwbk", b"3704 0044", b"de89", b"baker"]
+LEAKS += [b"nw1 6xe", b"12/03/1985", b"221b"]
 
 
 @pytest.fixture(scope="module", params=sorted(INDEXES))
@@ -33,7 +38,8 @@ def test_a_pii_laden_session_leaves_no_trace_in_the_database_or_its_wal(shop):
     first = bot.respond(session, f"{bot.example_request()} {PII}")
     assert first.products, first.text
     assert "left out the contact or card details" in first.text
-    assert not any(w in first.state.need for w in ("jane", "415", "4111"))
+    assert not any(w in first.state.need for w in ("jane", "415", "4111", "baker", "ship"))
+    assert "baker" not in first.text.casefold() and "nw1" not in first.text.casefold()
     cheaper = bot.respond(session, f"cheaper please, {PII}")
     assert "doesn't sell" not in cheaper.text  # "phone" and "card" left with the details
     reply = bot.respond(session, "add the first one to my cart")
@@ -49,7 +55,8 @@ def test_a_pii_laden_session_leaves_no_trace_in_the_database_or_its_wal(shop):
     kinds = [e.kind for e in bot.parts.feedback.log.events()]
     assert {"impression", "click", "cart_add", "thumbs_up"} <= set(kinds)
     assert kinds.count("cart_add") == 1  # the chat's cart add is logged like the page's
-    files = [p for p in Path(log).parent.glob("events.sqlite*")]
+    stores = [Path(log), Path(bot.settings.conversation_location().removeprefix("sqlite:///"))]
+    files = [p for store in stores for p in store.parent.glob(store.name + "*")]
     assert files
     for path in files:  # the database and its write-ahead log, byte for byte
         data = path.read_bytes().lower()
