@@ -105,6 +105,9 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         ge=0,
         description="co-views and co-carts are recounted from the event log this often",
     )
+    max_chat_messages: int = Field(
+        200, ge=2, le=10_000, description="the chat kept per conversation (its latest messages)"
+    )
     max_message_chars: int = Field(
         2_000, ge=100, le=100_000, description="longer messages are read up to here, with a note"
     )

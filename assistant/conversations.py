@@ -23,7 +23,10 @@ class ConversationStoreUnavailableError(StoreUnavailableError):
 
 
 class ConversationStore:
-    def __init__(self, url: str):
+    def __init__(self, url: str, max_messages: int = 200, max_chars: int = 4_000):
+        """`max_messages`: the chat kept per conversation (its latest); `max_chars`: the
+        longest message kept: bounds applied before anything is stored."""
+        self.max_messages, self.max_chars = max_messages, max_chars
         from sqlalchemy import Column, DateTime, MetaData, String, Table, Text
 
         self.engine = open_engine(url, "conversation store", ConversationStoreUnavailableError)
@@ -82,7 +85,8 @@ class ConversationStore:
         if state is not None:
             values["state"] = state.model_dump_json()
         if messages is not None:
-            values["messages"] = json.dumps([_redacted(m) for m in messages])
+            kept = messages[-self.max_messages :]
+            values["messages"] = json.dumps([_bounded(_redacted(m), self.max_chars) for m in kept])
         t = self.table
         with self._lock, self.engine.begin() as conn:
             found = conn.execute(select(t.c.id).where(t.c.id == cid)).first()
@@ -98,6 +102,13 @@ class ConversationStore:
 
         with self._lock, self.engine.begin() as conn:
             conn.execute(delete(self.table).where(self.table.c.id == cid))
+
+
+def _bounded(message: dict, limit: int) -> dict:
+    content = message.get("content")
+    if isinstance(content, str) and len(content) > limit:
+        return {**message, "content": content[:limit] + " …"}
+    return message
 
 
 def _redacted(message: dict) -> dict:

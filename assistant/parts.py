@@ -94,7 +94,11 @@ def build_parts(settings: Settings, use_llm: bool = True) -> Parts:
         llm=llm,
         ranker=ranker,
         feedback=feedback,
-        conversations=ConversationStore(settings.conversation_location()),
+        conversations=ConversationStore(
+            settings.conversation_location(),
+            max_messages=settings.max_chat_messages,
+            max_chars=settings.max_message_chars,
+        ),
         related=LiveRelated(settings, feedback),
         notes=tuple(notes),
         **generation,

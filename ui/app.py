@@ -178,7 +178,9 @@ class ShopperPage:
 
     def send(self, message: dict, session_id: str, hist: list, ids: list, request: gr.Request):
         session_id = session_id or conversation_id(request)
-        text = (message or {}).get("text", "").strip()
+        # bounded before anything reads, redacts or keeps it (the turn says it was cut)
+        text = (message or {}).get("text", "")[: self.assistant.settings.max_message_chars + 1]
+        text = text.strip()
         files = [f if isinstance(f, str) else f["path"] for f in (message or {}).get("files", [])]
         try:  # a path in the request is only opened if the upload route wrote it
             image = str(uploaded(files[0])) if files else None

@@ -23,7 +23,8 @@ INDEXES = {"luma": "demo_index", "vendure": "vendure_index", "grocery": "grocery
 @pytest.fixture(scope="module", params=sorted(INDEXES))
 def shop(request, tmp_path_factory):
     config = request.getfixturevalue(INDEXES[request.param])[0]
-    server, settings = launch_on(config, tmp_path_factory)
+    store = f"sqlite:///{tmp_path_factory.mktemp('conversations') / 'conversations.sqlite'}"
+    server, settings = launch_on(config, tmp_path_factory, conversation_store_url=store)
     yield request.param, server, settings
     server.close()
 
@@ -257,3 +258,20 @@ def test_an_upload_over_the_limit_is_refused(console):
     except urllib.error.HTTPError as exc:
         status = exc.code
     assert status == 413
+
+
+def test_a_huge_message_is_bounded_before_it_is_stored(shop):
+    """A 2,000,000-character message: read up to the limit, said so, and neither the
+    conversation's state nor its chat keeps more than the limit."""
+    _, server, settings = shop
+    session = f"huge-{uuid.uuid4().hex}"
+    text = "a jacket " + "x" * 2_000_000
+    messages = call(server.url, "chat", [{"text": text, "files": []}, session, None, None])
+    assert messages[-1]["msg"] == "process_completed"
+    from assistant.conversations import ConversationStore
+
+    store = ConversationStore(settings.conversation_location())
+    chat = store.messages(session)
+    assert chat and all(len(json.dumps(m)) < settings.max_message_chars + 200 for m in chat)
+    assert any("first 2,000 characters" in str(m.get("content")) for m in chat)
+    assert len(store.load(session).model_dump_json()) < 3 * settings.max_message_chars
