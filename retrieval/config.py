@@ -35,6 +35,12 @@ class RetrievalConfig(BaseModel):
         "<catalog>.lexicon.toml beside the catalog",
     )
     batch_size: int = Field(64, ge=1)
+    max_photo_pixels: int = Field(
+        40_000_000,
+        ge=10_000,
+        description="the largest photo decoded (width × height), checked from its header "
+        "before decoding: a small file can hold a huge image",
+    )
     query_encoder: str = Field(
         "auto",
         description="'auto' (ONNX Runtime on a CPU when it reproduces the model's vectors, "

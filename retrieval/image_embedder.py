@@ -167,8 +167,25 @@ def make_image_encoder(
     return ClipEncoder(model_ref, device=device)
 
 
-def open_image(path: Path) -> Image.Image:
-    """Open and fully decode a photo (raises OSError/ValueError for a broken file)."""
+MAX_PIXELS = 40_000_000  # RetrievalConfig.max_photo_pixels' default
+
+
+class PhotoTooLargeError(ValueError):
+    """A photo whose header says it is bigger than the bound: never decoded."""
+
+
+def open_image(path: Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open and fully decode a photo (raises OSError/ValueError for a broken file). Its size
+    is read from the header first: over `max_pixels` it is refused before any decoding (a
+    500 KB PNG can hold 13,000 × 13,000 pixels, 500 MB decoded); a large JPEG is decoded
+    at a reduced scale, enough for the encoders."""
     with Image.open(path) as image:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise PhotoTooLargeError(
+                f"the photo is {width:,} × {height:,} pixels; photos up to "
+                f"{max_pixels / 1e6:.0f} megapixels are read"
+            )
+        image.draft("RGB", (2048, 2048))  # JPEG: decode at 1/2, 1/4 or 1/8 when that suffices
         image.load()
         return image.convert("RGB")

@@ -22,7 +22,7 @@ from base.faults import fault_point
 from .color import basic_colors, color_distribution
 from .config import RetrievalConfig
 from .facets import FacetIndex
-from .image_embedder import ImageEncoder, make_image_encoder, open_image
+from .image_embedder import MAX_PIXELS, ImageEncoder, make_image_encoder, open_image
 from .index import (
     IMAGE_TEXT,
     PENDING,
@@ -136,9 +136,9 @@ def ingest(
 
     t0 = time.perf_counter()
     photos = _encode_photos(
-        encoder, photo_paths, digests, plan.old_vectors, config.batch_size, progress, report
+        encoder, photo_paths, digests, plan.old_vectors, config, progress, report
     )
-    save_web_photos(photo_paths, digests, index.photos_dir)
+    save_web_photos(photo_paths, digests, index.photos_dir, config.max_photo_pixels)
     report.image_seconds = time.perf_counter() - t0
     vectors = _assemble(products, photo_paths, digests, text_vecs, photos, encoder is not None)
     fault_point("embedded")
@@ -294,7 +294,7 @@ def _encode_photos(
     photo_paths: dict[str, Path],
     digests_of: dict[str, str],
     old_vectors: VectorArrays | None,
-    batch_size: int,
+    config: RetrievalConfig,
     progress: bool,
     report: IngestReport,
 ) -> _Photos:
@@ -322,17 +322,18 @@ def _encode_photos(
             color.append(old_vectors.photo_color[i])
     report.photos_reused = len(digests)
     todo = [d for d in by_digest if d not in old_at]
-    batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
+    size, most = config.batch_size, config.max_photo_pixels
+    batches = [todo[i : i + size] for i in range(0, len(todo), size)]
     bar = tqdm(total=len(todo), desc="photos", unit="photo", disable=not progress)
     # The next batch is decoded (and its colours measured) in a thread while this one is
     # encoded: PIL's decoders and the encoder's kernels both release the GIL, and on a GPU
     # the decoding would otherwise be most of the photo stage.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-decode") as pool:
-        ahead = pool.submit(_decode, batches[0], by_digest) if batches else None
+        ahead = pool.submit(_decode, batches[0], by_digest, most) if batches else None
         for i in range(len(batches)):
             batch, images, colours, missing = ahead.result()
             if i + 1 < len(batches):
-                ahead = pool.submit(_decode, batches[i + 1], by_digest)
+                ahead = pool.submit(_decode, batches[i + 1], by_digest, most)
             report.missing_images += missing
             if images:
                 feats = encoder.encode(images)
@@ -355,13 +356,13 @@ def _encode_photos(
     )
 
 
-def _decode(digests: list[str], by_digest: dict[str, Path]):
+def _decode(digests: list[str], by_digest: dict[str, Path], max_pixels: int):
     """One batch of photos opened and decoded, with their colour distributions; an
     unreadable file is reported, not fatal."""
     batch, images, colours, missing = [], [], [], []
     for d in digests:
         try:
-            image = open_image(by_digest[d])
+            image = open_image(by_digest[d], max_pixels)
         except (OSError, ValueError) as exc:
             reason = f"unreadable: {exc}"
             missing.append(MissingImage(product_id="", image=str(by_digest[d]), reason=reason))
@@ -372,7 +373,12 @@ def _decode(digests: list[str], by_digest: dict[str, Path]):
     return batch, images, colours, missing
 
 
-def save_web_photos(photo_paths: dict[str, Path], digests: dict[str, str], folder: Path) -> None:
+def save_web_photos(
+    photo_paths: dict[str, Path],
+    digests: dict[str, str],
+    folder: Path,
+    max_pixels: int = MAX_PIXELS,
+) -> None:
     """A small JPEG of every photo, named by digest, kept in the index folder: the UI serves
     photos from there, so an index works without the catalog's image folder."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -381,7 +387,7 @@ def save_web_photos(photo_paths: dict[str, Path], digests: dict[str, str], folde
         if target.exists():
             continue
         try:
-            image = open_image(path)
+            image = open_image(path, max_pixels)
         except (OSError, ValueError):  # already reported by the encoder pass
             continue
         image.thumbnail((WEB_PHOTO_PX, WEB_PHOTO_PX))

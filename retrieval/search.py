@@ -26,7 +26,7 @@ from base.language.text import words
 from .color import basic_color, basic_colors
 from .facets import matching_variants, product_listed, product_matches
 from .fusion import Ranking, fuse, top_rows
-from .image_embedder import make_image_encoder, open_image
+from .image_embedder import PhotoTooLargeError, make_image_encoder, open_image
 from .index import IMAGE_TEXT, PHOTOS, TEXT, ProductIndex
 from .models import ModelUnavailableError, resolve_device
 from .projection import Projection
@@ -245,7 +245,9 @@ class HybridSearcher:
         if self.image_encoder is None:
             raise ValueError("this index was built without an image model (image_model='none')")
         try:
-            image = open_image(path)
+            image = open_image(path, self.index.config.max_photo_pixels)
+        except PhotoTooLargeError:
+            raise
         except (OSError, ValueError) as exc:
             raise ValueError(f"cannot read the query photo {path}: {exc}") from exc
         query = self.image_encoder.encode([image]).visual[0]

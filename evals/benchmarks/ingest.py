@@ -85,11 +85,12 @@ def bench_photos(folder: Path, rounds: int, embedder: TextEmbedder, batch_size: 
     if encoder is None:
         raise SystemExit("the configured image model is 'none': nothing to measure")
     batches = [list(paths)[i : i + batch_size] for i in range(0, len(paths), batch_size)]
-    encoder.encode([_decode(batches[0][:2], paths)[1][0]])  # warm-up
+    most = RetrievalConfig().max_photo_pixels
+    encoder.encode([_decode(batches[0][:2], paths, most)[1][0]])  # warm-up
     decode_s, encode_s, stage_s = [], [], []
     for _ in range(rounds):
         t = time.perf_counter()
-        decoded = [_decode(b, paths)[1] for b in batches]
+        decoded = [_decode(b, paths, most)[1] for b in batches]
         decode_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         for images in decoded:
@@ -97,7 +98,8 @@ def bench_photos(folder: Path, rounds: int, embedder: TextEmbedder, batch_size: 
         encode_s.append(time.perf_counter() - t)
         t = time.perf_counter()
         report = IngestReport(catalog=str(folder), index_dir="")
-        _encode_photos(encoder, paths, digests, None, batch_size, False, report)
+        config = RetrievalConfig(batch_size=batch_size)
+        _encode_photos(encoder, paths, digests, None, config, False, report)
         stage_s.append(time.perf_counter() - t)
     n = len(paths)
     dec, enc, stage = min(decode_s), min(encode_s), min(stage_s)

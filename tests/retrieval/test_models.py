@@ -35,3 +35,23 @@ def test_mpnet_is_joined_from_its_wheels_and_embeds():
     vectors = TextEmbedder("mpnet").embed(["a warm jacket", "a winter coat", "a water bottle"])
     assert vectors.shape == (3, 768)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_a_photo_over_the_pixel_bound_is_refused_before_decoding(tmp_path, monkeypatch):
+    """A small file can hold a huge image: its header is read, and it is never decoded."""
+    from PIL import Image, ImageFile
+
+    from retrieval.image_embedder import PhotoTooLargeError, open_image
+
+    path = tmp_path / "bomb.png"
+    Image.new("1", (13_000, 13_000)).save(path)  # a few hundred KB on disk, 169 megapixels
+    assert path.stat().st_size < 2_000_000
+    decode = ImageFile.ImageFile.load
+    with monkeypatch.context() as m:
+        m.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded"))
+        with pytest.raises(PhotoTooLargeError, match="13,000 × 13,000 pixels"):
+            open_image(path, max_pixels=40_000_000)
+    assert ImageFile.ImageFile.load is decode
+    small = tmp_path / "ok.png"
+    Image.new("RGB", (64, 48), (10, 20, 30)).save(small)
+    assert open_image(small, max_pixels=40_000_000).size == (64, 48)
