@@ -81,6 +81,12 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
         description="intra-op threads for a turn's model calls (query encoder, ranker, photo "
         "encoder); 0 = the cores divided among the turns computed at once (serve_concurrency)",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses of the reverse proxies whose X-Forwarded-For is believed "
+        "(e.g. ['127.0.0.1'] behind nginx on this host); none by default: the client's "
+        "own address counts, and a forged header is ignored",
+    )
     serve_worker: str = Field(
         "", description="this worker's name in the X-Aisle-Worker header (default host:port)"
     )

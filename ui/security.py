@@ -34,7 +34,11 @@ class LoginGuard:
     """Failed sign-ins counted per user name and per address. The first `free` failures
     cost nothing; each further one locks that key for twice as long as the last (from
     `base_s`, at most `max_s`). A locked key is refused before its password is looked at, so
-    guessing proceeds at the lock's pace. A success clears its user's and address's counts."""
+    guessing proceeds at the lock's pace. A success clears its user's and address's counts.
+
+    A user's lock does not keep that user out of an address they signed in from before
+    (their own browser): someone guessing from elsewhere cannot lock the agent out; an
+    address's own lock still holds for everyone there."""
 
     def __init__(
         self,
@@ -53,6 +57,7 @@ class LoginGuard:
         )
         self._failures: dict[str, int] = {}
         self._locked_until: dict[str, float] = {}
+        self._known: set[tuple[str, str]] = set()  # (user, address) signed in before
         self._lock = threading.Lock()
 
     def attempt(self, user: str, password: str, address: str) -> tuple[bool, float]:
@@ -60,7 +65,8 @@ class LoginGuard:
         keys = [f"user:{user}", f"address:{address}"]
         with self._lock:
             now = self.clock()
-            wait = max(self._locked_until.get(k, 0.0) - now for k in keys)
+            binding = keys[1:] if (user, address) in self._known else keys
+            wait = max(self._locked_until.get(k, 0.0) - now for k in binding)
             if wait > 0:
                 return False, wait
             expected = self.users.get(user)  # exact: "ana " is not "ana"
@@ -69,6 +75,7 @@ class LoginGuard:
                 for k in keys:
                     self._failures.pop(k, None)
                     self._locked_until.pop(k, None)
+                self._known.add((user, address))
                 return True, 0.0
             lock = 0.0
             for k in keys:

@@ -100,6 +100,9 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
         host=settings.serve_host,
         port=settings.serve_port,
         log_level="warning",
+        # X-Forwarded-For only from the proxies named (uvicorn trusts loopback by default)
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or "",
     )
     server, thread = _serve(config, settings)
     url = f"http://{settings.serve_host}:{settings.serve_port}/"

@@ -145,10 +145,12 @@ def console(grocery_index, tmp_path_factory):
     server.close()
 
 
-def sign_in(base: str, user: str, password: str) -> tuple[int, dict, str]:
+def sign_in(
+    base: str, user: str, password: str, headers: dict | None = None
+) -> tuple[int, dict, str]:
     """(status, headers, cookie) of a sign-in posted as the page's form posts it."""
     data = urllib.parse.urlencode({"username": user, "password": password}).encode()
-    req = urllib.request.Request(base + "login", data=data)
+    req = urllib.request.Request(base + "login", data=data, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             cookies = r.headers.get_all("set-cookie") or []
@@ -164,6 +166,20 @@ def test_sign_ins_back_off_and_names_match_exactly(console):
     assert codes[:2] == [400, 400] and set(codes[3:]) == {429}  # 60 guesses no longer fly
     status, headers, _ = sign_in(base, "ana", f"guess-{99}")
     assert status == 429 and int(headers.get("retry-after", headers.get("Retry-After"))) >= 1
+
+
+def test_a_forged_forwarded_address_is_not_believed(grocery_index, tmp_path_factory):
+    """From loopback, each guess claiming another X-Forwarded-For still counts against the
+    real address: no proxy is trusted unless named (trusted_proxies)."""
+    server, _ = launch_on(grocery_index[0], tmp_path_factory, agent_users=["bo:s3cret-pass"])
+    try:
+        codes = [
+            sign_in(server.agent_url, f"user{i}", "x", {"X-Forwarded-For": f"198.51.100.{i}"})[0]
+            for i in range(8)
+        ]
+        assert codes[:3] == [400, 400, 400] and set(codes[4:]) == {429}
+    finally:
+        server.close()
 
 
 def test_every_response_carries_security_headers(console):

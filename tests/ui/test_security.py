@@ -34,6 +34,30 @@ def test_guessing_is_slowed_per_user_and_per_address():
     assert waits[3:7] == [1, 2, 4, 8] and max(waits) == 60
 
 
+def test_a_locked_user_still_signs_in_from_their_own_browser():
+    """Someone guessing from elsewhere locks the account for new addresses, not for the
+    address the agent signed in from before; that address's own lock still holds."""
+    clock = Clock()
+    guard = LoginGuard({"ana": "s3cret"}, free=3, base_s=60, max_s=900, clock=clock)
+    assert guard.attempt("ana", "s3cret", "10.0.0.5") == (True, 0.0)  # the agent, yesterday
+    for i in range(100):  # an attacker, from many addresses
+        guard.attempt("ana", f"guess{i}", f"203.0.113.{i % 50}")
+    ok, wait = guard.attempt("ana", "s3cret", "203.0.113.77")
+    assert not ok and wait > 0  # a new address waits out the account's lock
+    assert guard.attempt("ana", "s3cret", "10.0.0.5") == (True, 0.0)  # her own browser
+    for i in range(5):  # her own address guessing badly locks that address
+        guard.attempt("ana", f"typo{i}", "10.0.0.5")
+    ok, wait = guard.attempt("ana", "s3cret", "10.0.0.5")
+    assert not ok and wait > 0
+
+
+def test_forwarded_addresses_are_believed_only_from_named_proxies():
+    from assistant.config import Settings
+
+    assert Settings().trusted_proxies == []  # a forged X-Forwarded-For counts for nothing
+    assert Settings(trusted_proxies=["127.0.0.1"]).trusted_proxies == ["127.0.0.1"]
+
+
 def test_user_names_match_exactly():
     guard = LoginGuard({"ana": "s3cret"})
     assert not guard.attempt("ana ", "s3cret", "a")[0]
