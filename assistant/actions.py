@@ -25,7 +25,10 @@ class ShopperActions:
     ) -> tuple[str, list[CartItem]]:
         """Add a product in one of its existing, available variants (by SKU or label) to the
         session's cart. Returns the confirmation and the cart."""
-        parts = self.live.parts
+        with self.live.turn() as parts:  # the live generation, whatever ingests ran since
+            return self._add_variant(parts, session, product_id, sku_or_option, reply_id)
+
+    def _add_variant(self, parts, session, product_id, sku_or_option, reply_id):
         product = parts.index.product(product_id)
         if product is None:
             raise ValueError(f"no product {product_id!r} in this catalog")
@@ -53,7 +56,10 @@ class ShopperActions:
         return f"Added the {product.title} ({v.label()}) to your cart.", cart
 
     def open_product(self, session: str, product_id: str, reply_id: str = "") -> ProductView:
-        parts = self.live.parts
+        with self.live.turn() as parts:  # the live generation, whatever ingests ran since
+            return self._open_product(parts, session, product_id, reply_id)
+
+    def _open_product(self, parts, session: str, product_id: str, reply_id: str) -> ProductView:
         product = parts.index.product(product_id)
         if product is None:
             raise ValueError(f"no product {product_id!r} in this catalog")

@@ -41,6 +41,23 @@ def test_a_running_assistant_follows_a_new_generation(shop, tmp_path):
     assert not gone & {i.product.id for i in reply.products}
 
 
+@pytest.mark.slow
+def test_card_details_follow_two_ingests_without_a_turn_between(tmp_path):
+    """Two ingests delete the generation the server had pinned: opening a card must look at
+    which generation is live, not wait for the next chat turn to."""
+    a, b = SHOPS["grocery"](tmp_path)
+    settings = Settings(index_dir=tmp_path / "index", device="cpu", event_log_enabled=False)
+    ingest(a, settings, progress=False)
+    bot = Assistant(settings, use_llm=False)
+    product = next(iter(load_catalog(b)[0]))
+    ingest(b, settings, progress=False)
+    ingest(a, settings, progress=False)  # the first generation is cleaned up by now
+    bot.live._checked -= 5  # the once-a-second look at CURRENT is due
+    view = bot.actions.open_product("s", product.id)
+    assert view.product.id == product.id
+    assert bot.parts.index.generation == ProductIndex(settings).live_generation()
+
+
 def test_a_switch_waits_for_the_turns_under_way():
     gate = GenerationGate()
     in_turn, release, switched = threading.Event(), threading.Event(), threading.Event()
