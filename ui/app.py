@@ -190,7 +190,7 @@ class ShopperPage:
         if not text and not image:
             yield {self.session: session_id}
             return
-        hist = list(hist)
+        hist, ids = self.chat_of(session_id, ids)
         if image:
             hist.append({"role": "user", "content": {"path": image}})
         if text:  # as the assistant read it: contact details are never kept
@@ -203,6 +203,16 @@ class ShopperPage:
             ids,
             opening={self.session: session_id, self.box: None},
         )
+
+    def chat_of(self, session_id: str, ids: list) -> tuple[list, list]:
+        """The conversation's own chat, from the store (never the page's copy, which belongs
+        to the page session and not to the conversation), and the reply ids aligned to it."""
+        try:
+            hist = list(self.assistant.chat(session_id)) if session_id else []
+        except Exception:  # noqa: BLE001 - a store that is down: the turn says sorry
+            log.exception("reading the chat failed")
+            hist = []
+        return hist, [*ids, *[""] * len(hist)][: len(hist)]
 
     def chip_of(self, session_id: str, key: str) -> Chip | None:
         """The conversation's chip with this key (None for a stale or forged one)."""
@@ -217,6 +227,7 @@ class ShopperPage:
         if chip is None:  # a stale page, or a request not from it
             yield {self.note: "That constraint is no longer in this conversation."}
             return
+        hist, ids = self.chat_of(session_id, ids)
         if pressed.get("action") == "strict":  # a soft chip's "only": it filters now
             hist = [*hist, said("user", f"(only “{chip.label}”)")]
             act = self.assistant.make_strict
@@ -262,7 +273,7 @@ class ShopperPage:
                 )
             except ValueError as exc:
                 return gr.skip(), gr.skip(), gr.skip(), f"Couldn't add that: {exc}"
-            hist = [*hist, said("assistant", confirmed)]
+            hist = [*self.chat_of(session_id, ids)[0], said("assistant", confirmed)]
             self.assistant.save_chat(session_id, hist)
             return hist, hist, render.cart_html(items), ""
 

@@ -33,6 +33,9 @@ class Exploding:
     def reset(self, session):
         pass
 
+    def chat(self, session):
+        return []
+
 
 def _port() -> int:
     with socket.socket() as s:
