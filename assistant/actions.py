@@ -32,6 +32,8 @@ class ShopperActions:
         product = parts.index.product(product_id)
         if product is None:
             raise ValueError(f"no product {product_id!r} in this catalog")
+        if not product.visible:  # a bundle's component: never shown, so never carted alone
+            raise ValueError(f"no product {product_id!r} in this catalog")
         if not product.available:
             raise ValueError(f"Sorry, the {product.title} is out of stock.")
         variants = product.purchasable_variants()

@@ -11,6 +11,7 @@ error that lists them, so a typo never silently filters nothing."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -32,9 +33,12 @@ class FilterSyntaxError(ValueError):
 def _number(item: str, raw: str) -> float:
     found = find_money(raw)
     try:
-        return found[0].amount if found else parse_amount(raw)
+        value = found[0].amount if found else parse_amount(raw)
     except ValueError:
         raise FilterSyntaxError(f"filter {item!r}: {raw!r} is not a number") from None
+    if not math.isfinite(value):  # "1e400" parses as infinity
+        raise FilterSyntaxError(f"filter {item!r}: {raw!r} is not a finite number")
+    return value
 
 
 def _range(op: str, value: float) -> Range:

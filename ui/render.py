@@ -160,11 +160,15 @@ element.addEventListener('click', (event) => {
 """
 
 
+DETAIL_CHARS = 6_000  # a description sent to the page is cut here (a catalog may hold MBs)
+
+
 def detail_html(view: ProductView) -> str:
     p = view.product
-    text = escape(p.description.split("•")[0].strip())
+    description = p.description[:DETAIL_CHARS] + ("…" if len(p.description) > DETAIL_CHARS else "")
+    text = escape(description.split("•")[0].strip())
     bullets = "".join(
-        f"<li>{escape(b.strip())}</li>" for b in p.description.split("•")[1:] if b.strip()
+        f"<li>{escape(b.strip())}</li>" for b in description.split("•")[1:][:40] if b.strip()
     )
     attrs = "".join(
         f"<tr><th>{escape(k.replace('_', ' '))}</th><td>{escape(', '.join(p.values(k)))}</td></tr>"

@@ -54,6 +54,7 @@ def test_euro_and_thousands_are_read():
         ("matrial=wool", "unknown key 'matrial'"),
         ("price!=3", "price takes one number"),
         ("material>3", "not a number with a unit"),
+        ("price<1e400", "not a finite number"),  # would read as infinity
     ],
 )
 def test_bad_filters_name_the_problem(item, message):

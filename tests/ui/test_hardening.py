@@ -91,6 +91,9 @@ def test_forged_card_and_chip_presses_are_refused_and_a_real_one_works(shop):
     gone = next((p for p in products if not p.available), None)
     if gone is not None:  # what is out of stock never goes into a cart
         assert "out of stock" in add(gone.id, None)[3]
+    hidden = next((p for p in products if not p.visible and p.available), None)
+    if hidden is not None:  # a bundle's component is never shown, so never carted alone
+        assert "no product" in add(hidden.id, None)[3]
     variant = next(v for v in real.purchasable_variants() if v.available)
     out = add(real.id, variant.sku or variant.label())
     assert out[3] == "" and real.title in str(out[2])  # the cart now holds it

@@ -1,5 +1,7 @@
 """Sign-in backoff, exact names, expiring sign-ins and plain-text chat, without a server."""
 
+from types import SimpleNamespace
+
 from ui.render import from_plain_text, plain_text
 from ui.security import ExpiringTokens, LoginGuard
 
@@ -81,3 +83,12 @@ def test_catalog_text_in_the_chat_is_plain_text():
         assert syntax not in shown
     assert plain_text("Tea, 2 for $5") == "Tea, 2 for \\$5"
     assert from_plain_text(shown) == title
+
+
+def test_details_send_a_bounded_description():
+    from retrieval.schema import Product
+    from ui.render import DETAIL_CHARS, detail_html
+
+    huge = Product(id="p", title="Mug", description="x" * 10_000_000)
+    view = SimpleNamespace(product=huge, photos=[], variants=[], related=None)
+    assert len(detail_html(view)) < DETAIL_CHARS + 5_000
