@@ -7,6 +7,7 @@ so shoppers using the page at the same time never see each other's chat, cart or
 
 from __future__ import annotations
 
+import hmac
 import logging
 import queue
 import threading
@@ -118,6 +119,8 @@ class ShopperPage:
 
     def __init__(self, assistant: Assistant, title: str = "Aisle"):
         self.assistant, self.title = assistant, title
+        # the key conversation ids are signed with: the same for every worker of this index
+        self.id_key = pseudonym("conversation-ids", assistant.parts.feedback.salt)
 
     # ---- the handlers ----------------------------------------------------------------------
     def after(self, reply: Reply, session_id: str, hist: list, ids: list) -> dict:
@@ -177,7 +180,7 @@ class ShopperPage:
             yield pending | {self.chatbot: hist, self.history: hist}
 
     def send(self, message: dict, session_id: str, hist: list, ids: list, request: gr.Request):
-        session_id = session_id or conversation_id(request)
+        session_id = self.checked(session_id) or self.new_id(request)
         # bounded before anything reads, redacts or keeps it (the turn says it was cut)
         text = (message or {}).get("text", "")[: self.assistant.settings.max_message_chars + 1]
         text = text.strip()
@@ -204,6 +207,20 @@ class ShopperPage:
             opening={self.session: session_id, self.box: None},
         )
 
+    # ---- conversation ids: issued here, signed, so no client can make up another's -----------
+    def sign(self, raw: str) -> str:
+        return f"{raw}.{pseudonym(raw, self.id_key)}"
+
+    def checked(self, session_id: str | None) -> str:
+        """The id as sent when this shop issued it, else "" (a made-up or altered id is no
+        conversation: it can neither read, continue nor clear one)."""
+        raw, dot, signature = (session_id or "").rpartition(".")
+        ok = dot and raw and hmac.compare_digest(signature, pseudonym(raw, self.id_key))
+        return session_id if ok else ""
+
+    def new_id(self, request: gr.Request | None) -> str:
+        return self.sign(conversation_id(request))
+
     def chat_of(self, session_id: str, ids: list) -> tuple[list, list]:
         """The conversation's own chat, from the store (never the page's copy, which belongs
         to the page session and not to the conversation), and the reply ids aligned to it."""
@@ -222,6 +239,7 @@ class ShopperPage:
         return next((c for c in chips if c.key == key), None)
 
     def drop_chip(self, event: gr.EventData, session_id: str, hist: list, ids: list):
+        session_id = self.checked(session_id)
         pressed = _pressed(event)
         chip = self.chip_of(session_id, str(pressed.get("chip") or ""))
         if chip is None:  # a stale page, or a request not from it
@@ -241,7 +259,7 @@ class ShopperPage:
     def open_card(self, product_id: str):
         def handler(session_id: str, reply_id: str):
             view = self.assistant.actions.open_product(
-                session_id or "anonymous", product_id, reply_id
+                self.checked(session_id) or "anonymous", product_id, reply_id
             )
             related = view.related
             lists = (related.also_viewed, related.goes_with) if related else ([], [])
@@ -266,7 +284,7 @@ class ShopperPage:
 
     def add_to_cart(self, product_id: str):
         def handler(session_id, reply_id, option, hist, ids, request: gr.Request):
-            session_id = session_id or conversation_id(request)
+            session_id = self.checked(session_id) or self.new_id(request)
             try:
                 confirmed, items = self.assistant.actions.add_variant(
                     session_id, product_id, option, reply_id
@@ -307,13 +325,15 @@ class ShopperPage:
             return f'<p class="muted">{exc}</p>'
 
     def rate(self, event: gr.LikeData, session_id: str, ids: list):
+        session_id = self.checked(session_id)
         at = event.index if isinstance(event.index, int) else event.index[0]
         if session_id and 0 <= at < len(ids) and ids[at]:
             self.assistant.actions.rate_reply(session_id, ids[at], bool(event.liked))
 
     def restore(self, session_id: str) -> dict:
         """The page opened: draw the conversation this browser had, if it is stored."""
-        if not session_id:  # a first visit: the first message makes the id
+        session_id = self.checked(session_id)
+        if not session_id:  # a first visit (or an id no page of this shop gave): a new one
             return {self.session: session_id}  # (an empty dict reads as one value to Gradio)
         state, hist = self.assistant.state(session_id), self.assistant.chat(session_id)
         product_cards = self.assistant.actions.shown_cards(state)
@@ -332,10 +352,10 @@ class ShopperPage:
         }
 
     def restart(self, session_id: str) -> dict:
-        if session_id:
+        if session_id := self.checked(session_id):  # only a conversation this page holds
             self.assistant.reset(session_id)
         return {
-            self.session: uuid.uuid4().hex,
+            self.session: self.sign(uuid.uuid4().hex),
             self.chatbot: [],
             self.history: [],
             self.reply_ids: [],

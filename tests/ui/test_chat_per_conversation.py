@@ -20,10 +20,32 @@ def test_each_conversation_keeps_its_own_chat(tiny_catalog, tiny_config):
     with gr.Blocks():
         page.layout()
     request = types.SimpleNamespace(session_hash="one-page-session")
-    list(page.send({"text": "a jacket, alpha"}, "conv-a", [], [], request))
-    page_history = bot.chat("conv-a")  # what this page session holds now
+    a, b = page.sign("conv-a"), page.sign("conv-b")  # ids the shop issued
+    list(page.send({"text": "a jacket, alpha"}, a, [], [], request))
+    page_history = bot.chat(a)  # what this page session holds now
     assert "alpha" in str(page_history)
-    list(page.send({"text": "a backpack"}, "conv-b", page_history, [], request))
-    chat_b = str(bot.chat("conv-b"))
+    list(page.send({"text": "a backpack"}, b, page_history, [], request))
+    chat_b = str(bot.chat(b))
     assert "backpack" in chat_b and "alpha" not in chat_b
-    assert "backpack" not in str(bot.chat("conv-a"))
+    assert "backpack" not in str(bot.chat(a))
+
+
+def test_a_conversation_id_no_page_was_given_opens_nothing(tiny_catalog, tiny_config):
+    """Ids are signed where they are issued: a made-up or altered one can neither read,
+    continue nor clear a conversation."""
+    ingest(tiny_catalog, tiny_config, progress=False)
+    bot = Assistant(Settings(**tiny_config.model_dump()), use_llm=False)
+    page = ShopperPage(bot)
+    with gr.Blocks():
+        page.layout()
+    mine = page.sign("a-conversation")
+    list(page.send({"text": "a jacket, alpha"}, mine, [], [], None))
+    for forged in ["a-conversation", mine[:-1] + "0", mine + "x", "", None]:
+        assert page.checked(forged) == ""
+        restored = page.restore(forged)
+        assert "alpha" not in str(restored)  # nothing of the conversation is read
+        page.restart(forged)
+        assert "alpha" in str(bot.chat(mine))  # nor is it cleared
+    assert page.checked(mine) == mine and "alpha" in str(page.restore(mine))
+    page.restart(mine)  # the page that holds it may clear it
+    assert bot.chat(mine) == []

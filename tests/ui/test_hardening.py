@@ -283,10 +283,10 @@ def test_a_huge_message_is_bounded_before_it_is_stored(shop):
     """A 2,000,000-character message: read up to the limit, said so, and neither the
     conversation's state nor its chat keeps more than the limit."""
     _, server, settings = shop
-    session = f"huge-{uuid.uuid4().hex}"
     text = "a jacket " + "x" * 2_000_000
-    messages = call(server.url, "chat", [{"text": text, "files": []}, session, None, None])
+    messages = call(server.url, "chat", [{"text": text, "files": []}, None, None, None])
     assert messages[-1]["msg"] == "process_completed"
+    session = messages[-1]["output"]["data"][0]  # the conversation id the shop issued
     from assistant.conversations import ConversationStore
 
     store = ConversationStore(settings.conversation_location())

@@ -139,13 +139,15 @@ def test_turns_alternate_between_workers_and_survive_one_dying(cluster):
         routes.setdefault(_worker_of(base, f"shopper-{n}"), f"shopper-{n}")
     assert len(routes) == 2, routes  # both workers answer through the proxy
     (w_a, route_a), (w_b, route_b) = sorted(routes.items())
-    session = f"conversation-through-the-proxy-{cluster['shop']}"  # one database for all
+    session = None  # the first turn's worker issues the id (signed: any worker checks it)
     ask, add = cluster["turns"]
 
     def turn(text: str, route: str) -> str:
+        nonlocal session
         messages = call(base, "chat", [{"text": text, "files": []}, session, None, None],
                         headers={"x-aisle-route": route})  # fmt: skip
         assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"], messages
+        session = messages[-1]["output"]["data"][0]
         return str(messages)
 
     first = turn(ask, route_a)
