@@ -93,6 +93,13 @@ class Settings(RetrievalConfig, LLMConfig, BaseSettings):
     agent_session_s: int = Field(
         8 * 3600, ge=60, description="an agent's sign-in lasts this long (then sign in again)"
     )
+    serve_max_request_kb: int = Field(
+        256,
+        ge=16,
+        le=65_536,
+        description="largest request body the page reads, uploads aside (bigger: 413 before "
+        "it is read; a message over max_message_chars but under this is cut, with a note)",
+    )
     serve_max_upload_mb: int = Field(
         10, ge=1, le=200, description="largest photo a shopper may upload (bigger: refused)"
     )

@@ -113,10 +113,18 @@ class ExpiringTokens(dict):
 
 class Guarded:
     """The ASGI app wrapped: security headers (and the worker's name) on every response;
-    sign-ins at `login_paths` checked by `guard` first."""
+    sign-ins at `login_paths` checked by `guard` first; a request body over `max_body`
+    bytes refused (413) before it is read, let alone parsed (uploads have their own bound)."""
 
-    def __init__(self, app, guard: LoginGuard | None, login_paths: set[str], worker: str = ""):
-        self.app, self.guard, self.login_paths = app, guard, login_paths
+    def __init__(
+        self,
+        app,
+        guard: LoginGuard | None,
+        login_paths: set[str],
+        worker: str = "",
+        max_body: int = 256 * 1024,
+    ):
+        self.app, self.guard, self.login_paths, self.max_body = app, guard, login_paths, max_body
         # which worker answered, for an operator behind a proxy (and the failover test)
         self.headers = [*HEADERS, *([(b"x-aisle-worker", worker.encode())] if worker else [])]
 
@@ -132,6 +140,11 @@ class Guarded:
             await send(message)
 
         path = scope["path"].rstrip("/") or "/"
+        if scope["method"] == "POST" and not path.endswith("/upload"):
+            declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.max_body:
+                return await _too_large(send_with_headers, self.max_body)
+            receive = _bounded(receive, self.max_body)
         if self.guard is not None and scope["method"] == "POST" and path in self.login_paths:
             body = await _read_body(receive)
             form = await _form(scope, body)
@@ -157,6 +170,30 @@ class Guarded:
 
             return await self.app(scope, replay, send_with_headers)
         return await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+def _bounded(receive, limit: int):
+    """`receive` that stops a body sent without a length once it passes `limit`."""
+    seen = 0
+
+    async def bounded():
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > limit:
+            raise BodyTooLargeError(f"request body over {limit} bytes")
+        return message
+
+    return bounded
+
+
+async def _too_large(send, limit: int) -> None:
+    detail = f"The request is too large (over {limit // 1024} KB)."
+    await _json(send, 413, {"detail": detail}, [])
 
 
 async def _form(scope, body: bytes) -> dict[str, str]:

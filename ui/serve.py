@@ -96,6 +96,7 @@ def launch(settings: Settings, use_llm: bool = True) -> Server:
             guard,
             login_paths={"/agent/login"},
             worker=settings.serve_worker or f"{settings.serve_host}:{settings.serve_port}",
+            max_body=settings.serve_max_request_kb * 1024,
         ),
         host=settings.serve_host,
         port=settings.serve_port,

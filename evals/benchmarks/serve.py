@@ -94,6 +94,7 @@ class PageClient:
     def __init__(self, url: str, headers: dict[str, str]):
         self.url, self.headers = url, headers
         self.session_hash = uuid.uuid4().hex[:12]
+        self.conversation: str | None = None
         with urllib.request.urlopen(self._request("config"), timeout=60) as r:
             config = json.loads(r.read())  # the page's own first request
         self.fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "chat")
@@ -103,7 +104,7 @@ class PageClient:
         headers = {**self.headers, **({"content-type": "application/json"} if data else {})}
         return urllib.request.Request(self.url + path, data=data, headers=headers)
 
-    def chat(self, message: str, conversation: str) -> list[dict]:
+    def chat(self, message: str, conversation: str | None) -> list[dict]:
         """The chat's messages once the turn completed."""
         join = {
             "data": [{"text": message, "files": []}, conversation, None, None],
@@ -123,6 +124,7 @@ class PageClient:
                 if msg.get("msg") == "process_completed":
                     if not msg.get("success"):
                         raise RuntimeError(str(msg.get("output"))[:200])
+                    self.conversation = msg["output"]["data"][0]  # the id the shop issued
                     return msg["output"]["data"][1]  # the chat, after the conversation id
         raise RuntimeError("the event stream ended before the turn completed")
 
@@ -131,12 +133,13 @@ def shopper(url: str, n: int, script: Script) -> dict:
     # behind scripts/nginx-aisle.conf shoppers are spread by this header, as distinct
     # browsers would be by address and user agent; a single server ignores it
     client = PageClient(url, {"x-aisle-route": f"shopper-{n}"})
-    conversation = f"bench-{n}-{time.time_ns()}"  # an API client names its conversation
+    conversation = None  # the shop issues the id on the first turn; it is passed back
     latencies, errors, leaks = [], [], []
     for turn, (message, must) in enumerate(script.turns(n), 1):
         t0 = time.perf_counter()
         try:
             chat = client.chat(message, conversation)
+            conversation = client.conversation
         except Exception as exc:  # noqa: BLE001 - counted and reported
             errors.append(f"shopper {n} turn {turn}: {exc}"[:200])
             continue

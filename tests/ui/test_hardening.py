@@ -280,10 +280,10 @@ def test_an_upload_over_the_limit_is_refused(console):
 
 
 def test_a_huge_message_is_bounded_before_it_is_stored(shop):
-    """A 2,000,000-character message: read up to the limit, said so, and neither the
-    conversation's state nor its chat keeps more than the limit."""
+    """A 200,000-character message (a body under the request bound): read up to the limit,
+    said so, and neither the conversation's state nor its chat keeps more than the limit."""
     _, server, settings = shop
-    text = "a jacket " + "x" * 2_000_000
+    text = "a jacket " + "x" * 200_000
     messages = call(server.url, "chat", [{"text": text, "files": []}, None, None, None])
     assert messages[-1]["msg"] == "process_completed"
     session = messages[-1]["output"]["data"][0]  # the conversation id the shop issued
@@ -294,3 +294,22 @@ def test_a_huge_message_is_bounded_before_it_is_stored(shop):
     assert chat and all(len(json.dumps(m)) < settings.max_message_chars + 200 for m in chat)
     assert any("first 2,000 characters" in str(m.get("content")) for m in chat)
     assert len(store.load(session).model_dump_json()) < 3 * settings.max_message_chars
+
+
+def test_a_request_body_over_the_bound_is_refused_before_it_is_read(shop):
+    _, server, settings = shop
+    body = json.dumps({"data": ["x" * (settings.serve_max_request_kb * 1024 + 1)]}).encode()
+    req = urllib.request.Request(
+        server.url + "gradio_api/queue/join",
+        data=body,
+        headers={"content-type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            status = r.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+        assert "too large" in exc.read().decode()
+    except OSError:  # closed while the body was still being sent: refused as well
+        status = 413
+    assert status == 413
