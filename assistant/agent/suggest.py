@@ -323,9 +323,19 @@ class AgentAssistant:
             direction=direction,
             text=text,
             source="facts",
+            passages=self._rule_passages(case),
             action=ready[0] if ready else None,
             actions=ready,
         )
+
+    def _rule_passages(self, case: ServiceCase) -> list[PolicyPassage]:
+        """The policy passages the proposals' rules rest on (the rules file names each
+        one's heading): shown beside the action, the text the reply stands on."""
+        wanted = {p.passage.casefold() for p in case.proposals if p.passage}
+        if not wanted or not self.policies.exists():
+            return []
+        found = [p for p in self.policies.passages if p.heading.casefold() in wanted]
+        return list({p.id: p for p in found}.values())[:3]
 
     def _policy_question(self, text: str, named: list[RankedItem]) -> str:
         """The question without product words: "return the <product>" is about returns,

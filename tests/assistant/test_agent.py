@@ -199,6 +199,7 @@ def test_suggest_reply_proposes_the_order_action(agent_settings, tmp_path):
     if not (TAU2 / "db.json").is_file():
         pytest.skip(f"τ²-bench retail data not found at {TAU2}")
     index_dir = str(agent_settings.index_dir)
+    PolicyIndex(agent_settings).ingest(TAU2 / "policy.md", TextEmbedder("minilm"))
     out = CliRunner().invoke(
         app, ["orders", "import", str(TAU2 / "db.json"), "--index-dir", index_dir]
     )
@@ -219,6 +220,8 @@ def test_suggest_reply_proposes_the_order_action(agent_settings, tmp_path):
     assert first["action"]["arguments"]["order_id"] == "#W6390527"
     assert first["action"]["arguments"]["payment_method_id"] == "paypal_7644869"
     assert payload["service"]["customer"]["id"] == "mei_kovacs_8020"
+    # the policy passage the exchange rule rests on, beside the action
+    assert [p["heading"] for p in first["passages"]] == ["Exchange delivered order"]
     assert all(s["direction"] != "recommend" for s in payload["suggestions"])
     # no identity: asked for, nothing proposed
     convo.write_text("Customer: I want to exchange the water bottle I got for a bigger one\n")
