@@ -35,7 +35,7 @@ from .index import (
 )
 from .lexical import LexicalIndex
 from .lexicon import Lexicon, read_shop_synonyms
-from .loaders import CatalogFormatError, load_catalog
+from .loaders import CatalogFormatError, header_of, load_catalog
 from .mapping import find_mapping
 from .models import all_cores, resolve_device
 from .schema import Product, RowError
@@ -100,7 +100,8 @@ def ingest(
     started = time.perf_counter()
     catalog = Path(catalog)
     index = index or ProductIndex(config)
-    found = find_mapping(catalog, mapping)  # read once: the rows and the attribute types
+    # read once: the rows and the attribute types (a standard feed is known by its header)
+    found = find_mapping(catalog, mapping, header_of(catalog))
     products, errors = _read(catalog, found)
     if lexicon_file is None and catalog.with_suffix(".lexicon.toml").is_file():
         lexicon_file = catalog.with_suffix(".lexicon.toml")

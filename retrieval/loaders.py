@@ -101,15 +101,22 @@ def load_catalog(
     if not path.is_file():
         raise CatalogFormatError(f"catalog file not found: {path}")
     suffix = path.suffix.lower()
+    header: list[str] = []
     if suffix in (".jsonl", ".ndjson", ".json"):
         rows = _jsonl_rows(path)
-    elif suffix in (".csv", ".tsv"):
-        rows = _csv_rows(path, _delimiter(path, "\t" if suffix == ".tsv" else ","))
+    elif suffix in (".csv", ".tsv", ".txt"):
+        delimiter = _delimiter(path, "\t" if suffix in (".tsv", ".txt") else ",")
+        header = _header(path, delimiter)
+        rows = _csv_rows(path, delimiter)
     else:
         raise CatalogFormatError(
-            f"{path.name}: unknown catalog format {suffix!r}; use JSONL or CSV"
+            f"{path.name}: unknown catalog format {suffix!r}; use JSONL, CSV or TSV"
         )
-    found = mapping if isinstance(mapping, CatalogMapping) else find_mapping(path, mapping)
+    found = (
+        mapping
+        if isinstance(mapping, CatalogMapping)
+        else find_mapping(path, mapping, header)  # a standard feed is known by its header
+    )
     if found is not None and found.reads_rows:
         rows = found.rows(rows)
 
@@ -177,6 +184,20 @@ def _delimiter(path: Path, default: str) -> str:
     counts = {d: len(next(csv.reader([header], delimiter=d), [])) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: (counts[d], d == default))
     return best if counts[best] > 1 else default
+
+
+def header_of(path: Path) -> list[str]:
+    """A CSV/TSV catalog's column names (none for JSONL): what a standard feed is known by."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".txt") or not path.is_file():
+        return []
+    return _header(path, _delimiter(path, "\t" if suffix in (".tsv", ".txt") else ","))
+
+
+def _header(path: Path, delimiter: str) -> list[str]:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        return next(csv.reader([handle.readline()], delimiter=delimiter), [])
 
 
 def _csv_rows(path: Path, delimiter: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:

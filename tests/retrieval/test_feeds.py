@@ -1,0 +1,81 @@
+"""The standard feeds read as they are: Google Merchant Center's TSV and Shopify's product
+export, recognised by their headers; a shop's own mapping still wins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrieval.loaders import load_catalog
+from retrieval.mapping import html_text
+
+FEEDS = Path(__file__).parent / "feeds"
+
+
+def test_a_merchant_center_feed_groups_variants_and_reads_its_cells():
+    products, errors = load_catalog(FEEDS / "merchant-center.tsv")
+    by_id = {p.id: p for p in products}
+    tee = by_id["TS"]  # item_group_id: one product, each row a variant
+    assert [v.sku for v in tee.variants] == ["TS-R-M", "TS-R-L", "TS-B-M"]
+    assert tee.variants[0].options == {"color": "Red", "size": "M"}
+    assert tee.variants[0].price == 29.0  # on sale
+    assert not tee.variants[1].available  # "out of stock"
+    assert tee.price == 29.0 and tee.list_price == 35.0 and tee.currency == "USD"
+    assert tee.category == "Apparel/Tops/T-Shirts"  # "Apparel > Tops > T-Shirts"
+    assert tee.description == "Soft merino tee & quick-dry.\n150 g"  # HTML read as text
+    assert tee.images[:3] == [
+        "https://img.example/ts-red.jpg",
+        "https://img.example/ts-red-2.jpg",  # additional_image_link
+        "https://img.example/ts-red-3.jpg",
+    ]
+    assert tee.values("brand") == ["Trailco"]
+    mug = by_id["MUG-1"]  # no group: a product of its own
+    assert mug.price == 12.5 and mug.category == "Home/Kitchen/Mugs" and not mug.variants
+    assert [(e.line, e.product_id) for e in errors] == [(6, "BAD-1")]
+    assert "price" in errors[0].reason
+
+
+def test_a_shopify_export_reads_variants_options_and_photo_rows():
+    products, errors = load_catalog(FEEDS / "products_export.csv")
+    tee, mug = products
+    assert (
+        tee.id == "trail-tee" and tee.title == "Trail Tee" and tee.description == "Soft merino tee."
+    )
+    assert [v.options for v in tee.variants] == [
+        {"Color": "Red", "Size": "M"},
+        {"Color": "Red", "Size": "L"},  # option names from the product's first row
+        {"Color": "Blue", "Size": "M"},
+    ]
+    assert [v.available for v in tee.variants] == [True, False, True]  # inventory 4, 0, 7
+    assert tee.price == 29.0 and tee.list_price == 35.0
+    assert "https://img.example/tt-red-back.jpg" in tee.images  # a row's extra photo
+    assert "https://img.example/tt-blue.jpg" in tee.images  # a variant's photo
+    assert tee.values("brand") == ["Trailco"] and tee.category == "T-Shirts"
+    assert mug.variants[0].options == {}  # "Default Title": no option
+    assert mug.description == "Enamel mug & lid"
+    assert [e.line for e in errors] == [6]  # a row with no Handle: no product id
+
+
+def test_a_mapping_beside_the_feed_still_wins(tmp_path):
+    feed = tmp_path / "feed.tsv"
+    feed.write_text((FEEDS / "merchant-center.tsv").read_text())
+    (tmp_path / "feed.mapping.toml").write_text('[columns]\nid = "gtin"\ntitle = "title"\n')
+    products, _ = load_catalog(feed)
+    assert {p.id for p in products} >= {"0001", "0002", "0004"}  # rows, not groups
+
+
+def test_html_is_read_as_text():
+    assert html_text("<p>One&nbsp;<b>two</b></p><script>x()</script><br>three") == (
+        "One two\nthree"
+    )
+    assert html_text("plain & simple") == "plain & simple"
+
+
+def test_a_feed_is_ingested_as_it_is(tmp_path, tiny_config):
+    from retrieval.ingest import ingest
+
+    feed = tmp_path / "feed.tsv"  # no mapping beside it: known by its header
+    feed.write_text((FEEDS / "merchant-center.tsv").read_text())
+    report = ingest(feed, tiny_config, progress=False)
+    assert report.indexed == 2 and [e.line for e in report.skipped] == [6]
+    # photos by URL are not fetched yet: each is reported, the products indexed by text
+    assert report.missing_images and all("remote" in m.reason for m in report.missing_images)
