@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.loaders import load_catalog
+import pytest
+
+from retrieval.loaders import CatalogFormatError, load_catalog
 from retrieval.mapping import html_text
 
 FEEDS = Path(__file__).parent / "feeds"
@@ -79,3 +81,43 @@ def test_a_feed_is_ingested_as_it_is(tmp_path, tiny_config):
     assert report.indexed == 2 and [e.line for e in report.skipped] == [6]
     # photos by URL are not fetched yet: each is reported, the products indexed by text
     assert report.missing_images and all("remote" in m.reason for m in report.missing_images)
+
+
+def test_an_rss_feed_with_g_fields_reads_like_the_tsv():
+    products, errors = load_catalog(FEEDS / "merchant-center.xml")
+    (tee,) = products
+    assert tee.id == "TS" and [v.sku for v in tee.variants] == ["TS-R-M", "TS-B-M"]
+    assert tee.price == 29.0 and tee.category == "Apparel/Tops/T-Shirts"
+    assert tee.images[1:3] == [
+        "https://img.example/ts-red-2.jpg",
+        "https://img.example/ts-red-3.jpg",
+    ]
+    assert tee.description == "Soft merino tee." and not tee.variants[1].available
+    assert [e.product_id for e in errors] == ["MUG-1"] and errors[0].line > 0
+
+
+def test_an_xml_feed_never_expands_entities_or_reads_files(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET")
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        f"""<?xml version="1.0"?>
+<!DOCTYPE rss [
+  <!ENTITY a "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa">
+  <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+  <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+  <!ENTITY x SYSTEM "file://{secret}">
+]>
+<rss xmlns:g="http://base.google.com/ns/1.0"><channel><item>
+<g:id>1</g:id><g:title>Mug &c;</g:title><g:description>&x;</g:description>
+<g:image_link>https://img.example/m.jpg</g:image_link><g:availability>in stock</g:availability>
+<g:price>5 USD</g:price></item></channel></rss>"""
+    )
+    products, _ = load_catalog(feed)
+    assert [p.id for p in products] == ["1"]
+    text = " ".join(p.title + p.description for p in products)
+    assert "TOP-SECRET" not in text and "aaaaaaaaaa" not in text
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<rss><channel><item><g:id>1</item></rss>")
+    with pytest.raises(CatalogFormatError, match="line 1"):
+        load_catalog(broken)
