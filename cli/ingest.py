@@ -54,12 +54,22 @@ def ingest(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="embed every product again, changed or not")
     ] = False,
+    fetch_images: Annotated[
+        bool,
+        typer.Option(
+            "--fetch-images/--no-fetch-images",
+            help="download photos given by http(s) URL (cached in the index; checked: size, "
+            "type, decoding; private addresses only with fetch_allow_private)",
+        ),
+    ] = True,
 ) -> None:
     """Validate, embed and index a catalog (incremental: unchanged products are kept). The
     new index is written beside the live one and replaces it in one step."""
     settings = Settings().with_overrides(
         index_dir=index_dir, chroma_url=chroma_url, text_model=text_model, image_model=image_model
     )
+    if not fetch_images:
+        settings = settings.with_overrides(fetch_images=False)
     from retrieval.ingest import ingest as run_ingest
 
     if check:
@@ -183,6 +193,10 @@ def _print_ingest_report(report) -> None:
         ("removed", report.removed),
         ("skipped", len(report.skipped)),
         ("images missing", len(report.missing_images)),
+        (
+            "photos by URL",
+            f"{report.photos_downloaded} downloaded, {report.photos_revalidated} unchanged",
+        ),
         ("texts embedded", f"{report.texts_embedded} ({rate:.0f}/s)"),
         (
             "photos encoded",

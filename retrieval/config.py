@@ -35,6 +35,16 @@ class RetrievalConfig(BaseModel):
         "<catalog>.lexicon.toml beside the catalog",
     )
     batch_size: int = Field(64, ge=1)
+    fetch_images: bool = Field(
+        True, description="download photos given by http(s) URL at ingest (into the index's cache)"
+    )
+    fetch_allow_private: bool = Field(
+        False,
+        description="also fetch from private and loopback addresses (a feed on your own network)",
+    )
+    fetch_max_mb: int = Field(20, ge=1, le=200, description="largest photo downloaded")
+    fetch_timeout_s: float = Field(10.0, gt=0, le=120, description="per photo request")
+    fetch_workers: int = Field(8, ge=1, le=64, description="photos downloaded at once")
     max_photo_pixels: int = Field(
         40_000_000,
         ge=10_000,

@@ -74,6 +74,8 @@ class IngestReport(BaseModel):
     texts_embedded: int = 0
     photos_encoded: int = 0
     photos_reused: int = 0
+    photos_downloaded: int = 0  # by URL, this ingest
+    photos_revalidated: int = 0  # by URL, unchanged since the last ingest (not downloaded)
     seconds: float = 0.0
     text_seconds: float = 0.0
     image_seconds: float = 0.0
@@ -115,7 +117,8 @@ def ingest(
     )
     if images_dir is None and (catalog.parent / "images").is_dir():
         images_dir = catalog.parent / "images"
-    photo_paths, digests = _find_photos(products, images_dir, report)
+    fetched = _fetch_photos(products, config, index.dir, progress, report)
+    photo_paths, digests = _find_photos(products, images_dir, report, fetched)
     device = resolve_device(config.device)
     text_embedder = text_embedder or TextEmbedder(
         config.text_model, device=device, batch_size=config.batch_size
@@ -252,24 +255,60 @@ def _write_stores(index, config, catalog, products, texts, plan: _Plan, vectors,
     fault_point("done")
 
 
+def _fetch_photos(products, config: RetrievalConfig, index_dir: Path, progress, report):
+    """Photos given by URL, downloaded (or revalidated) into the index's photo cache: URL →
+    the file, or why it could not be had."""
+    urls = list(dict.fromkeys(r for p in products for r in p.images if _remote(r)))
+    if not urls or not config.fetch_images:
+        return {}
+    from .photo_fetch import PhotoFetcher
+
+    fetcher = PhotoFetcher(
+        index_dir / "photo-cache",
+        allow_private=config.fetch_allow_private,
+        max_bytes=config.fetch_max_mb * 1024 * 1024,
+        timeout_s=config.fetch_timeout_s,
+        workers=config.fetch_workers,
+        max_pixels=config.max_photo_pixels,
+    )
+    found = fetcher.fetch_all(urls, progress)
+    report.photos_downloaded, report.photos_revalidated = fetcher.downloaded, fetcher.revalidated
+    return found
+
+
+def _remote(ref: str) -> bool:
+    return ref.startswith(("http://", "https://"))
+
+
 def _find_photos(
-    products: list[Product], images_dir: Path | None, report: IngestReport
+    products: list[Product],
+    images_dir: Path | None,
+    report: IngestReport,
+    fetched: dict[str, Path | str] | None = None,
 ) -> tuple[dict[str, Path], dict[str, str]]:
-    """image reference → file, and image reference → digest of its bytes."""
+    """image reference → file, and image reference → digest of its bytes. A reference by
+    URL is its downloaded copy (`fetched`), or reported with why there is none."""
     paths: dict[str, Path] = {}
     digests: dict[str, str] = {}
+    fetched = fetched or {}
     for product in products:
         for ref in product.images:
             if ref in digests:
                 continue
-            if ref.startswith(("http://", "https://")):
-                reason = "remote image not fetched (pass --images with local copies)"
+            if _remote(ref) and not isinstance(fetched.get(ref), Path):
+                reason = fetched.get(ref) or "remote image not fetched (--no-fetch-images)"
                 report.missing_images.append(
-                    MissingImage(product_id=product.id, image=ref, reason=reason)
+                    MissingImage(product_id=product.id, image=ref, reason=str(reason))
                 )
                 digests[ref] = ""
                 continue
-            path = Path(ref) if Path(ref).is_absolute() or images_dir is None else images_dir / ref
+            path = (
+                fetched[ref]
+                if _remote(ref)
+                else Path(ref)
+                if Path(ref).is_absolute() or images_dir is None
+                else images_dir / ref
+            )
             try:
                 digests[ref] = hashlib.sha1(path.read_bytes()).hexdigest()
                 paths[ref] = path

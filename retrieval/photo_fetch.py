@@ -1,0 +1,178 @@
+"""Photos by URL, downloaded at ingest into a cache kept in the index folder.
+
+Each download is checked: only http(s); a host that resolves to a private, loopback or
+link-local address is refused unless `fetch_allow_private` (redirects are checked again);
+a timeout, two retries on a network error or a 5xx; at most `fetch_max_mb`; the content
+type must be an image and the file must decode as one, within the pixel bound. The cache
+is keyed by the URL and remembers the server's validators (ETag, Last-Modified), so a
+re-ingest asks "changed?" and downloads only what changed. A photo that fails is reported
+with its reason; its product is still indexed by its text. stdlib `urllib` (no session or
+cookie state is wanted) in a bounded thread pool."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .image_embedder import MAX_PIXELS
+
+USER_AGENT = "Aisle-ingest/1 (+product photos for a shop's own search)"
+
+
+class FetchRefused(Exception):
+    """A URL this fetcher will not download (its reason is said to the shop)."""
+
+
+class PhotoFetcher:
+    def __init__(
+        self,
+        cache_dir: Path,
+        allow_private: bool = False,
+        max_bytes: int = 20 * 1024 * 1024,
+        timeout_s: float = 10.0,
+        workers: int = 8,
+        retries: int = 2,
+        max_pixels: int = MAX_PIXELS,
+    ):
+        self.cache_dir = Path(cache_dir)
+        self.allow_private, self.max_bytes, self.timeout_s = allow_private, max_bytes, timeout_s
+        self.workers, self.retries, self.max_pixels = workers, retries, max_pixels
+        self.downloaded = self.revalidated = 0
+
+    def fetch_all(self, urls: list[str], progress: bool = False) -> dict[str, Path | str]:
+        """URL → the cached file, or the reason it could not be had."""
+        from tqdm.auto import tqdm
+
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        out: dict[str, Path | str] = {}
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="aisle-fetch") as pool:
+            bar = tqdm(total=len(urls), desc="photos by URL", unit="photo", disable=not progress)
+            for url, result in zip(urls, pool.map(self._one, urls), strict=True):
+                out[url] = result
+                bar.update(1)
+            bar.close()
+        return out
+
+    # ---- one URL ---------------------------------------------------------------------------
+    def _one(self, url: str) -> Path | str:
+        try:
+            return self._fetch(url)
+        except FetchRefused as exc:
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - one photo never stops an ingest
+            return f"download failed ({type(exc).__name__}: {exc})"
+
+    def _paths(self, url: str) -> tuple[Path, Path]:
+        key = hashlib.sha256(url.encode()).hexdigest()
+        return self.cache_dir / f"{key}.img", self.cache_dir / f"{key}.json"
+
+    def _fetch(self, url: str) -> Path:
+        self._check_url(url)
+        body, meta = self._paths(url)
+        known = json.loads(meta.read_text()) if meta.is_file() and body.is_file() else {}
+        headers = {"User-Agent": USER_AGENT, "Accept": "image/*"}
+        if known.get("etag"):
+            headers["If-None-Match"] = known["etag"]
+        if known.get("last_modified"):
+            headers["If-Modified-Since"] = known["last_modified"]
+        opener = urllib.request.build_opener(_CheckedRedirects(self))
+        for attempt in range(self.retries + 1):
+            try:
+                request = urllib.request.Request(url, headers=headers)
+                with opener.open(request, timeout=self.timeout_s) as response:
+                    return self._store(url, response, body, meta)
+            except urllib.error.HTTPError as exc:
+                if exc.code == 304 and known:
+                    self.revalidated += 1
+                    return body  # unchanged since the last ingest
+                if exc.code < 500 or attempt == self.retries:
+                    raise FetchRefused(f"HTTP {exc.code} {exc.reason}") from None
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                if isinstance(getattr(exc, "reason", None), FetchRefused):
+                    raise exc.reason from None
+                if attempt == self.retries:
+                    raise FetchRefused(f"unreachable ({getattr(exc, 'reason', exc)})") from None
+            time.sleep(0.5 * 2**attempt)
+        raise FetchRefused("unreachable")
+
+    def _store(self, url: str, response, body: Path, meta: Path) -> Path:
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if not kind.startswith("image/"):
+            raise FetchRefused(f"not an image (content type {kind or 'none'})")
+        size = int(response.headers.get("Content-Length") or 0)
+        if size > self.max_bytes:
+            raise FetchRefused(f"over {self.max_bytes // (1024 * 1024)} MB ({size:,} bytes)")
+        data = response.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise FetchRefused(f"over {self.max_bytes // (1024 * 1024)} MB")
+        self._check_image(data)
+        tmp = body.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(body)  # a crash leaves the old copy or the new one
+        meta.write_text(
+            json.dumps(
+                {
+                    "url": url,
+                    "etag": response.headers.get("ETag"),
+                    "last_modified": response.headers.get("Last-Modified"),
+                    "content_type": kind,
+                    "bytes": len(data),
+                }
+            )
+        )
+        self.downloaded += 1
+        return body
+
+    def _check_image(self, data: bytes) -> None:
+        import io
+
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > self.max_pixels:
+                    raise FetchRefused(f"{width:,} × {height:,} pixels, over the bound")
+                image.verify()
+        except FetchRefused:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever PIL cannot read is no photo
+            raise FetchRefused(f"not a readable image ({exc})") from None
+
+    def _check_url(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchRefused(f"only http(s) URLs are fetched, not {parts.scheme or url!r}")
+        if self.allow_private:
+            return
+        try:
+            infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise FetchRefused(f"unknown host {parts.hostname} ({exc})") from None
+        for info in infos:
+            address = ipaddress.ip_address(info[4][0].split("%")[0])
+            if not address.is_global:
+                raise FetchRefused(
+                    f"{parts.hostname} is a private or loopback address ({address}); "
+                    "set fetch_allow_private to fetch from it"
+                )
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is checked like the first URL (a public URL cannot send the fetcher to a
+    private address)."""
+
+    def __init__(self, fetcher: PhotoFetcher):
+        self.fetcher = fetcher
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        self.fetcher._check_url(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
