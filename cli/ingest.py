@@ -16,8 +16,11 @@ from .app import AsJson, ChromaUrl, IndexDir, fail, user_errors, warn
 
 def ingest(
     catalog: Annotated[
-        Path | None,
-        typer.Argument(help="catalog file (.jsonl, .csv), or a folder of policy .md files"),
+        str | None,
+        typer.Argument(
+            help="catalog file (.jsonl, .csv, .tsv, .xml feed) or its http(s) URL, or a "
+            "folder of policy .md files"
+        ),
     ] = None,
     images: Annotated[
         Path | None, typer.Option("--images", help="folder the image paths are relative to")
@@ -77,6 +80,7 @@ def ingest(
         return
     if catalog is None:
         raise fail("give a CATALOG to ingest (or --check to verify the index)")
+    catalog = _local(catalog, settings)
 
     if catalog.is_dir() or catalog.suffix.lower() == ".md":
         _ingest_policies(catalog, settings, as_json)
@@ -157,6 +161,21 @@ def _ingest_policies(folder: Path, settings: Settings, as_json: bool) -> None:
         warn(f"skipped: {err.reason}")
     if rules is not None:
         typer.echo(f"Service rules: {len(rules[1].actions)} actions from {rules[0]} → {kept}")
+
+
+def _local(catalog: str, settings: Settings) -> Path:
+    """The catalog as a file: a feed by URL is downloaded first (into the index folder's
+    `feeds/`, with the checks photos get), then ingested like any file."""
+    if not catalog.startswith(("http://", "https://")):
+        return Path(catalog)
+    from retrieval.photo_fetch import FetchRefused, fetch_feed
+
+    try:
+        return fetch_feed(
+            catalog, Path(settings.index_dir).expanduser() / "feeds", settings.fetch_allow_private
+        )
+    except FetchRefused as exc:
+        raise fail(f"feed {catalog}: {exc}") from None
 
 
 def _service_rules(folder: Path):

@@ -166,6 +166,33 @@ class PhotoFetcher:
                 )
 
 
+def fetch_feed(url: str, folder: Path, allow_private: bool, timeout_s: float = 60.0) -> Path:
+    """A catalog feed by URL (the same checks as a photo's: http(s), no private address
+    unless allowed, redirects checked; at most 2 GB), saved under `folder` with the URL's
+    file name, so its format is read from its suffix. Raises FetchRefused with the reason."""
+    fetcher = PhotoFetcher(folder, allow_private=allow_private, timeout_s=timeout_s)
+    fetcher._check_url(url)
+    name = Path(urllib.parse.urlsplit(url).path).name or "feed.tsv"
+    folder.mkdir(parents=True, exist_ok=True)
+    target, tmp = folder / name, folder / f".{name}.tmp"
+    opener = urllib.request.build_opener(_CheckedRedirects(fetcher))
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
+    limit, size = 2 * 1024**3, 0
+    try:
+        with opener.open(request, timeout=timeout_s) as response, tmp.open("wb") as out:
+            while chunk := response.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise FetchRefused("the feed is over 2 GB")
+                out.write(chunk)
+    except urllib.error.HTTPError as exc:
+        raise FetchRefused(f"{url}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise FetchRefused(f"{url}: unreachable ({getattr(exc, 'reason', exc)})") from None
+    tmp.replace(target)
+    return target
+
+
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is checked like the first URL (a public URL cannot send the fetcher to a
     private address)."""

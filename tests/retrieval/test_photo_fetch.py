@@ -105,3 +105,21 @@ def test_an_ingest_downloads_photos_and_a_reingest_only_revalidates(server, tmp_
     assert again.photos_downloaded == 0 and again.photos_revalidated == 2
     off = ingest(catalog, config.model_copy(update={"fetch_images": False}), progress=False)
     assert len(off.missing_images) == 3 and "--no-fetch-images" in off.missing_images[0].reason
+
+
+def test_aisle_ingest_reads_a_feed_by_url(server, tmp_path, tiny_config):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    feed = (Path(__file__).parent / "feeds" / "merchant-center.tsv").read_bytes()
+    Photos.files["/feed.tsv"] = ("text/tab-separated-values", feed)
+    args = ["ingest", f"{server}/feed.tsv", "--no-fetch-images", "--quiet", "--json"]
+    args += ["--index-dir", str(tmp_path / "index"), "--text-model", tiny_config.text_model]
+    args += ["--image-model", "none"]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2 and "private or loopback" in refused.output
+    out = CliRunner().invoke(app, args, env={"AISLE_FETCH_ALLOW_PRIVATE": "true"})
+    assert out.exit_code == 0, out.output
+    assert '"indexed": 2' in out.stdout
+    assert (tmp_path / "index" / "feeds" / "feed.tsv").read_bytes() == feed
