@@ -186,20 +186,25 @@ class OrderStore:
             )
             return _variant(row) if row else None
 
-    def _customers(self, where) -> list[Customer]:
+    def _with_children(self, table, where, child, key: str, order_by=()):
+        """The rows that match, and their children (by `key`) in one more query."""
         from sqlalchemy import select
 
         with self.engine.connect() as conn:
-            rows = list(conn.execute(select(self.customers).where(where)).mappings())
-            if not rows:
-                return []
-            ids = [r["id"] for r in rows]
-            methods: dict[str, list[PaymentMethod]] = {}
-            for m in conn.execute(
-                select(self.payment_methods).where(self.payment_methods.c.customer_id.in_(ids))
-            ).mappings():
-                d = dict(m)
-                methods.setdefault(d.pop("customer_id"), []).append(PaymentMethod(**d))
+            rows = [dict(r) for r in conn.execute(select(table).where(where)).mappings()]
+            children: dict[str, list[dict]] = {}
+            if rows:
+                ids = [r["id"] for r in rows]
+                query = select(child).where(child.c[key].in_(ids)).order_by(*order_by)
+                for r in conn.execute(query).mappings():
+                    d = dict(r)
+                    children.setdefault(d.pop(key), []).append(d)
+        return rows, children
+
+    def _customers(self, where) -> list[Customer]:
+        rows, methods = self._with_children(
+            self.customers, where, self.payment_methods, "customer_id"
+        )
         return [
             Customer(
                 id=r["id"],
@@ -207,42 +212,31 @@ class OrderStore:
                 last_name=r["last_name"],
                 email=r["email"],
                 address=Address(**json.loads(r["address"])),
-                payment_methods=methods.get(r["id"], []),
+                payment_methods=[PaymentMethod(**m) for m in methods.get(r["id"], [])],
             )
             for r in rows
         ]
 
     def _orders(self, where) -> list[Order]:
-        from sqlalchemy import select
-
-        with self.engine.connect() as conn:
-            rows = list(conn.execute(select(self.orders).where(where)).mappings())
-            if not rows:
-                return []
-            ids = [r["id"] for r in rows]
-            lines: dict[str, list[OrderLine]] = {}
-            for r in conn.execute(
-                select(self.lines)
-                .where(self.lines.c.order_id.in_(ids))
-                .order_by(self.lines.c.order_id, self.lines.c.position)
-            ).mappings():
-                d = dict(r)
-                oid = d.pop("order_id")
-                d.pop("position")
-                d["options"] = json.loads(d["options"])
-                lines.setdefault(oid, []).append(OrderLine(**d))
+        order_by = (self.lines.c.order_id, self.lines.c.position)
+        rows, lines = self._with_children(self.orders, where, self.lines, "order_id", order_by)
         return [
             Order(
                 id=r["id"],
                 customer_id=r["customer_id"],
                 status=r["status"],
                 address=Address(**json.loads(r["address"])),
-                lines=lines.get(r["id"], []),
+                lines=[_line(d) for d in lines.get(r["id"], [])],
                 fulfilments=[Fulfilment(**f) for f in json.loads(r["fulfilments"])],
                 payments=[Payment(**p) for p in json.loads(r["payments"])],
             )
             for r in rows
         ]
+
+
+def _line(row: dict) -> OrderLine:
+    fields = {k: v for k, v in row.items() if k != "position"}
+    return OrderLine(**{**fields, "options": json.loads(fields["options"])})
 
 
 def _customer_row(c: Customer) -> dict:
