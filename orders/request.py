@@ -30,6 +30,7 @@ ALL = _P.pattern("all_items")
 WHOLE = _P.pattern("whole_order")
 EXCEPT = _P.pattern("except_items")
 MORE, LESS = _P.pattern("more_of"), _P.pattern("less_of")
+MOST, LEAST = _P.pattern("most_of_all"), _P.pattern("least_of_all")
 CHEAPEST, PRICIEST = _P.pattern("cheapest"), _P.pattern("priciest")
 DEARER_ONE, CHEAPER_ONE = _P.pattern("dearer_one"), _P.pattern("cheaper_one")
 PROFILE_ADDRESS = _P.pattern("profile_address")
@@ -74,7 +75,9 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
             }  # "everything except the <product>"
             continue
         later = [s for s, _, other in found[n + 1 :] if other != name]
-        stop = min([*later[:1], _sentence_end(lower, end)])
+        # what is said about it: to the next product named, through the sentences after its
+        # own that ask for nothing else ("I like the cotton. I prefer black.")
+        stop = min([*later[:1], _said_until(lower, end, kinds_at)])
         kind = _kind_for(kinds_at, lower, start)
         if kind not in ("cancel", "return", "change"):
             continue
@@ -128,6 +131,9 @@ def _line_names(orders: list[Order]) -> dict[str, list[re.Pattern]]:
         forms = {" ".join(words), "".join(words), words[-1]}
         if len(words) > 1 and len(words[0]) >= 5 and firsts.count(words[0]) == 1:
             forms.add(words[0])
+        if len(words) == 1 and len(words[0]) >= 8:  # "Bookshelf" written "book shelf"
+            w = words[0]
+            forms |= {f"{w[:i]} {w[i:]}" for i in range(4, len(w) - 3)}
         out[name] = [
             re.compile(rf"\b{re.escape(f)}(?:e?s)?\b") for f in sorted(forms, key=len, reverse=True)
         ]
@@ -146,6 +152,16 @@ def _outermost(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
             continue
         out.append((s, e, name))
     return out
+
+
+def _said_until(lower: str, at: int, kinds_at: list[tuple[int, str]]) -> int:
+    end = _sentence_end(lower, at)
+    while end < len(lower):
+        following = _sentence_end(lower, end + 1)
+        if any(end < p < following for p, _ in kinds_at):
+            break  # the next sentence asks for something of its own
+        end = following
+    return end
 
 
 def _sentence_start(lower: str, at: int) -> int:
@@ -258,8 +274,9 @@ def variant_meant(
     by_id = [v for v in candidates if v.item_id in (named_ids or set())]
     if len(by_id) == 1:
         return by_id[0]
-    said_terms = {term(w) for w in re.findall(r"[\w.]+", said)}
-    said_text = " " + " ".join(re.findall(r"[\w.]+", said)) + " "
+    said_words = [w.strip(".") for w in re.findall(r"[\w.]+", said)]  # "2.5", not "black."
+    said_terms = {term(w) for w in said_words if w}
+    said_text = " " + " ".join(said_words) + " "
     more, less = bool(MORE.search(said)), bool(LESS.search(said))
     cheapest, priciest = bool(CHEAPEST.search(said)), bool(PRICIEST.search(said))
 
@@ -273,9 +290,21 @@ def variant_meant(
             return 1.0
         return sum(term(w) in said_terms for w in words) / len(words)
 
+    most, least = bool(MOST.search(said)), bool(LEAST.search(said))
+    extremes: dict[str, tuple[float, float]] = {}  # "the maximum zoom": per option said
+    for key in {k for c in candidates for k in c.options}:
+        if (most or least) and all(term(w) in said_terms for w in re.findall(r"\w+", fold(key))):
+            found = [a for c in candidates if (a := _measure(c.options.get(key))) is not None]
+            if found:
+                extremes[key] = (min(found), max(found))
+
     def score(v: Variant) -> tuple:
         named = measured = 0.0
         kept = changed = 0
+        for key, (low, high) in extremes.items():
+            amount = _measure(v.options.get(key))
+            if amount is not None and amount == (high if most else low):
+                measured += 1.5
         for key, value in v.options.items():
             old = line.options.get(key)
             if value == old:
@@ -315,6 +344,12 @@ def _level(value: str | None) -> int | None:
         return codes.index(value.strip().upper())
     levels = [n for n, pattern in enumerate(SCALE) if pattern.search(fold(value))]
     return levels[0] if len(levels) == 1 else None
+
+
+def _measure(value: str | None) -> float | None:
+    """A value as a quantity ("10x", "500ml") or a level on a scale ("low" < "high")."""
+    amount = _amount(value)
+    return amount if amount is not None else _level(value)
 
 
 def _amount(value: str | None) -> float | None:

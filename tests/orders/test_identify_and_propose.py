@@ -188,3 +188,19 @@ def test_the_more_expensive_of_two_alike_and_a_request_in_the_next_sentence(tau2
     tablets = [line for o in case.orders for line in o.lines if line.name == "Tablet"]
     assert p.name == "return_delivered_order_items" and len(tablets) == 2  # two orders
     assert p.arguments["item_ids"] == [max(tablets, key=lambda t: t.price).item_id]
+
+
+def test_the_maximum_of_an_option_and_preferences_said_after_the_request(tau2_store, tau2_rules):
+    said = (
+        "I'm Sofia Li, zip 78260. I want to exchange my digital camera for one with the "
+        "maximum zoom. I'd like to keep the SD card storage."
+    )
+    (p,) = service_case(tau2_store, tau2_rules, [said]).proposals
+    new = tau2_store.variant(p.arguments["new_item_ids"][0])
+    zooms = [
+        float(v.options["zoom"].rstrip("x"))
+        for v in tau2_store.variants_of(new.product_id)
+        if v.available
+    ]
+    assert float(new.options["zoom"].rstrip("x")) == max(zooms)
+    assert new.options["storage"] == "SD card"  # said in the sentence after the request
