@@ -14,6 +14,7 @@ from assistant.config import Settings
 from .app import AsJson, ChromaUrl, IndexDir, fail, user_errors, warn
 
 
+# Long for its options (one typer parameter a flag, with its help); the body is ~40 lines.
 def ingest(
     catalog: Annotated[
         str | None,

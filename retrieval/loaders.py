@@ -208,11 +208,13 @@ def _xml_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
         load_dtd=False,
         huge_tree=False,
     )
+    seen = 0
     try:
         for _, element in items:
             name = etree.QName(element).localname if isinstance(element.tag, str) else ""
             if name not in ("item", "entry"):
                 continue
+            seen += 1
             row: dict[str, Any] = {}
             for child in element:
                 if not isinstance(child.tag, str):
@@ -225,6 +227,10 @@ def _xml_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
             element.clear()
     except etree.XMLSyntaxError as exc:
         raise CatalogFormatError(f"{path.name}: line {exc.lineno}: {exc.msg}") from None
+    if not seen:
+        raise CatalogFormatError(
+            f"{path.name}: no <item> or <entry> elements: not an RSS or Atom product feed"
+        )
 
 
 def header_of(path: Path) -> list[str]:

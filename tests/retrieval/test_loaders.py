@@ -68,8 +68,11 @@ def test_luma_rows_map_sale_prices_flags_and_hidden_components():
 
 
 def test_unknown_format_and_missing_file_are_named(tmp_path):
-    (tmp_path / "c.xml").write_text("<x/>")
+    (tmp_path / "c.xlsx").write_bytes(b"PK")
     with pytest.raises(CatalogFormatError, match="unknown catalog format"):
+        load_catalog(tmp_path / "c.xlsx")
+    (tmp_path / "c.xml").write_text("<x/>")  # XML, but no feed's items
+    with pytest.raises(CatalogFormatError, match="no <item> or <entry>"):
         load_catalog(tmp_path / "c.xml")
     with pytest.raises(CatalogFormatError, match="not found"):
         load_catalog(tmp_path / "nope.jsonl")
