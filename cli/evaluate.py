@@ -105,7 +105,8 @@ def eval_(
     `dialogues`: scripted turns with zero products that break a stated constraint (and,
     on a set, intent accuracy and slot F1); `nlu`: the reading alone. `simulate`: shoppers
     generated from the catalog with hidden needs. `replay`: the event log's impressions
-    re-ranked by this configuration. `agent`: suggested replies. `learning`: simulated
+    re-ranked by this configuration. `agent`: suggested replies. `orders`: the service
+    console's proposed actions on service tasks (`--tasks`). `learning`: simulated
     shoppers with hidden preferences; "also looked at" and the ranker's learning curve."""
     import shlex
     from datetime import datetime
