@@ -135,7 +135,22 @@ def _mount(app, blocks, path: str, settings: Settings, photos_dir, theme, **extr
     # `mount_gradio_app` does not: without this, a path posted to the queue is copied
     # and served back.
     blocks.has_launched = True
+    _unknown_api_names_are_404(app, path)
     return app
+
+
+def _unknown_api_names_are_404(app, path: str) -> None:
+    """An API name or function index the page does not have answers 404, not 500 (Gradio
+    raises while looking it up)."""
+    from fastapi.responses import JSONResponse
+    from gradio.route_utils import FnIndexInferError
+
+    async def not_found(request, exc):
+        return JSONResponse({"detail": f"no such API endpoint: {exc}"}, status_code=404)
+
+    for route in app.routes:
+        if getattr(route, "path", None) == path and hasattr(route, "app"):
+            route.app.add_exception_handler(FnIndexInferError, not_found)
 
 
 def _serve(config, settings: Settings):

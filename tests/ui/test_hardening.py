@@ -313,3 +313,17 @@ def test_a_request_body_over_the_bound_is_refused_before_it_is_read(shop):
     except OSError:  # closed while the body was still being sent: refused as well
         status = 413
     assert status == 413
+
+
+def test_an_unknown_api_name_answers_404(shop):
+    _, server, _ = shop
+    for route in ("gradio_api/call/no_such_thing", "gradio_api/run/no_such_thing"):
+        req = urllib.request.Request(
+            server.url + route, data=b'{"data": []}', headers={"content-type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=20) as r:
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status == 404, route
