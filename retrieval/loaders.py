@@ -126,6 +126,7 @@ def load_catalog(
     )
     if found is not None and found.reads_rows:
         rows = found.rows(rows)
+    rows = _one_currency(list(rows))
 
     products: list[Product] = []
     errors: list[RowError] = []
@@ -395,6 +396,28 @@ def _number(value: Any, field: str) -> float | None:
     if not math.isfinite(number):  # JSON's 1e400 is infinity
         raise ValueError(f"{field}: {value!r} is not a finite number")
     return number
+
+
+def _one_currency(rows: list) -> list:
+    """A file whose prices name one currency ("7,49 €") has it for its bare prices too
+    ("1,20"): a file is one shop's, in one currency (a row's own currency still wins)."""
+    named = set()
+    for _, row in rows:
+        if isinstance(row, dict) and not row.get("currency"):
+            for key in ("price", "special_price", "sale_price"):
+                cell = row.get(key)
+                found = find_money(cell) if isinstance(cell, str) else []
+                if found and found[0].currency:
+                    named.add(found[0].currency)
+    if len(named) != 1:
+        return rows  # none named, or several: each row as written
+    currency = named.pop()
+    return [
+        (line, {**row, "currency": currency})
+        if isinstance(row, dict) and not row.get("currency")
+        else (line, row)
+        for line, row in rows
+    ]
 
 
 def _currency(row: dict[str, Any]) -> str:

@@ -199,3 +199,14 @@ def test_a_scraped_feeds_shapes_read_as_what_they_mean(tmp_path):
     assert a.categories == ["Clothing / Men / Shoes / Slippers"] and a.review_count == 41
     assert a.attributes == {"brand": ["Holm"], "Color": ["Red"]}
     assert b.categories == ["Shoes", "Gifts/For Dad"]
+
+
+def test_a_file_in_one_currency_reads_its_bare_prices_in_it(tmp_path):
+    path = tmp_path / "shop.csv"
+    path.write_text('id;title;price\n1;Tea;"7,49 €"\n2;Salt;"1,20"\n', encoding="utf-8")
+    products, errors = load_catalog(path)
+    assert not errors
+    assert [(p.price, p.currency) for p in products] == [(7.49, "EUR"), (1.2, "EUR")]
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("id,title,price\n1,Tea,$3\n2,Salt,£2\n3,Oil,4\n", encoding="utf-8")
+    assert [p.currency for p in load_catalog(mixed)[0]] == ["USD", "GBP", "USD"]
