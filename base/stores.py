@@ -11,6 +11,15 @@ class StoreUnavailableError(RuntimeError):
     """A store that cannot be opened: a bad URL, a missing driver, an unwritable folder."""
 
 
+def store_exists(url: str) -> bool:
+    """Whether a store is there to read: a SQLite file that exists, or any server URL (a
+    server's store is created on first use; a missing SQLite file means nothing written yet,
+    and opening it would create it)."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///")).is_file()
+    return True
+
+
 def create_tables(meta, engine, what: str, error: type[Exception]) -> None:
     """Create the store's tables if missing. Workers starting together race to create
     them (PostgreSQL then refuses the loser's CREATE): a failure is retried once, when the

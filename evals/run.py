@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant.config import Settings
 from assistant.pipeline import Assistant
+from base.stores import store_exists
 
 from . import report as rpt
 from .sets import EvalSet
@@ -78,7 +79,7 @@ def default_suites(plan: EvalPlan, events_url: str) -> list[str]:
 def _has_engagement(url: str) -> bool:
     from ranking.events import EventLog, EventLogUnavailableError
 
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+    if not store_exists(url):
         return False
     try:
         return any(True for _ in EventLog(url).events(kinds=["click", "cart_add"]))

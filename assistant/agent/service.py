@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from base.stores import store_exists
 from orders.apply import apply_action
 from orders.propose import Proposal, ServiceCase, service_case
 from orders.rules import ServiceRules, load_rules
@@ -32,8 +33,7 @@ class ServiceDesk:
         """The order store, when the shop has one (a URL set, or orders imported)."""
         if self._store is None:
             url = self.settings.orders_location()
-            local = url.removeprefix("sqlite:///")
-            if self.settings.orders_url or Path(local).is_file():
+            if self.settings.orders_url or store_exists(url):
                 self._store = OrderStore(url)
         return self._store
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 from typing import Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -27,6 +26,7 @@ from pydantic import BaseModel, Field
 from base.language.general import phrasings
 from base.language.money import find_money
 from base.language.text import term, words
+from base.stores import store_exists
 from orders.propose import ServiceCase
 from ranking.rank import RankedItem
 from retrieval.lexicon import Lexicon
@@ -193,8 +193,7 @@ class AgentAssistant:
         self.precedents.add(messages, reply, kind)
 
     def _closest_cases(self, customer: list[str]) -> list[Precedent]:
-        url = self.parts.settings.precedents_location()
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        if not store_exists(self.parts.settings.precedents_location()):
             return []  # no history yet: nothing to search, and no file made for it
         return self.precedents.closest(" ".join(customer))
 
