@@ -15,6 +15,7 @@ import hashlib
 import ipaddress
 import json
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -45,7 +46,8 @@ class PhotoFetcher:
         self.cache_dir = Path(cache_dir)
         self.allow_private, self.max_bytes, self.timeout_s = allow_private, max_bytes, timeout_s
         self.workers, self.retries, self.max_pixels = workers, retries, max_pixels
-        self.downloaded = self.revalidated = 0
+        self.downloaded = self.revalidated = 0  # counted under the lock: workers are threads
+        self._count = threading.Lock()
 
     def fetch_all(self, urls: list[str], progress: bool = False) -> dict[str, Path | str]:
         """URL → the cached file, or the reason it could not be had."""
@@ -75,7 +77,7 @@ class PhotoFetcher:
         return self.cache_dir / f"{key}.img", self.cache_dir / f"{key}.json"
 
     def _fetch(self, url: str) -> Path:
-        self._check_url(url)
+        check_url(url, self.allow_private)
         body, meta = self._paths(url)
         known = json.loads(meta.read_text()) if meta.is_file() and body.is_file() else {}
         headers = {"User-Agent": USER_AGENT, "Accept": "image/*"}
@@ -83,7 +85,7 @@ class PhotoFetcher:
             headers["If-None-Match"] = known["etag"]
         if known.get("last_modified"):
             headers["If-Modified-Since"] = known["last_modified"]
-        opener = urllib.request.build_opener(_CheckedRedirects(self))
+        opener = urllib.request.build_opener(_CheckedRedirects(self.allow_private))
         for attempt in range(self.retries + 1):
             try:
                 request = urllib.request.Request(url, headers=headers)
@@ -91,7 +93,8 @@ class PhotoFetcher:
                     return self._store(url, response, body, meta)
             except urllib.error.HTTPError as exc:
                 if exc.code == 304 and known:
-                    self.revalidated += 1
+                    with self._count:
+                        self.revalidated += 1
                     return body  # unchanged since the last ingest
                 if exc.code < 500 or attempt == self.retries:
                     raise FetchRefused(f"HTTP {exc.code} {exc.reason}") from None
@@ -128,7 +131,8 @@ class PhotoFetcher:
                 }
             )
         )
-        self.downloaded += 1
+        with self._count:
+            self.downloaded += 1
         return body
 
     def _check_image(self, data: bytes) -> None:
@@ -147,35 +151,37 @@ class PhotoFetcher:
         except Exception as exc:  # noqa: BLE001 - whatever PIL cannot read is no photo
             raise FetchRefused(f"not a readable image ({exc})") from None
 
-    def _check_url(self, url: str) -> None:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchRefused(f"only http(s) URLs are fetched, not {parts.scheme or url!r}")
-        if self.allow_private:
-            return
-        try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise FetchRefused(f"unknown host {parts.hostname} ({exc})") from None
-        for info in infos:
-            address = ipaddress.ip_address(info[4][0].split("%")[0])
-            if not address.is_global:
-                raise FetchRefused(
-                    f"{parts.hostname} is a private or loopback address ({address}); "
-                    "set fetch_allow_private to fetch from it"
-                )
+
+def check_url(url: str, allow_private: bool) -> None:
+    """Refuse what is not http(s), and (unless allowed) a host that resolves to a private,
+    loopback or link-local address."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchRefused(f"only http(s) URLs are fetched, not {parts.scheme or url!r}")
+    if allow_private:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise FetchRefused(f"unknown host {parts.hostname} ({exc})") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global:
+            raise FetchRefused(
+                f"{parts.hostname} is a private or loopback address ({address}); "
+                "set fetch_allow_private to fetch from it"
+            )
 
 
 def fetch_feed(url: str, folder: Path, allow_private: bool, timeout_s: float = 60.0) -> Path:
     """A catalog feed by URL (the same checks as a photo's: http(s), no private address
     unless allowed, redirects checked; at most 2 GB), saved under `folder` with the URL's
     file name, so its format is read from its suffix. Raises FetchRefused with the reason."""
-    fetcher = PhotoFetcher(folder, allow_private=allow_private, timeout_s=timeout_s)
-    fetcher._check_url(url)
+    check_url(url, allow_private)
     name = Path(urllib.parse.urlsplit(url).path).name or "feed.tsv"
     folder.mkdir(parents=True, exist_ok=True)
     target, tmp = folder / name, folder / f".{name}.tmp"
-    opener = urllib.request.build_opener(_CheckedRedirects(fetcher))
+    opener = urllib.request.build_opener(_CheckedRedirects(allow_private))
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     limit, size = 2 * 1024**3, 0
     try:
@@ -197,9 +203,9 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is checked like the first URL (a public URL cannot send the fetcher to a
     private address)."""
 
-    def __init__(self, fetcher: PhotoFetcher):
-        self.fetcher = fetcher
+    def __init__(self, allow_private: bool):
+        self.allow_private = allow_private
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        self.fetcher._check_url(newurl)
+        check_url(newurl, self.allow_private)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
