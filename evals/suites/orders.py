@@ -114,7 +114,7 @@ def evaluate(store: OrderStore, rules: ServiceRules, tasks_file: Path) -> Orders
             TaskResult(
                 id=str(task["id"]),
                 message=message,
-                identity_given=_holds_identity(message) and want_customer is not None,
+                identity_given=_holds_identity(store, message, want_customer),
                 customer_right=bool(case.customer and case.customer.id == want_customer),
                 expected=expected,
                 proposed=proposed,
@@ -156,12 +156,21 @@ def _share(n: int, total: int) -> float:
     return round(n / total, 4) if total else 1.0
 
 
-IDENTITY = re.compile(r"[\w.+-]+@[\w-]+\.\w+|\b[a-z]+_[a-z]+_\d+\b|\b\d{5}\b", re.I)
-
-
-def _holds_identity(message: str) -> bool:
-    """An e-mail address, a customer id or a zip code (with a name beside it)."""
-    return bool(IDENTITY.search(message))
+def _holds_identity(store: OrderStore, message: str, customer_id: str | None) -> bool:
+    """Whether the message says who the expected customer is, as the store knows them: their
+    e-mail address, their customer id, or their first and last name with their zip code."""
+    customer = store.customer(customer_id) if customer_id else None
+    if customer is None:
+        return False
+    said = message.casefold()
+    words = set(re.findall(r"[\w'-]+", said))
+    named = {customer.first_name.casefold(), customer.last_name.casefold()} <= words
+    zip_code = customer.address.zip and customer.address.zip.casefold() in words
+    return bool(
+        (customer.email and customer.email.casefold() in said)
+        or customer.id.casefold() in words
+        or (named and zip_code)
+    )
 
 
 def _expected_customer(store: OrderStore, task: dict) -> str | None:
