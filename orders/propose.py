@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from base.language.text import fold, term
 
-from .identify import Identity
+from .identify import Identity, identify
 from .records import Customer, Order
 from .request import (
     ALL,
@@ -53,8 +53,6 @@ class ServiceCase(BaseModel):
 
 
 def service_case(store: OrderStore, rules: ServiceRules, customer_texts: list[str]) -> ServiceCase:
-    from .identify import identify
-
     identity: Identity = identify(store, customer_texts)
     if identity.customer is None:
         return ServiceCase(note=identity.note)

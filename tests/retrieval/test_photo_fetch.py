@@ -27,6 +27,10 @@ class Photos(http.server.BaseHTTPRequestHandler):
         "/blue.png": ("image/png", _png((20, 20, 200))),
         "/page.html": ("text/html", b"<html>not a photo</html>"),
         "/broken.png": ("image/png", b"\x89PNG not really"),
+        "/feed.tsv": (
+            "text/tab-separated-values",
+            (Path(__file__).parent / "feeds" / "merchant-center.tsv").read_bytes(),
+        ),
     }
     served: list[str] = []
 
@@ -112,8 +116,7 @@ def test_aisle_ingest_reads_a_feed_by_url(server, tmp_path, tiny_config):
 
     from cli import app
 
-    feed = (Path(__file__).parent / "feeds" / "merchant-center.tsv").read_bytes()
-    Photos.files["/feed.tsv"] = ("text/tab-separated-values", feed)
+    feed = Photos.files["/feed.tsv"][1]
     args = ["ingest", f"{server}/feed.tsv", "--no-fetch-images", "--quiet", "--json"]
     args += ["--index-dir", str(tmp_path / "index"), "--text-model", tiny_config.text_model]
     args += ["--image-model", "none"]
