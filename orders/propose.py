@@ -16,7 +16,11 @@ from .records import Customer, Order
 from .request import (
     ALL,
     KINDS,
+    Mention,
     Reading,
+    contingencies,
+    is_line,
+    named_lines,
     payment_meant,
     profile_address_meant,
     read_request,
@@ -58,9 +62,12 @@ def service_case(store: OrderStore, rules: ServiceRules, customer_texts: list[st
         return ServiceCase(note=identity.note)
     customer = identity.customer
     orders = store.orders_of(customer.id)
-    text = "\n".join(customer_texts)
-    reading = read_request(text, customer, orders, identity.orders_named)
-    found = propose(store, rules, customer, orders, reading, text)
+    asked, fallbacks = contingencies("\n".join(customer_texts))
+    reading = read_request(asked, customer, orders, identity.orders_named)
+    found = propose(store, rules, customer, orders, reading, asked)
+    found = _with_fallbacks(
+        store, rules, customer, orders, found, fallbacks, reading.orders_named, asked
+    )
     # an action nothing could be filled in for is a question to ask, not a proposal
     proposals = [p for p in found if p.items or not p.missing]
     questions = list(dict.fromkeys(q for p in found for q in p.missing))
@@ -81,6 +88,69 @@ def service_case(store: OrderStore, rules: ServiceRules, customer_texts: list[st
     )
 
 
+ACTION_KIND = {  # the request each item action answers
+    "cancel_pending_order": "cancel",
+    "return_delivered_order_items": "return",
+    "modify_pending_order_items": "change",
+    "exchange_delivered_order_items": "change",
+}
+
+
+def _with_fallbacks(
+    store, rules, customer, orders, found, fallbacks, named, asked: str
+) -> list[Proposal]:
+    """The proposals, with what the customer asked for in case a request fails ("if it
+    cannot be returned, cancel it"; "if not, refund it to my gift card") in place of, or
+    beside, each request that failed."""
+    out = list(found)
+    for fallback in fallbacks:
+        about = named_lines(fold(fallback.about), orders)
+        names = {name for _, _, name in about}
+
+        def is_about(p: Proposal, names=names) -> bool:
+            order = next((o for o in orders if o.id == p.order_id), None)
+            return order is not None and (
+                not names or any(is_line(line, n) for line in order.lines for n in names)
+            )
+
+        failed = [p for p in out if p.order_id and not p.allowed and is_about(p)]
+        if any(p.allowed and is_about(p) for p in out if p.order_id) and not failed:
+            continue  # what it was about can be done as asked
+        for p in _fallback(store, rules, customer, orders, failed, fallback.text, names, named):
+            if "reason" in p.arguments:  # a reason given anywhere in the conversation
+                p.arguments["reason"] = cancel_reason(rules, fallback.text, asked)
+            key = (p.name, repr(p.arguments))
+            out = [q for q in out if (q.name, repr(q.arguments)) != key] + [p]
+    return out
+
+
+def _fallback(store, rules, customer, orders, failed, text, names, named) -> list[Proposal]:
+    """One fallback read against the orders of the requests it replaces (or the orders of
+    the items asked about before it); one that names no item is about their items."""
+    ids = {p.order_id for p in failed} or {
+        o.id for o in orders for line in o.lines for n in names if is_line(line, n)
+    }
+    targets = [o for o in orders if o.id in ids] or orders
+    reading = read_request(text, customer, targets, named)
+    if reading.mentions or not failed:
+        return propose(store, rules, customer, targets, reading, text)
+    own = [k for k in ("cancel", "return", "change") if k in reading.kinds]
+    in_text = {name for _, _, name in named_lines(fold(text), targets)}
+    for p in failed:
+        kind = own[0] if own else ACTION_KIND.get(p.name)
+        order = next(o for o in targets if o.id == p.order_id)
+        items = set(p.arguments.get("item_ids") or [])
+        lines = [
+            line
+            for line in order.lines
+            if any(is_line(line, n) for n in in_text)
+            or (not in_text and (line.item_id in items or (not items and kind == "cancel")))
+        ]
+        if kind:
+            reading.mentions += [Mention(order, line, kind, fold(text)) for line in lines]
+    return propose(store, rules, customer, targets, reading, text)
+
+
 def propose(store, rules, customer, orders, reading: Reading, text: str) -> list[Proposal]:
     out: list[Proposal] = []
     by_order: dict[tuple[str, str], list] = {}
@@ -91,7 +161,7 @@ def propose(store, rules, customer, orders, reading: Reading, text: str) -> list
         order = order_of[order_id]
         lines = list({m.line.item_id: m for m in mentions}.values())
         if kind == "cancel":
-            out.append(_cancel(order, rules, text))
+            out.append(_cancel(order, rules, text, {m.line.item_id for m in mentions}))
         elif kind == "return":
             out.append(_return(order, lines, customer, rules, text))
         else:
@@ -114,15 +184,26 @@ def propose(store, rules, customer, orders, reading: Reading, text: str) -> list
     return out
 
 
-def _cancel(order: Order, rules: ServiceRules, text: str) -> Proposal:
+def cancel_reason(rules: ServiceRules, text: str, otherwise: str = "") -> str:
+    """The reason the rules allow that the customer's words hold most of; else, the one
+    `otherwise`'s words hold (the whole conversation); else the rules' first."""
     rule = rules.actions.get("cancel_pending_order")
     reasons = rule.reasons if rule else []
     said = {term(w) for w in fold(text).split()}
-    reason = max(
-        reasons,
-        key=lambda r: (len({term(w) for w in r.split()} & said), -reasons.index(r)),
-        default="",
-    )
+    shared = {}  # most of a reason's words said ("I ordered it by mistake"), not one
+    for r in reasons:
+        words = {term(w) for w in r.split()}
+        share = len(words & said) / len(words) if words else 0.0
+        shared[r] = share if share > 0.5 else 0.0
+    if otherwise and not any(shared.values()):
+        return cancel_reason(rules, otherwise)
+    return max(reasons, key=lambda r: (shared[r], -reasons.index(r)), default="")
+
+
+def _cancel(order: Order, rules: ServiceRules, text: str, named: set[str]) -> Proposal:
+    """The whole order cancelled: the action takes no items, so asked for some of an order's
+    items only, it is not what the customer asked (the reply says so)."""
+    reason = cancel_reason(rules, text)
     p = Proposal(
         name="cancel_pending_order",
         arguments={"order_id": order.id, "reason": reason},
@@ -131,6 +212,11 @@ def _cancel(order: Order, rules: ServiceRules, text: str) -> Proposal:
         difference=-order.total,
         payment=order.paid_with() or "",
     )
+    left = [line.label() for line in order.lines if line.item_id not in named]
+    if left:
+        p.why_not.append(
+            f"only a whole order can be cancelled; order {order.id} also holds {', '.join(left)}"
+        )
     return _check(p, order, rules)
 
 

@@ -34,6 +34,9 @@ MOST, LEAST = _P.pattern("most_of_all"), _P.pattern("least_of_all")
 CHEAPEST, PRICIEST = _P.pattern("cheapest"), _P.pattern("priciest")
 DEARER_ONE, CHEAPER_ONE = _P.pattern("dearer_one"), _P.pattern("cheaper_one")
 PROFILE_ADDRESS = _P.pattern("profile_address")
+CONDITION, ON_FAILURE = _P.pattern("condition"), _P.pattern("on_failure")
+KEEP = _P.pattern("keep_option")
+KEPT_UNTIL = re.compile(r"[,.;!?()]|" + EXCEPT.pattern + r"|\bbut\b")
 SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
@@ -55,6 +58,32 @@ class Reading:
     sentences: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Fallback:
+    """What a customer asks for in case a request fails: the main clause of a sentence that
+    opens with that condition, and the sentence asked before it, which it is about."""
+
+    text: str
+    about: str
+
+
+def contingencies(text: str) -> tuple[str, list[Fallback]]:
+    """The text's requests as asked, and its fallbacks ("If it cannot be returned, cancel
+    it"). A sentence opening with any other condition ("if several colours are available, I
+    prefer black") stays with what is asked."""
+    asked: list[str] = []
+    fallbacks: list[Fallback] = []
+    for sentence in SENTENCE.split(text):
+        condition, comma, main = sentence.partition(",")
+        if CONDITION.search(fold(sentence)) and ON_FAILURE.search(fold(condition)):
+            asking = [a for a in asked if any(k.search(fold(a)) for k in KINDS.values())]
+            about = (asking or asked or [""])[-1]
+            fallbacks.append(Fallback(text=main.strip() if comma else sentence, about=about))
+        else:
+            asked.append(sentence)
+    return " ".join(asked), fallbacks
+
+
 def read_request(text: str, customer: Customer, orders: list[Order], named: list[str]) -> Reading:
     """`orders`: the customer's orders; `named`: the order ids the conversation names."""
     out = Reading(orders_named=[o for o in named if any(x.id == o for x in orders)])
@@ -64,14 +93,14 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
         (m.start(), kind) for kind, pattern in KINDS.items() for m in pattern.finditer(lower)
     )
     out.kinds = {k for _, k in kinds_at}
-    found = _named_lines(lower, orders)
+    found = named_lines(lower, orders)
     exceptions = [(m.start(), _sentence_end(lower, m.end())) for m in EXCEPT.finditer(lower)]
     excepted: set[str] = set()
     said: dict[tuple[str, str, str], Mention] = {}
     for n, (start, end, name) in enumerate(found):
         if any(a <= start < b for a, b in exceptions):
             excepted |= {
-                line.item_id for o in orders for line in o.lines if _is(line, name)
+                line.item_id for o in orders for line in o.lines if is_line(line, name)
             }  # "everything except the <product>"
             continue
         later = [s for s, _, other in found[n + 1 :] if other != name]
@@ -97,11 +126,11 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
     return out
 
 
-def _is(line: OrderLine, name: str) -> bool:
+def is_line(line: OrderLine, name: str) -> bool:
     return line.name == name or line.item_id == name
 
 
-def _named_lines(lower: str, orders: list[Order]) -> list[tuple[int, int, str]]:
+def named_lines(lower: str, orders: list[Order]) -> list[tuple[int, int, str]]:
     """Where the text names a product of the orders (by the name's forms), or one of their
     lines by its item id: (start, end, product name or item id), in order."""
     found = []
@@ -215,12 +244,12 @@ def _fits(order: Order, kind: str) -> bool:
 
 
 def _lines_meant(orders, name, kind, lower, at, named) -> list[tuple[Order, OrderLine]]:
-    holding = [o for o in orders if any(_is(line, name) for line in o.lines)]
+    holding = [o for o in orders if any(is_line(line, name) for line in o.lines)]
     sentence = lower[_sentence_start(lower, at) : _sentence_end(lower, at)]
     here = [o for o in holding if fold(o.id) in sentence or fold(o.id).lstrip("#") in sentence]
     pool = here or [o for o in holding if o.id in named] or holding
     fitting = [o for o in pool if _fits(o, kind)] or pool
-    return [(o, line) for o in fitting for line in o.lines if _is(line, name)]
+    return [(o, line) for o in fitting for line in o.lines if is_line(line, name)]
 
 
 def _orders_whole(lower, kinds_at, orders, found, named) -> list[Mention]:
@@ -250,7 +279,9 @@ def _everything(lower, kinds_at, orders, found, excepted, named) -> list[Mention
         if WHOLE.match(lower, m.start()):
             begin = _sentence_start(lower, max(_sentence_start(lower, m.start()) - 2, 0))
             said = {name for s, _, name in found if begin <= s < m.start()}
-            pool = [o for o in orders if any(_is(line, n) for line in o.lines for n in said)]
+            pool = [o for o in orders if any(is_line(line, n) for line in o.lines for n in said)]
+            if not said and len(orders) == 1:
+                pool = orders  # the only order in question
         else:
             pool = [o for o in orders if o.id in named] or orders
         for order in [o for o in pool if _fits(o, kind)]:
@@ -269,6 +300,8 @@ def variant_meant(
     bright" on a measured or graded option, the cheapest or the dearest. None when their
     words point to none."""
     candidates = [v for v in variants if v.available and v.item_id != line.item_id]
+    kept = _kept_options(said, line)  # "the same material", "keep the capacity"
+    candidates = [v for v in candidates if all(v.options.get(k) == line.options[k] for k in kept)]
     if not candidates:
         return None
     by_id = [v for v in candidates if v.item_id in (named_ids or set())]
@@ -329,6 +362,20 @@ def variant_meant(
     if top[0] <= 0 and not (cheapest or priciest):
         return None  # nothing they said picks a variant: ask which option
     return best
+
+
+def _kept_options(said: str, line: OrderLine) -> set[str]:
+    """The line's options the customer's words keep: named just after "the same" or "keep"
+    ("with the same material and color")."""
+    out = set()
+    for m in KEEP.finditer(said):
+        stop = KEPT_UNTIL.search(said, m.end())
+        window = set(re.findall(r"\w+", said[m.end() : stop.start() if stop else m.end() + 40]))
+        for key in line.options:
+            words = [term(w) for w in re.findall(r"\w+", fold(key))]
+            if words and all(w in {term(x) for x in window} for w in words):
+                out.add(key)
+    return out
 
 
 SCALE = [_P.pattern("scale_low"), _P.pattern("scale_mid"), _P.pattern("scale_high")]

@@ -12,7 +12,7 @@ from orders.propose import service_case
 from orders.rules import RulesError, ServiceRules, load_rules
 from orders.store import OrderStore
 
-from .conftest import RULES
+from .conftest import RULES, SHOP_CSV
 
 
 def test_the_customer_is_identified_by_email_id_name_and_zip_never_guessed(tau2_store):
@@ -204,3 +204,74 @@ def test_the_maximum_of_an_option_and_preferences_said_after_the_request(tau2_st
     ]
     assert float(new.options["zoom"].rstrip("x")) == max(zooms)
     assert new.options["storage"] == "SD card"  # said in the sentence after the request
+
+
+@pytest.fixture
+def csv_shop(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_text(SHOP_CSV)
+    found = read_orders(path)
+    store = OrderStore(f"sqlite:///{tmp_path / 'o.sqlite'}")
+    store.replace_all(found.customers, found.orders, found.variants)
+    return store, load_rules(RULES)
+
+
+def test_a_fallback_is_proposed_when_the_request_fails(csv_shop):
+    """ "If that is not possible, cancel it": the return of a pending order is refused, and
+    the cancellation the customer asked for in that case is what is ready to confirm."""
+    store, rules = csv_shop
+    case = service_case(
+        store,
+        rules,
+        ["ann@example.com: I want to return order 1002. If that is not possible, cancel it."],
+    )
+    ready = [p for p in case.proposals if p.allowed]
+    assert [(p.name, p.order_id) for p in ready] == [("cancel_pending_order", "1002")]
+    refused = [p for p in case.proposals if not p.allowed]
+    assert [p.name for p in refused] == ["return_delivered_order_items"]
+    # without the fallback sentence, nothing is ready: the return is shown with why not
+    case = service_case(store, rules, ["ann@example.com: I want to return order 1002."])
+    assert not [p for p in case.proposals if p.allowed]
+    # a fallback whose request succeeds is not taken
+    case = service_case(
+        store,
+        rules,
+        ["ann@example.com: return the green tea. If that is not possible, swap the travel mug."],
+    )
+    assert [p.name for p in case.proposals] == ["return_delivered_order_items"]
+
+
+def test_some_items_of_an_order_are_not_a_cancellation_of_it(csv_shop):
+    """The cancel action takes the whole order: asked for one of its items, it is shown with
+    why, not as ready; the customer's own "then cancel the whole order" makes it ready."""
+    store, rules = csv_shop
+    store.save_order(store.order("1001").model_copy(update={"status": "pending"}))
+    case = service_case(
+        store, rules, ["ann@example.com: please remove the green tea from my order"]
+    )
+    (p,) = case.proposals
+    assert p.name == "cancel_pending_order" and not p.allowed
+    assert "only a whole order can be cancelled" in " ".join(p.why_not)
+    assert "Travel Mug" in " ".join(p.why_not)
+    case = service_case(
+        store,
+        rules,
+        [
+            "ann@example.com: please remove the green tea from my order, I ordered it by "
+            "mistake. If removing one item is not possible, cancel the whole order."
+        ],
+    )
+    (p,) = [p for p in case.proposals if p.allowed]
+    assert p.arguments == {"order_id": "1001", "reason": "ordered by mistake"}
+
+
+def test_options_the_customer_keeps_are_kept(csv_shop):
+    store, rules = csv_shop
+    case = service_case(store, rules, ["ann@example.com: swap the travel mug for a blue one"])
+    assert case.proposals[0].arguments["new_item_ids"] == ["m-blue-500"]
+    # no blue mug of the same volume: a question, not another mug
+    case = service_case(
+        store, rules, ["ann@example.com: swap the travel mug for a blue one with the same volume"]
+    )
+    assert not [p for p in case.proposals if p.allowed]
+    assert any("Travel Mug" in q for q in case.questions)
