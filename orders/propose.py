@@ -28,6 +28,7 @@ from .request import (
 )
 from .rules import ADDRESS_FIELDS, ServiceRules
 from .store import OrderStore
+from .typed_address import typed_address
 
 
 class Proposal(BaseModel):
@@ -167,7 +168,7 @@ def propose(store, rules, customer, orders, reading: Reading, text: str) -> list
         else:
             out.append(_change(store, order, lines, customer, rules, text))
     if "address" in reading.kinds:
-        out += _addresses(customer, orders, reading, rules, text)
+        out += _addresses(store, customer, orders, reading, rules)
     if "payment" in reading.kinds:
         out += _payment(customer, orders, reading, rules, text)
     if "person" in reading.kinds and not out:
@@ -297,12 +298,14 @@ def _change(store, order, mentions, customer: Customer, rules, text) -> Proposal
     return _check(p, order, rules)
 
 
-def _addresses(customer, orders, reading: Reading, rules, text) -> list[Proposal]:
+def _addresses(store, customer, orders, reading: Reading, rules) -> list[Proposal]:
     """A new shipping address for pending orders (and the profile's, when asked): one the
-    store already holds — another order named beside it ("the same as order #W2"), an
-    address of the customer's whose city the request names ("my Chicago address"), or
-    their profile address. Never typed in: a new address is asked for."""
-    said = fold(" ".join(s for s in reading.sentences if KINDS["address"].search(fold(s))))
+    customer types out in full (read into the address fields), else one the store already
+    holds — another order named beside it ("the same as order #W2"), an address of the
+    customer's whose city the request names ("my Chicago address"), or their profile
+    address. Otherwise the new address is asked for."""
+    asking = " ".join(s for s in reading.sentences if KINDS["address"].search(fold(s)))
+    said = fold(asking)
     if not said:
         return []
 
@@ -315,7 +318,9 @@ def _addresses(customer, orders, reading: Reading, rules, text) -> list[Proposal
     )
     pending = [o for o in orders if fold(o.status) == "pending"]
     targets = [o for o in named if o in pending][:1]
-    source = next((o.address for o in named if o not in targets), None)
+    source = typed_address(asking, customer, store) or next(
+        (o.address for o in named if o not in targets), None
+    )
     if source is None:
         known = [customer.address, *(o.address for o in orders)]
         by_city = {
@@ -345,15 +350,26 @@ def _addresses(customer, orders, reading: Reading, rules, text) -> list[Proposal
             p.missing.append("the new address")
         else:
             p.items = [source.line()]
+            p.missing += _incomplete(source, customer)
         out.append(_check(p, order, rules))
     if source is not None and source != customer.address and profile_address_meant(said):
         args = {"user_id": customer.id, **{f: getattr(source, f) for f in ADDRESS_FIELDS}}
         user = Proposal(name="modify_user_address", arguments=args, items=[source.line()])
+        user.missing += _incomplete(source, customer)
         out.append(_check(user, None, rules))
     if not targets and source is None:
         ask = "which order, and the new address"
         out.append(Proposal(name="modify_pending_order_address", arguments={}, missing=[ask]))
     return out
+
+
+def _incomplete(address, customer: Customer) -> list[str]:
+    """What a typed address lacks that the customer's own address has (its state)."""
+    return [
+        f"the {field} of the new address"
+        for field in ADDRESS_FIELDS
+        if field != "address2" and getattr(customer.address, field) and not getattr(address, field)
+    ]
 
 
 def _payment(customer, orders, reading: Reading, rules, text) -> list[Proposal]:

@@ -131,8 +131,8 @@ def is_line(line: OrderLine, name: str) -> bool:
 
 
 def named_lines(lower: str, orders: list[Order]) -> list[tuple[int, int, str]]:
-    """Where the text names a product of the orders (by the name's forms), or one of their
-    lines by its item id: (start, end, product name or item id), in order."""
+    """Where the text names a product of the orders (by the name's forms or its product id),
+    or one of their lines by its item id: (start, end, product name or item id), in order."""
     found = []
     for name, patterns in _line_names(orders).items():
         for pattern in patterns:
@@ -141,8 +141,14 @@ def named_lines(lower: str, orders: list[Order]) -> list[tuple[int, int, str]]:
         for line in o.lines:
             found += [
                 (m.start(), m.end(), line.item_id)
-                for m in re.finditer(rf"\b{re.escape(line.item_id)}\b", lower)
+                for m in re.finditer(rf"\b{re.escape(fold(line.item_id))}\b", lower)
             ]
+            if re.search(r"\d", line.product_id) and len(line.product_id) >= 4:
+                # a product id given for an item id ("change item 1656367028"): its lines
+                found += [
+                    (m.start(), m.end(), line.name)
+                    for m in re.finditer(rf"\b{re.escape(fold(line.product_id))}\b", lower)
+                ]
     return _outermost(found)
 
 
@@ -410,19 +416,25 @@ def _amount(value: str | None) -> float | None:
 
 
 def payment_meant(text: str, customer: Customer, fallback: str | None) -> str | None:
-    """The customer's own payment method their words name ("to my PayPal", "a gift card"),
-    when exactly one source is named; else `fallback` (the order's own)."""
+    """The customer's own payment method their words name — its source ("to my PayPal", "a
+    gift card", its initials "GC"), its brand ("the Visa card") or its last four digits —
+    when they name one, or several of one source; else `fallback` (the order's own)."""
     lower = fold(text)
-    named = {
-        m.source
-        for m in customer.payment_methods
-        if re.search(rf"\b{re.escape(fold(m.source).replace('_', ' '))}\b", lower)
-        or re.search(rf"\b{re.escape(fold(m.source))}\b", lower)
-    }
-    if len(named) == 1:
-        source = next(iter(named))
-        methods = [m for m in customer.payment_methods if m.source == source]
-        return methods[0].id
+
+    def said(name: str) -> bool:
+        return bool(name) and re.search(rf"\b{re.escape(fold(name))}\b", lower) is not None
+
+    named = []
+    for m in customer.payment_methods:
+        words = m.source.replace("_", " ").split()
+        initials = "".join(w[0] for w in words) if len(words) > 1 else ""
+        if any(said(n) for n in (m.source, " ".join(words), initials, m.brand, m.last_four)):
+            named.append(m)
+    by_detail = [m for m in named if said(m.brand) or said(m.last_four)]
+    if len(by_detail) == 1:
+        return by_detail[0].id
+    if named and len({m.source for m in named}) == 1:
+        return named[0].id
     return fallback
 
 

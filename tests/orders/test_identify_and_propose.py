@@ -125,7 +125,7 @@ def test_a_rules_file_is_checked(tmp_path):
         load_rules(bad)
 
 
-def test_an_address_the_store_holds_is_proposed_never_typed(tau2_store, tau2_rules):
+def test_an_address_the_store_holds_or_typed_in_full_is_proposed(tau2_store, tau2_rules):
     # another order named beside it: its address, for the pending order named first
     case = service_case(
         tau2_store,
@@ -139,7 +139,7 @@ def test_an_address_the_store_holds_is_proposed_never_typed(tau2_store, tau2_rul
     source = tau2_store.order("#W8277957").address
     assert p.arguments["order_id"] == "#W5056519" and p.allowed
     assert p.arguments["address1"] == source.address1 and p.arguments["zip"] == source.zip
-    # a new address typed out is not read: asked for, nothing proposed
+    # a new address typed without its city and zip code is asked for, nothing proposed
     case = service_case(
         tau2_store,
         tau2_rules,
@@ -275,3 +275,61 @@ def test_options_the_customer_keeps_are_kept(csv_shop):
     )
     assert not [p for p in case.proposals if p.allowed]
     assert any("Travel Mug" in q for q in case.questions)
+
+
+def test_a_typed_address_is_read_into_the_fields_as_the_store_spells_them(csv_shop):
+    store, rules = csv_shop
+    case = service_case(
+        store,
+        rules,
+        [
+            "ann@example.com: please change the address of order 1002 and my default address "
+            "to 5 Oak Avenue, Apt 3, Springfield, Illinois, 62701. Thanks"
+        ],
+    )
+    by_name = {p.name: p for p in case.proposals}
+    order, user = by_name["modify_pending_order_address"], by_name["modify_user_address"]
+    expected = {
+        "address1": "5 Oak Avenue",
+        "address2": "Apt 3",
+        "city": "Springfield",
+        "state": "IL",  # as the store spells it for this zip code and city
+        "country": "USA",
+        "zip": "62701",
+    }
+    assert order.arguments == {"order_id": "1002", **expected} and order.allowed
+    assert user.arguments == {"user_id": "c-1", **expected} and user.allowed
+    # a state the store cannot tell and the customer did not type: asked for
+    case = service_case(
+        store,
+        rules,
+        ["ann@example.com: the address of order 1002 is now 9 Pine Road, Portland, 97201"],
+    )
+    (p,) = case.proposals
+    assert p.arguments["city"] == "Portland" and not p.allowed
+    assert "the state of the new address" in case.questions
+
+
+def test_payment_named_by_brand_or_initials_and_a_product_id_for_an_item(tau2_store, tau2_rules):
+    """ "The Visa card", "refund to GC", and a product id given where an item id belongs."""
+    customer = tau2_store.customer("sofia_li_9219")
+    visa = [m for m in customer.payment_methods if m.brand.casefold() == "visa"]
+    assert len(visa) == 1 and len([m for m in customer.payment_methods if m.brand]) > 1
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [
+            "I am Sofia Li, zip code 78260. I want to exchange my bicycle for one with a larger "
+            "frame size. I'd prefer the visa card as payment method."
+        ],
+    )
+    assert case.proposals[0].arguments["payment_method_id"] == visa[0].id
+    order = tau2_store.order("#W9911714")  # a pending order with several products
+    line = order.lines[0]
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [f"I am Ethan Garcia, zip 80280. Please cancel item {line.product_id} of my order."],
+    )
+    (p,) = [p for p in case.proposals if p.order_id == order.id]
+    assert line.label() not in " ".join(p.why_not)  # the line meant is the one named
