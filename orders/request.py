@@ -36,6 +36,8 @@ DEARER_ONE, CHEAPER_ONE = _P.pattern("dearer_one"), _P.pattern("cheaper_one")
 PROFILE_ADDRESS = _P.pattern("profile_address")
 CONDITION, ON_FAILURE = _P.pattern("condition"), _P.pattern("on_failure")
 KEEP = _P.pattern("keep_option")
+ONLY = _P.pattern("only_these")
+ITEM_KINDS = ("cancel", "return", "change")
 KEPT_UNTIL = re.compile(r"[,.;!?()]|" + EXCEPT.pattern + r"|\bbut\b")
 SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
@@ -122,8 +124,25 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
     mentions = list(said.values())
     mentions += _orders_whole(lower, kinds_at, orders, found, out.orders_named)
     mentions += _everything(lower, kinds_at, orders, found, excepted, out.orders_named)
-    out.mentions = [m for m in mentions if m.line.item_id not in excepted]
+    mentions = [m for m in mentions if m.line.item_id not in excepted]
+    out.mentions = _only(lower, kinds_at, found, mentions)
     return out
+
+
+def _only(lower, kinds_at, found, mentions: list[Mention]) -> list[Mention]:
+    """ "Only exchange the desk lamp": a sentence that asks for one kind of request *only*
+    for the items it names leaves that request for those items alone (the last such
+    sentence decides)."""
+    for m in ONLY.finditer(lower):
+        begin, end = _sentence_start(lower, m.start()), _sentence_end(lower, m.start())
+        kinds = [k for pos, k in kinds_at if m.start() <= pos < end and k in ITEM_KINDS]
+        names = {name for s, _, name in found if m.start() <= s < end}
+        if len(set(kinds)) != 1 or not names or begin > m.start():
+            continue
+        mentions = [
+            x for x in mentions if x.kind != kinds[0] or any(is_line(x.line, n) for n in names)
+        ]
+    return mentions
 
 
 def is_line(line: OrderLine, name: str) -> bool:
@@ -313,7 +332,9 @@ def variant_meant(
     by_id = [v for v in candidates if v.item_id in (named_ids or set())]
     if len(by_id) == 1:
         return by_id[0]
-    said_words = [w.strip(".") for w in re.findall(r"[\w.]+", said)]  # "2.5", not "black."
+    ranking = RANKING.search(said)
+    unranked = said[: ranking.start()] + said[ranking.end() :] if ranking else said
+    said_words = [w.strip(".") for w in re.findall(r"[\w.]+", unranked)]  # "2.5", not "black."
     said_terms = {term(w) for w in said_words if w}
     said_text = " " + " ".join(said_words) + " "
     more, less = bool(MORE.search(said)), bool(LESS.search(said))
@@ -328,6 +349,18 @@ def variant_meant(
         if f" {' '.join(words)} " in said_text:
             return 1.0
         return sum(term(w) in said_terms for w in words) / len(words)
+
+    ranked = _ranked(said)  # "prefer battery > USB > AC"
+
+    def preferred(v: Variant) -> float:
+        """How high the variant's best value stands in the customer's ranking (1 = first)."""
+        for rank, words in enumerate(ranked):
+            if any(
+                (vw := {term(w) for w in re.findall(r"[\w.]+", fold(value))}) and vw <= words
+                for value in v.options.values()
+            ):
+                return 1 - rank / len(ranked)
+        return 0.0
 
     most, least = bool(MOST.search(said)), bool(LEAST.search(said))
     extremes: dict[str, tuple[float, float]] = {}  # "the maximum zoom": per option said
@@ -359,6 +392,7 @@ def variant_meant(
                 a, b = _level(old), _level(value)
             if a is not None and b is not None and ((more and b > a) or (less and b < a)):
                 measured += 1 - min(abs(b - a) / max(abs(a), 1), 1) / 2  # nearer first
+        named += preferred(v) if ranked else 0.0
         if cheapest or priciest:  # "the cheapest one": the price decides before the options
             return (named + measured, v.price if priciest else -v.price, -changed, kept)
         return (named + measured, -changed, kept, 0)
@@ -368,6 +402,18 @@ def variant_meant(
     if top[0] <= 0 and not (cheapest or priciest):
         return None  # nothing they said picks a variant: ask which option
     return best
+
+
+RANKING = re.compile(r"[\w][\w .-]*(?:\s*>\s*[\w][\w .-]*)+")
+
+
+def _ranked(said: str) -> list[set[str]]:
+    """A ranking the customer writes out, first choice first ("battery > USB > AC"): the
+    words of each choice."""
+    m = RANKING.search(said)
+    if not m:
+        return []
+    return [{term(w) for w in re.findall(r"[\w.]+", part)} for part in m.group(0).split(">")]
 
 
 def _kept_options(said: str, line: OrderLine) -> set[str]:

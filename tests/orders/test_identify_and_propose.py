@@ -333,3 +333,20 @@ def test_payment_named_by_brand_or_initials_and_a_product_id_for_an_item(tau2_st
     )
     (p,) = [p for p in case.proposals if p.order_id == order.id]
     assert line.label() not in " ".join(p.why_not)  # the line meant is the one named
+
+
+def test_only_and_a_written_ranking_of_choices(csv_shop):
+    store, rules = csv_shop
+    case = service_case(
+        store,
+        rules,
+        ["ann@example.com: return the travel mug and the green tea. Only return the green tea."],
+    )
+    (p,) = case.proposals
+    assert p.arguments["item_ids"] == ["t-green"]
+    bigger = "ann@example.com: swap the travel mug for a bigger one"
+    assert service_case(store, rules, [bigger]).proposals[0].arguments["new_item_ids"] == [
+        "m-red-500"  # nothing said of the colour: kept
+    ]
+    case = service_case(store, rules, [bigger + " (I prefer blue > red)"])
+    assert case.proposals[0].arguments["new_item_ids"] == ["m-blue-500"]
