@@ -115,6 +115,12 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
         if not any(_sentence_start(lower, start) <= p < stop for p, _ in kinds_at):
             stop = min([*later[:1], _sentence_end(lower, stop + 1)])  # its request follows
         meant = _lines_meant(orders, name, kind, lower, start, out.orders_named)
+        begin = _sentence_start(lower, start)
+        before = lower[max(begin, start - 40) : start]
+        if not ALL.search(before):  # "all my pending tshirts": every one of them
+            # a change's own sentence says what it becomes, not which it is
+            elsewhere = lower[:begin] + " " + lower[_sentence_end(lower, end) :]
+            meant = _by_values(meant, before, elsewhere if kind == "change" else lower)
         for order, line in _by_price(meant, lower[end:stop]):
             key = (order.id, line.item_id, kind)
             if key in said:  # named again: what is said about it adds up
@@ -246,6 +252,28 @@ def _kind_for(kinds_at: list[tuple[int, str]], lower: str, at: int) -> str | Non
     return following[0] if following else None
 
 
+def _by_values(
+    meant: list[tuple[Order, OrderLine]], before: str, text: str
+) -> list[tuple[Order, OrderLine]]:
+    """Of several lines of one product, the ones whose own option values the customer names:
+    just before the name ("the 17-inch laptop"), else elsewhere ("the robotic one")."""
+    if len(meant) < 2:
+        return meant
+    for said in (before, text):
+        words = {term(w) for w in re.findall(r"[\w.]+", said)}
+
+        def named(line: OrderLine, words=words) -> int:
+            return sum(
+                bool(vw := {term(w) for w in re.findall(r"[\w.]+", fold(v))}) and vw <= words
+                for v in line.options.values()
+            )
+
+        counts = [named(line) for _, line in meant]
+        if max(counts) > min(counts):
+            return [m for m, c in zip(meant, counts, strict=True) if c == max(counts)]
+    return meant
+
+
 def _by_price(meant: list[tuple[Order, OrderLine]], said: str) -> list[tuple[Order, OrderLine]]:
     """Of several lines of one product, "the more expensive one" or "the cheaper one"."""
     if len(meant) < 2:
@@ -301,6 +329,13 @@ def _everything(lower, kinds_at, orders, found, excepted, named) -> list[Mention
         kind = _kind_for(kinds_at, lower, m.start())
         if kind not in ("cancel", "return"):
             continue
+        begin, end = _sentence_start(lower, m.start()), _sentence_end(lower, m.start())
+        excepting = EXCEPT.search(lower, begin, end)
+        upto = excepting.start() if excepting else end
+        if ALL.match(lower, m.start()) and any(
+            begin <= s < upto and _kind_for(kinds_at, lower, s) == kind for s, _, _ in found
+        ):
+            continue  # "all the items I want to return: the skateboard, …": those named
         if WHOLE.match(lower, m.start()):
             begin = _sentence_start(lower, max(_sentence_start(lower, m.start()) - 2, 0))
             said = {name for s, _, name in found if begin <= s < m.start()}

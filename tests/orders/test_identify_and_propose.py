@@ -350,3 +350,28 @@ def test_only_and_a_written_ranking_of_choices(csv_shop):
     ]
     case = service_case(store, rules, [bigger + " (I prefer blue > red)"])
     assert case.proposals[0].arguments["new_item_ids"] == ["m-blue-500"]
+
+
+def test_which_of_two_lines_of_one_product_by_their_own_values(tau2_store, tau2_rules):
+    """Two vacuum cleaners in one order: "the robotic one" said anywhere picks its line; all
+    the items to return named after "all" are those items, not the whole order."""
+    who = "I am daiki_johnson_9523 living in Denver, USA, 80273."
+    order = tau2_store.order("#W9502127")
+    vacuums = [line for line in order.lines if line.name == "Vacuum Cleaner"]
+    assert len(vacuums) == 2 and {v.options["type"] for v in vacuums} == {"robotic", "canister"}
+    robotic = next(v.item_id for v in vacuums if v.options["type"] == "robotic")
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [f"{who} I want to return a vacuum cleaner from that order. It is the robotic one."],
+    )
+    assert case.proposals[0].arguments["item_ids"] == [robotic]
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [f"{who} Make sure all the items I want to return are returned: the air purifier."],
+    )
+    (p,) = case.proposals
+    assert [
+        order.lines[[x.item_id for x in order.lines].index(i)].name for i in p.arguments["item_ids"]
+    ] == ["Air Purifier"]
