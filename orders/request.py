@@ -36,6 +36,7 @@ DEARER_ONE, CHEAPER_ONE = _P.pattern("dearer_one"), _P.pattern("cheaper_one")
 PROFILE_ADDRESS = _P.pattern("profile_address")
 CONDITION, ON_FAILURE = _P.pattern("condition"), _P.pattern("on_failure")
 KEEP = _P.pattern("keep_option")
+SAME_ORDER, OTHER_ORDER = _P.pattern("same_order"), _P.pattern("other_order")
 ONLY = _P.pattern("only_these")
 ITEM_KINDS = ("cancel", "return", "change")
 KEPT_UNTIL = re.compile(r"[,.;!?()]|" + EXCEPT.pattern + r"|\bbut\b")
@@ -89,6 +90,7 @@ def contingencies(text: str) -> tuple[str, list[Fallback]]:
 def read_request(text: str, customer: Customer, orders: list[Order], named: list[str]) -> Reading:
     """`orders`: the customer's orders; `named`: the order ids the conversation names."""
     out = Reading(orders_named=[o for o in named if any(x.id == o for x in orders)])
+    out.orders_named += _orders_by_city(fold(text), customer, orders, out.orders_named)
     out.sentences = [s for s in SENTENCE.split(text) if s.strip()]
     lower = fold(text)
     kinds_at = sorted(
@@ -99,6 +101,7 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
     exceptions = [(m.start(), _sentence_end(lower, m.end())) for m in EXCEPT.finditer(lower)]
     excepted: set[str] = set()
     said: dict[tuple[str, str, str], Mention] = {}
+    previous: set[str] = set()  # the orders of the item named before
     for n, (start, end, name) in enumerate(found):
         if any(a <= start < b for a, b in exceptions):
             excepted |= {
@@ -115,12 +118,14 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
         if not any(_sentence_start(lower, start) <= p < stop for p, _ in kinds_at):
             stop = min([*later[:1], _sentence_end(lower, stop + 1)])  # its request follows
         meant = _lines_meant(orders, name, kind, lower, start, out.orders_named)
+        meant = _same_or_other_order(meant, lower, start, previous)
         begin = _sentence_start(lower, start)
         before = lower[max(begin, start - 40) : start]
         if not ALL.search(before):  # "all my pending tshirts": every one of them
             # a change's own sentence says what it becomes, not which it is
             elsewhere = lower[:begin] + " " + lower[_sentence_end(lower, end) :]
             meant = _by_values(meant, before, elsewhere if kind == "change" else lower)
+        previous = {order.id for order, _ in meant} or previous
         for order, line in _by_price(meant, lower[end:stop]):
             key = (order.id, line.item_id, kind)
             if key in said:  # named again: what is said about it adds up
@@ -252,6 +257,33 @@ def _kind_for(kinds_at: list[tuple[int, str]], lower: str, at: int) -> str | Non
     return following[0] if following else None
 
 
+def _same_or_other_order(meant, lower: str, at: int, previous: set[str]):
+    """ "The puzzle in the same order" / "the skateboard in my other order": of the lines
+    meant, those in (or not in) the orders of the item named before."""
+    sentence = lower[_sentence_start(lower, at) : _sentence_end(lower, at)]
+    if not previous or len({o.id for o, _ in meant}) < 2:
+        return meant
+    if SAME_ORDER.search(sentence):
+        return [(o, line) for o, line in meant if o.id in previous] or meant
+    if OTHER_ORDER.search(sentence):
+        return [(o, line) for o, line in meant if o.id not in previous] or meant
+    return meant
+
+
+def _orders_by_city(lower: str, customer: Customer, orders: list[Order], named) -> list[str]:
+    """Orders named by where they were sent ("the order I sent to my son in Washington"):
+    a city the text names that some of the customer's orders went to, not all of them, and
+    not the customer's own city."""
+    own = fold(customer.address.city)
+    cities = {fold(o.address.city) for o in orders if o.address.city} - {own, ""}
+    out = []
+    for city in cities:
+        holding = [o.id for o in orders if fold(o.address.city) == city]
+        if len(holding) < len(orders) and re.search(rf"\b{re.escape(city)}\b", lower):
+            out += [o for o in holding if o not in named]
+    return out
+
+
 def _by_values(
     meant: list[tuple[Order, OrderLine]], before: str, text: str
 ) -> list[tuple[Order, OrderLine]]:
@@ -357,8 +389,8 @@ def variant_meant(
 ) -> Variant | None:
     """The available variant of the line's product, other than its own, that the customer's
     words about it point to: its item id written out, values they name, "bigger"/"less
-    bright" on a measured or graded option, the cheapest or the dearest. None when their
-    words point to none."""
+    bright" on a measured or graded option, "1000 more pieces", a ranking of choices, the
+    cheapest or the dearest. None when their words point to none."""
     candidates = [v for v in variants if v.available and v.item_id != line.item_id]
     kept = _kept_options(said, line)  # "the same material", "keep the capacity"
     candidates = [v for v in candidates if all(v.options.get(k) == line.options[k] for k in kept)]
@@ -367,57 +399,92 @@ def variant_meant(
     by_id = [v for v in candidates if v.item_id in (named_ids or set())]
     if len(by_id) == 1:
         return by_id[0]
-    ranking = RANKING.search(said)
-    unranked = said[: ranking.start()] + said[ranking.end() :] if ranking else said
-    said_words = [w.strip(".") for w in re.findall(r"[\w.]+", unranked)]  # "2.5", not "black."
-    said_terms = {term(w) for w in said_words if w}
-    said_text = " " + " ".join(said_words) + " "
-    more, less = bool(MORE.search(said)), bool(LESS.search(said))
-    cheapest, priciest = bool(CHEAPEST.search(said)), bool(PRICIEST.search(said))
+    wish = _Wish.read(said, line, candidates)
+    best = max(candidates, key=wish.score)
+    if wish.score(best)[0] <= 0 and not (wish.cheapest or wish.priciest):
+        return None  # nothing they said picks a variant: ask which option
+    return best
 
-    def said_share(value: str) -> float:
+
+@dataclass
+class _Wish:
+    """What the customer's words about an item ask of its new variant."""
+
+    line: OrderLine
+    terms: set[str]  # the words said, as terms (a ranking's words left out)
+    text: str  # the words said, space-separated, padded
+    more: bool
+    less: bool
+    cheapest: bool
+    priciest: bool
+    most: bool
+    ranked: list[set[str]]  # "prefer battery > USB > AC": each choice's words
+    extremes: dict[str, tuple[float, float]]  # "the maximum zoom": per option, low and high
+    targets: dict[str, float]  # "1000 more pieces": per option, the amount wanted
+
+    @classmethod
+    def read(cls, said: str, line: OrderLine, candidates: list[Variant]) -> _Wish:
+        ranking = RANKING.search(said) or PREFER_OVER.search(said)
+        unranked = said[: ranking.start()] + said[ranking.end() :] if ranking else said
+        words = [w.strip(".") for w in re.findall(r"[\w.]+", unranked)]  # "2.5", not "black."
+        terms = {term(w) for w in words if w}
+        most, least = bool(MOST.search(said)), bool(LEAST.search(said))
+        extremes = {}
+        for key in {k for c in candidates for k in c.options}:
+            if (most or least) and all(term(w) in terms for w in re.findall(r"\w+", fold(key))):
+                found = [a for c in candidates if (a := _measure(c.options.get(key))) is not None]
+                if found:
+                    extremes[key] = (min(found), max(found))
+        return cls(
+            line=line,
+            terms=terms,
+            text=" " + " ".join(words) + " ",
+            more=bool(MORE.search(said)),
+            less=bool(LESS.search(said)),
+            cheapest=bool(CHEAPEST.search(said)),
+            priciest=bool(PRICIEST.search(said)),
+            most=most,
+            ranked=_ranked(said),
+            extremes=extremes,
+            targets=_targets(said, line),
+        )
+
+    def share(self, value: str) -> float:
         """How much of a value the customer's words hold ("Google Home" for "Google
         Assistant": half)."""
         words = [w for w in re.findall(r"[\w.]+", fold(value)) if len(w) > 1 or w.isdigit()]
         if not words:
             return 0.0
-        if f" {' '.join(words)} " in said_text:
+        if f" {' '.join(words)} " in self.text:
             return 1.0
-        return sum(term(w) in said_terms for w in words) / len(words)
+        return sum(term(w) in self.terms for w in words) / len(words)
 
-    ranked = _ranked(said)  # "prefer battery > USB > AC"
-
-    def preferred(v: Variant) -> float:
+    def preferred(self, v: Variant) -> float:
         """How high the variant's best value stands in the customer's ranking (1 = first)."""
-        for rank, words in enumerate(ranked):
+        for rank, words in enumerate(self.ranked):
             if any(
                 (vw := {term(w) for w in re.findall(r"[\w.]+", fold(value))}) and vw <= words
                 for value in v.options.values()
             ):
-                return 1 - rank / len(ranked)
+                return 1 - rank / len(self.ranked)
         return 0.0
 
-    most, least = bool(MOST.search(said)), bool(LEAST.search(said))
-    extremes: dict[str, tuple[float, float]] = {}  # "the maximum zoom": per option said
-    for key in {k for c in candidates for k in c.options}:
-        if (most or least) and all(term(w) in said_terms for w in re.findall(r"\w+", fold(key))):
-            found = [a for c in candidates if (a := _measure(c.options.get(key))) is not None]
-            if found:
-                extremes[key] = (min(found), max(found))
-
-    def score(v: Variant) -> tuple:
+    def score(self, v: Variant) -> tuple:
         named = measured = 0.0
         kept = changed = 0
-        for key, (low, high) in extremes.items():
+        for key, (low, high) in self.extremes.items():
             amount = _measure(v.options.get(key))
-            if amount is not None and amount == (high if most else low):
+            if amount is not None and amount == (high if self.most else low):
+                measured += 1.5
+        for key, target in self.targets.items():
+            if _amount(v.options.get(key)) == target:
                 measured += 1.5
         for key, value in v.options.items():
-            old = line.options.get(key)
+            old = self.line.options.get(key)
             if value == old:
                 kept += 1
                 continue
-            share = said_share(value)
+            share = self.share(value)
             if share > 0:
                 named += share
             else:
@@ -425,30 +492,47 @@ def variant_meant(
             a, b = _amount(old), _amount(value)
             if a is None or b is None:
                 a, b = _level(old), _level(value)
-            if a is not None and b is not None and ((more and b > a) or (less and b < a)):
+            if a is not None and b is not None and ((self.more and b > a) or (self.less and b < a)):
                 measured += 1 - min(abs(b - a) / max(abs(a), 1), 1) / 2  # nearer first
-        named += preferred(v) if ranked else 0.0
-        if cheapest or priciest:  # "the cheapest one": the price decides before the options
-            return (named + measured, v.price if priciest else -v.price, -changed, kept)
+        named += self.preferred(v)
+        if self.cheapest or self.priciest:  # the price decides before the options
+            return (named + measured, v.price if self.priciest else -v.price, -changed, kept)
         return (named + measured, -changed, kept, 0)
 
-    best = max(candidates, key=score)
-    top = score(best)
-    if top[0] <= 0 and not (cheapest or priciest):
-        return None  # nothing they said picks a variant: ask which option
-    return best
+
+def _targets(said: str, line: OrderLine) -> dict[str, float]:
+    """ "1000 more pieces", "with 500 pieces less": per option of the line whose key the
+    words name, the line's own amount plus or minus the number."""
+    out = {}
+    for m in AMOUNT_DIFFERENCE.finditer(said):
+        a, b = m.group("a"), m.group("b")
+        way, word = (a, b) if MORE.fullmatch(a) or LESS.fullmatch(a) else (b, a)
+        if not (MORE.fullmatch(way) or LESS.fullmatch(way)):
+            continue
+        number, word = float(m.group("n")), term(word)
+        sign = -1 if LESS.fullmatch(way) else 1
+        for key, value in line.options.items():
+            old = _amount(value)
+            if old is not None and word in {term(w) for w in re.findall(r"\w+", fold(key))}:
+                out[key] = old + sign * number
+    return out
 
 
 RANKING = re.compile(r"[\w][\w .-]*(?:\s*>\s*[\w][\w .-]*)+")
+PREFER_OVER = _P.pattern("prefer_over")
+AMOUNT_DIFFERENCE = re.compile(r"(?<![\w.])(?P<n>\d+(?:\.\d+)?)\s+(?P<a>\w+)\s+(?P<b>\w+)")
 
 
 def _ranked(said: str) -> list[set[str]]:
-    """A ranking the customer writes out, first choice first ("battery > USB > AC"): the
-    words of each choice."""
-    m = RANKING.search(said)
-    if not m:
+    """A ranking the customer writes out, first choice first ("battery > USB > AC", "I
+    prefer animals over art"): the words of each choice."""
+    if m := RANKING.search(said):
+        parts = m.group(0).split(">")
+    elif m := PREFER_OVER.search(said):
+        parts = [m.group("first"), m.group("second")]
+    else:
         return []
-    return [{term(w) for w in re.findall(r"[\w.]+", part)} for part in m.group(0).split(">")]
+    return [{term(w) for w in re.findall(r"[\w.]+", part)} for part in parts]
 
 
 def _kept_options(said: str, line: OrderLine) -> set[str]:
@@ -460,7 +544,7 @@ def _kept_options(said: str, line: OrderLine) -> set[str]:
         window = set(re.findall(r"\w+", said[m.end() : stop.start() if stop else m.end() + 40]))
         for key in line.options:
             words = [term(w) for w in re.findall(r"\w+", fold(key))]
-            if words and all(w in {term(x) for x in window} for w in words):
+            if words and words[0] in {term(x) for x in window}:  # "the same difficulty"
                 out.add(key)
     return out
 

@@ -375,3 +375,51 @@ def test_which_of_two_lines_of_one_product_by_their_own_values(tau2_store, tau2_
     assert [
         order.lines[[x.item_id for x in order.lines].index(i)].name for i in p.arguments["item_ids"]
     ] == ["Air Purifier"]
+
+
+def test_the_same_order_an_amount_more_and_a_preference_between_two(tau2_store, tau2_rules):
+    """Two orders hold a jigsaw puzzle: "in the same order" as the bicycle named before is
+    the one meant; "1000 more pieces" is the line's own count plus 1000; "the same
+    difficulty" keeps that option; "I prefer art over animals" decides between the rest."""
+    order = tau2_store.order("#W3916020")
+    jigsaw = next(line for line in order.lines if line.name == "Jigsaw Puzzle")
+    assert (
+        sum(
+            any(line.name == "Jigsaw Puzzle" for line in o.lines)
+            for o in tau2_store.orders_of(order.customer_id)
+        )
+        == 2
+    )
+    who = "I am Sofia Li, zip code 78260."
+    wants = "I want the same difficulty, but 1000 more pieces, and I prefer {} over {} theme."
+    for first, second in (("art", "animal"), ("animal", "art")):
+        case = service_case(
+            tau2_store,
+            tau2_rules,
+            [
+                f"{who} I want to exchange my bicycle for one with a larger frame size. The "
+                f"jigsaw puzzle in the same order also needs to be exchanged. "
+                + wants.format(first, second)
+            ],
+        )
+        (p,) = [p for p in case.proposals if jigsaw.item_id in p.arguments.get("item_ids", [])]
+        assert p.order_id == order.id
+        new = tau2_store.variant(
+            p.arguments["new_item_ids"][p.arguments["item_ids"].index(jigsaw.item_id)]
+        )
+        assert float(new.options["pieces"]) == float(jigsaw.options["pieces"]) + 1000
+        assert new.options["difficulty level"] == jigsaw.options["difficulty level"]
+        assert new.options["theme"].startswith(first)
+
+
+def test_an_order_named_by_the_city_it_was_sent_to(tau2_store, tau2_rules):
+    """Backpacks in three pending orders; the one sent to Washington is the one meant."""
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [
+            "I am Ivan Khan, zip code 28243. I sent an order to my son in Washington by "
+            "mistake. I want to change the backpack to a medium one."
+        ],
+    )
+    assert {p.order_id for p in case.proposals} == {"#W5270061"}
