@@ -328,6 +328,17 @@ def _addresses(store, customer, orders, reading: Reading, rules) -> list[Proposa
             for a in known
             if a.city and re.search(rf"\b{re.escape(fold(a.city))}\b", said)
         }
+        if not by_city and profile_address_meant(said, as_target=True):
+            # "change my default address to my daughter's (she lives in Chicago)": an
+            # address of theirs whose city the conversation names elsewhere
+            whole = fold(" ".join(reading.sentences))
+            by_city = {
+                a.line(): a
+                for a in known[1:]
+                if a.city
+                and a != customer.address
+                and re.search(rf"\b{re.escape(fold(a.city))}\b", whole)
+            }
         if len(by_city) == 1:
             source = next(iter(by_city.values()))
         elif profile_address_meant(said):

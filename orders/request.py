@@ -37,6 +37,7 @@ PROFILE_ADDRESS = _P.pattern("profile_address")
 CONDITION, ON_FAILURE = _P.pattern("condition"), _P.pattern("on_failure")
 KEEP = _P.pattern("keep_option")
 SAME_ORDER, OTHER_ORDER = _P.pattern("same_order"), _P.pattern("other_order")
+WITH_ITEM = _P.pattern("came_with")
 ONLY = _P.pattern("only_these")
 ITEM_KINDS = ("cancel", "return", "change")
 KEPT_UNTIL = re.compile(r"[,.;!?()]|" + EXCEPT.pattern + r"|\bbut\b")
@@ -102,7 +103,15 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
     excepted: set[str] = set()
     said: dict[tuple[str, str, str], Mention] = {}
     previous: set[str] = set()  # the orders of the item named before
+    # "the backpack I received with the vacuum cleaner": the second names the order
+    anchors = {
+        n - 1: name
+        for n, (start, _, name) in enumerate(found)
+        if n and WITH_ITEM.search(lower, max(0, start - 60), start)
+    }
     for n, (start, end, name) in enumerate(found):
+        if n - 1 in anchors:
+            continue
         if any(a <= start < b for a, b in exceptions):
             excepted |= {
                 line.item_id for o in orders for line in o.lines if is_line(line, name)
@@ -118,7 +127,16 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
         if not any(_sentence_start(lower, start) <= p < stop for p, _ in kinds_at):
             stop = min([*later[:1], _sentence_end(lower, stop + 1)])  # its request follows
         meant = _lines_meant(orders, name, kind, lower, start, out.orders_named)
-        meant = _same_or_other_order(meant, lower, start, previous)
+        in_sentence = {
+            x
+            for p, _, x in found
+            if _sentence_start(lower, start) <= p < _sentence_end(lower, start)
+        }
+        meant = _same_or_other_order(meant, lower, start, previous, in_sentence)
+        if n in anchors:
+            meant = [
+                (o, x) for o, x in meant if any(is_line(y, anchors[n]) for y in o.lines)
+            ] or meant
         begin = _sentence_start(lower, start)
         before = lower[max(begin, start - 40) : start]
         if not ALL.search(before):  # "all my pending tshirts": every one of them
@@ -133,6 +151,7 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
             else:
                 said[key] = Mention(order, line, kind, lower[end:stop])
     mentions = list(said.values())
+    mentions += _the_only_item(lower, kinds_at, orders, found)
     mentions += _orders_whole(lower, kinds_at, orders, found, out.orders_named)
     mentions += _everything(lower, kinds_at, orders, found, excepted, out.orders_named)
     mentions = [m for m in mentions if m.line.item_id not in excepted]
@@ -184,10 +203,12 @@ def named_lines(lower: str, orders: list[Order]) -> list[tuple[int, int, str]]:
 
 def _line_names(orders: list[Order]) -> dict[str, list[re.Pattern]]:
     """Each product name in the orders → the patterns that name it: the whole name, the
-    name written as one word ("tshirt"), its head noun, and a first word no other product
-    name starts with ("jigsaw"); each word singular, a plural allowed."""
+    name written as one word ("tshirt"), its head noun, a first word no other product name
+    starts with ("jigsaw"), and the tail of a one-word name no other name ends with
+    ("watch" for "Wristwatch"); each word singular, a plural allowed ("bookshelves")."""
     names = {line.name for o in orders for line in o.lines}
     firsts = [_words(n)[0] for n in names if _words(n)]
+    lasts = [_words(n)[-1] for n in names if _words(n)]
     out = {}
     for name in names:
         words = _words(name)
@@ -199,10 +220,20 @@ def _line_names(orders: list[Order]) -> dict[str, list[re.Pattern]]:
         if len(words) == 1 and len(words[0]) >= 8:  # "Bookshelf" written "book shelf"
             w = words[0]
             forms |= {f"{w[:i]} {w[i:]}" for i in range(4, len(w) - 3)}
+            tails = {w[i:] for i in range(3, len(w) - 4)}
+            forms |= {t for t in tails if sum(x.endswith(t) for x in lasts) == 1}
         out[name] = [
-            re.compile(rf"\b{re.escape(f)}(?:e?s)?\b") for f in sorted(forms, key=len, reverse=True)
+            re.compile(rf"\b{re.escape(f)}(?:e?s)?\b|\b{re.escape(_ves(f))}\b")
+            for f in sorted(forms, key=len, reverse=True)
         ]
     return out
+
+
+def _ves(word: str) -> str:
+    """A name's plural in -ves ("shelf" → "shelves", "knife" → "knives")."""
+    if word.endswith("fe"):
+        return word[:-2] + "ves"
+    return word[:-1] + "ves" if word.endswith("f") else word + "s"
 
 
 def _words(name: str) -> list[str]:
@@ -257,14 +288,21 @@ def _kind_for(kinds_at: list[tuple[int, str]], lower: str, at: int) -> str | Non
     return following[0] if following else None
 
 
-def _same_or_other_order(meant, lower: str, at: int, previous: set[str]):
-    """ "The puzzle in the same order" / "the skateboard in my other order": of the lines
-    meant, those in (or not in) the orders of the item named before."""
+def _same_or_other_order(meant, lower: str, at: int, previous: set[str], together: set[str]):
+    """ "The bookshelf and jigsaw I received in the same order" (`together`: the items its
+    sentence names) / "the puzzle in the same order" / "the skateboard in my other order":
+    of the lines meant, those in the order that holds them all, else in (or not in) the
+    orders of the item named before."""
     sentence = lower[_sentence_start(lower, at) : _sentence_end(lower, at)]
-    if not previous or len({o.id for o, _ in meant}) < 2:
+    if not (previous or len(together) > 1) or len({o.id for o, _ in meant}) < 2:
         return meant
     if SAME_ORDER.search(sentence):
-        return [(o, line) for o, line in meant if o.id in previous] or meant
+        holding = {
+            o.id
+            for o, _ in meant
+            if len(together) > 1 and all(any(is_line(x, n) for x in o.lines) for n in together)
+        }
+        return [(o, line) for o, line in meant if o.id in (holding or previous)] or meant
     if OTHER_ORDER.search(sentence):
         return [(o, line) for o, line in meant if o.id not in previous] or meant
     return meant
@@ -335,6 +373,33 @@ def _lines_meant(orders, name, kind, lower, at, named) -> list[tuple[Order, Orde
     pool = here or [o for o in holding if o.id in named] or holding
     fitting = [o for o in pool if _fits(o, kind)] or pool
     return [(o, line) for o in fitting for line in o.lines if is_line(line, name)]
+
+
+def _the_only_item(lower, kinds_at, orders: list[Order], found) -> list[Mention]:
+    """ "Change my pending order's item to red": a sentence asking for a change that names
+    no item but one order — by its number, or by its state when only one order is in that
+    state — of a single item, is about that item."""
+    out = []
+    statuses = {fold(o.status) for o in orders}
+    for pos, kind in kinds_at:
+        begin, end = _sentence_start(lower, pos), _sentence_end(lower, pos)
+        if kind != "change" or any(begin <= s < end for s, _, _ in found):
+            continue
+        sentence = lower[begin:end]
+        by_state = [
+            o
+            for o in orders
+            if fold(o.status) in statuses
+            and re.search(rf"\b{re.escape(fold(o.status))}\b", sentence)
+        ]
+        by_id = [o for o in orders if fold(o.id).lstrip("#") in sentence]
+        meant = by_id or by_state
+        if len(meant) == 1 and len(meant[0].lines) == 1:
+            out.append(Mention(meant[0], meant[0].lines[0], kind, lower[pos:end]))
+    first: dict[str, Mention] = {}
+    for m in out:
+        first.setdefault(m.line.item_id, m)  # what the first request says of it
+    return list(first.values())
 
 
 def _orders_whole(lower, kinds_at, orders, found, named) -> list[Mention]:
@@ -603,5 +668,12 @@ def payment_meant(text: str, customer: Customer, fallback: str | None) -> str | 
     return fallback
 
 
-def profile_address_meant(text: str) -> bool:
+def profile_address_meant(text: str, as_target: bool = False) -> bool:
+    """Whether the text speaks of the customer's own profile address; `as_target`: as the
+    one to change ("change my default address to …")."""
+    if as_target:
+        return any(
+            re.match(r"\s+to\b", fold(text)[m.end() :])
+            for m in PROFILE_ADDRESS.finditer(fold(text))
+        )
     return bool(PROFILE_ADDRESS.search(fold(text)))

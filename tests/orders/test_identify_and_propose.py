@@ -423,3 +423,60 @@ def test_an_order_named_by_the_city_it_was_sent_to(tau2_store, tau2_rules):
         ],
     )
     assert {p.order_id for p in case.proposals} == {"#W5270061"}
+
+
+def test_an_order_of_one_item_named_by_its_state(csv_shop):
+    store, rules = csv_shop
+    case = service_case(
+        store, rules, ["ann@example.com: please change my pending order's item to red"]
+    )
+    (p,) = case.proposals
+    assert p.arguments["order_id"] == "1002"
+    assert (p.arguments["item_ids"], p.arguments["new_item_ids"]) == (["m-blue-500"], ["m-red-500"])
+
+
+def test_items_named_as_people_write_them(tau2_store, tau2_rules):
+    """ "Bookshelves" for Bookshelf, "watch" for Wristwatch; an item named only to say
+    which order ("the backpack I received with the vacuum cleaner"); two items "in the
+    same order"."""
+    lucas = "my email is lucas.brown9344@example.com."
+
+    def returned(text: str) -> set[str]:
+        case = service_case(tau2_store, tau2_rules, [f"{lucas} {text}"])
+        return {i for p in case.proposals for i in p.arguments.get("item_ids", [])}
+
+    shelves = {
+        line.item_id
+        for o in tau2_store.orders_of("lucas_brown_6720")
+        for line in o.lines
+        if line.name == "Bookshelf" and o.status == "delivered"
+    }
+    assert len(shelves) == 2 and returned("I want to return all bookshelves.") == shelves
+    assert returned("I want to return the backpack I received with the vacuum cleaner.") == {
+        "7824298782"  # the backpack of the order that holds the vacuum cleaner, alone
+    }
+    assert returned("I want to return the bookshelf and jigsaw I received in the same order.") == {
+        "4900661478",
+        "3614853563",
+    }
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        ["I am Yara Silva, zip 77159. I want to change my watch for one with a black dial."],
+    )
+    assert case.proposals[0].arguments["item_ids"] == ["1355937109"]  # the Wristwatch
+
+
+def test_the_profile_address_changed_to_one_the_conversation_places(tau2_store, tau2_rules):
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [
+            "I am lucas_santos_6600, I live in Denver, and my daughter lives in Chicago. I want "
+            "to change my default address to my daughter's address."
+        ],
+    )
+    (p,) = [p for p in case.proposals if p.name == "modify_user_address"]
+    assert p.arguments["city"] == "Chicago" and p.allowed
+    sent = [o.address for o in tau2_store.orders_of("lucas_santos_6600")]
+    assert any(a.address1 == p.arguments["address1"] for a in sent)  # one the store holds
