@@ -486,6 +486,7 @@ class _Wish:
     ranked: list[set[str]]  # "prefer battery > USB > AC": each choice's words
     extremes: dict[str, tuple[float, float]]  # "the maximum zoom": per option, low and high
     targets: dict[str, float]  # "1000 more pieces": per option, the amount wanted
+    graded: dict[str, int]  # "the easiest one": per graded option, the level wanted
 
     @classmethod
     def read(cls, said: str, line: OrderLine, candidates: list[Variant]) -> _Wish:
@@ -512,6 +513,7 @@ class _Wish:
             ranked=_ranked(said),
             extremes=extremes,
             targets=_targets(said, line),
+            graded=_graded(said, candidates),
         )
 
     def share(self, value: str) -> float:
@@ -544,6 +546,9 @@ class _Wish:
         for key, target in self.targets.items():
             if _amount(v.options.get(key)) == target:
                 measured += 1.5
+        for key, level in self.graded.items():
+            if _level(v.options.get(key)) == level:
+                measured += 1
         for key, value in v.options.items():
             old = self.line.options.get(key)
             if value == old:
@@ -563,6 +568,25 @@ class _Wish:
         if self.cheapest or self.priciest:  # the price decides before the options
             return (named + measured, v.price if self.priciest else -v.price, -changed, kept)
         return (named + measured, -changed, kept, 0)
+
+
+def _graded(said: str, candidates: list[Variant]) -> dict[str, int]:
+    """ "The easiest one", "the hardest": a superlative of a word on the ordered scale,
+    for every option whose values stand on it — the lowest (or highest) level offered."""
+    wanted = None
+    for w in re.findall(r"[a-z]+est\b", said):
+        for base in (w[:-3], w[:-4] + "y", w[:-3] + "e", w[:-4]):
+            level = _level(base) if len(base) > 2 else None
+            if level in (0, len(SCALE) - 1):
+                wanted = level
+    if wanted is None:
+        return {}
+    out = {}
+    for key in {k for c in candidates for k in c.options}:
+        levels = [lv for c in candidates if (lv := _level(c.options.get(key))) is not None]
+        if levels:
+            out[key] = min(levels) if wanted == 0 else max(levels)
+    return out
 
 
 def _targets(said: str, line: OrderLine) -> dict[str, float]:

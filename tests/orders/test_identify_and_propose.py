@@ -480,3 +480,20 @@ def test_the_profile_address_changed_to_one_the_conversation_places(tau2_store, 
     assert p.arguments["city"] == "Chicago" and p.allowed
     sent = [o.address for o in tau2_store.orders_of("lucas_santos_6600")]
     assert any(a.address1 == p.arguments["address1"] for a in sent)  # one the store holds
+
+
+def test_the_easiest_with_the_fewest(tau2_store, tau2_rules):
+    """A superlative of a word on the ordered scale ("the easiest") picks the lowest level
+    an option offers; "the fewest pieces" the smallest count."""
+    case = service_case(
+        tau2_store,
+        tau2_rules,
+        [
+            "I am mei_patel_7272. The 1000-piece jigsaw is too hard for my kid, can I change "
+            "it to the easiest one with the fewest pieces?"
+        ],
+    )
+    new = tau2_store.variant(case.proposals[0].arguments["new_item_ids"][0])
+    offered = [v for v in tau2_store.variants_of(new.product_id) if v.available]
+    assert new.options["difficulty level"] == "beginner"
+    assert float(new.options["pieces"]) == min(float(v.options["pieces"]) for v in offered)
