@@ -4,11 +4,41 @@ several workers share a store)."""
 
 from __future__ import annotations
 
+import errno
+import shutil
 from pathlib import Path
 
 
 class StoreUnavailableError(RuntimeError):
     """A store that cannot be opened: a bad URL, a missing driver, an unwritable folder."""
+
+
+def why_unwritable(exc: BaseException, where: Path | None = None) -> str | None:
+    """Why a write failed, in words, when it is the disk's doing: full, read-only, or not
+    permitted; None for any other failure. The libraries under the stores say it their own
+    way (SQLite's "database or disk is full", numpy's "N requested and M written"), so the
+    free space of `where` is checked too."""
+    said = str(exc).casefold()
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in said or "no space" in said:
+        return "the disk is full"
+    if code == errno.EROFS or "readonly" in said or "read-only" in said:
+        return "it is read-only"
+    if code in (errno.EACCES, errno.EPERM) or "permission denied" in said:
+        return "permission to write there is denied"
+    if where is not None and isinstance(exc, OSError):
+        try:
+            if shutil.disk_usage(_existing(where)).free < 1 << 20:
+                return "the disk is full"
+        except OSError:
+            return None
+    return None
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
 
 
 def store_exists(url: str) -> bool:

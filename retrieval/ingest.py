@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from base.faults import fault_point
+from base.stores import StoreUnavailableError, why_unwritable
 
 from .color import basic_colors, color_distribution
 from .config import RetrievalConfig
@@ -98,10 +99,35 @@ def ingest(
     """`text_embedder` replaces the configured one (the benchmark reuses vectors with it).
     `mapping`: how to read the catalog's columns (default: `<catalog>.mapping.toml` beside
     it); `lexicon_file`: the shop's own synonyms (default: `<catalog>.lexicon.toml`);
-    `rebuild`: embed everything again rather than keep what looks unchanged."""
-    started = time.perf_counter()
-    catalog = Path(catalog)
+    `rebuild`: embed everything again rather than keep what looks unchanged.
+
+    A disk that is full, read-only or not writable ends it with one sentence naming the
+    folder; the live index is the one before (the new generation is never made current)."""
     index = index or ProductIndex(config)
+    try:
+        return _ingest(
+            Path(catalog), config, images_dir, progress, index, text_embedder, mapping,
+            lexicon_file, rebuild,
+        )  # fmt: skip
+    except (CatalogFormatError, StoreUnavailableError):
+        raise
+    except Exception as exc:
+        if why := why_unwritable(exc, index.dir):
+            raise IndexWriteError(
+                f"the index at {index.dir} cannot be written: {why}. The live index is "
+                "unchanged; make room (or make the folder writable) and run the ingest again."
+            ) from exc
+        raise
+
+
+class IndexWriteError(StoreUnavailableError):
+    """The index folder refused a write (full, read-only, not permitted)."""
+
+
+def _ingest(
+    catalog, config, images_dir, progress, index, text_embedder, mapping, lexicon_file, rebuild
+) -> IngestReport:
+    started = time.perf_counter()
     # read once: the rows and the attribute types (a standard feed is known by its header)
     found = find_mapping(catalog, mapping, header_of(catalog))
     products, errors = _read(catalog, found)

@@ -12,7 +12,10 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from base.stores import StoreUnavailableError  # one error for every store that is down
+from base.stores import (  # one error for every store that is down
+    StoreUnavailableError,
+    why_unwritable,
+)
 
 from .schema import Product, SearchFilters
 
@@ -48,6 +51,8 @@ class VectorStore:
             self.path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(self.path), settings=settings)
         except Exception as exc:
+            if not self.url and (why := why_unwritable(exc, self.path)):
+                raise StoreUnavailableError(f"{self.where} cannot be written: {why}") from exc
             raise StoreUnavailableError(f"{self.where} is not reachable: {exc}") from exc
 
     def _name(self, name: str) -> str:

@@ -11,6 +11,9 @@
    the shopper's p95 beside them against alone, in the same run.
 4. Conversations across restarts: N conversations, each turn on a freshly started
    assistant sharing one store; conversations or cart lines lost.
+5. A disk that refuses the write (a small tmpfs, so root only): `aisle ingest` of an edited
+   catalog onto a read-only and onto a full index folder: its exit code and last line, and
+   whether the live index is still the one before.
 """
 
 from __future__ import annotations
@@ -221,6 +224,39 @@ def restarts(settings: Settings, conversations: int, work: Path) -> dict:
     }
 
 
+def refused(catalog: Path, work: Path) -> dict:
+    """Ingest onto a read-only, then a full, tmpfs; what the user reads and what is left."""
+    mount = work / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)]).returncode:
+        return {"skipped": "a tmpfs cannot be mounted here (needs root)"}
+    a, b = _versions(catalog, work)
+    index_dir = mount / "index"
+    env = {**os.environ, "AISLE_INDEX_DIR": str(index_dir)}
+
+    def run_ingest(path: Path) -> tuple[int, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "ingest", str(path)],
+            env=env, capture_output=True, text=True, timeout=900,
+        )  # fmt: skip
+        lines = [x for x in done.stderr.splitlines() if x.startswith("error:")]
+        return done.returncode, lines[-1] if lines else ""
+
+    out = {}
+    try:
+        run_ingest(a)
+        before = _seen(index_dir)
+        used = shutil.disk_usage(mount).used
+        cases = (("read-only", "remount,ro"), ("full", f"remount,rw,size={used + 65536}"))
+        for case, options in cases:
+            subprocess.run(["mount", "-o", options, str(mount)], check=True)
+            rc, said = run_ingest(b)
+            out[case] = {"rc": rc, "said": said, "live index kept": _seen(index_dir) == before}
+    finally:
+        subprocess.run(["umount", "-l", str(mount)])  # lazily: this process still maps its files
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kills", type=int, default=20)
@@ -228,7 +264,9 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=20)
     ap.add_argument("--conversations", type=int, default=5)
     ap.add_argument(
-        "--only", default="kills,stall,oversized,restarts", help="the sections to run, by name"
+        "--only",
+        default="kills,stall,oversized,restarts,refused",
+        help="the sections to run, by name",
     )
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -261,6 +299,9 @@ def main() -> None:
                 f"restarts: {r['lost_conversations']} of {r['conversations']} conversations "
                 f"and {r['lost_cart_lines']} cart lines lost"
             )
+        if "refused" in only:
+            for case, result in refused(args.catalog, work).items():
+                print(f"ingest onto a {case} index folder: {result}")
 
 
 if __name__ == "__main__":
