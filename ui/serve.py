@@ -4,6 +4,8 @@ requests without a session). One uvicorn server; Gradio's analytics off."""
 
 from __future__ import annotations
 
+import logging
+
 import os
 import threading
 import time
@@ -142,15 +144,23 @@ def _mount(app, blocks, path: str, settings: Settings, photos_dir, theme, **extr
 def _unknown_api_names_are_404(app, path: str) -> None:
     """An API name or function index the page does not have answers 404, not 500 (Gradio
     raises while looking it up)."""
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import JSONResponse, PlainTextResponse
     from gradio.route_utils import FnIndexInferError
 
     async def not_found(request, exc):
         return JSONResponse({"detail": f"no such API endpoint: {exc}"}, status_code=404)
 
+    async def unknown_index(request, exc):
+        # the queue looks a posted fn_index up with `fns[i]`; any other KeyError stays a 500
+        if request.url.path.endswith("/queue/join") and isinstance(exc.args[0], int):
+            return await not_found(request, f"function index {exc.args[0]}")
+        logging.getLogger(__name__).error("%s %s", request.method, request.url.path, exc_info=exc)
+        return PlainTextResponse("Internal Server Error", status_code=500)
+
     for route in app.routes:
         if getattr(route, "path", None) == path and hasattr(route, "app"):
             route.app.add_exception_handler(FnIndexInferError, not_found)
+            route.app.add_exception_handler(KeyError, unknown_index)
 
 
 def _serve(config, settings: Settings):

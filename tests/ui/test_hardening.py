@@ -317,9 +317,14 @@ def test_a_request_body_over_the_bound_is_refused_before_it_is_read(shop):
 
 def test_an_unknown_api_name_answers_404(shop):
     _, server, _ = shop
-    for route in ("gradio_api/call/no_such_thing", "gradio_api/run/no_such_thing"):
+    join = b'{"data": [], "fn_index": 9999, "session_hash": "probe"}'
+    for route, body in (
+        ("gradio_api/call/no_such_thing", b'{"data": []}'),
+        ("gradio_api/run/no_such_thing", b'{"data": []}'),
+        ("gradio_api/queue/join", join),  # a function index the page does not have
+    ):
         req = urllib.request.Request(
-            server.url + route, data=b'{"data": []}', headers={"content-type": "application/json"}
+            server.url + route, data=body, headers={"content-type": "application/json"}
         )
         try:
             with urllib.request.urlopen(req, timeout=20) as r:
