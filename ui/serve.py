@@ -5,7 +5,6 @@ requests without a session). One uvicorn server; Gradio's analytics off."""
 from __future__ import annotations
 
 import logging
-
 import os
 import threading
 import time
