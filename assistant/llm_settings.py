@@ -24,6 +24,13 @@ class LLMConfig(BaseModel):
     llm_max_tokens: int = Field(320, ge=16)
     llm_threads: int = Field(0, ge=0, description="CPU threads for llama.cpp; 0 = all cores")
     llm_context: int = Field(4096, ge=512)
+    llm_picks_variants: bool | None = Field(
+        None,
+        description="in the service console, let the LLM pick the new variant where the "
+        "rules read none from the customer's words (the rules and the order store check the "
+        "pick); unset: on for a GPU or an LLM server, off for llama.cpp on a CPU, where the "
+        "small models mostly picked wrong (docs/service.md)",
+    )
     llm_writes_replies: bool | None = Field(
         None,
         description="let the LLM write the product reasons; false: reasons built from the "

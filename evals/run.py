@@ -312,7 +312,18 @@ def _orders(suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, 
     store = OrderStore(settings.orders_location())
     if not store.counts()["orders"]:
         raise ValueError(f"no orders in {store.where}: run `aisle orders import FILE` first")
-    report = evaluate(store, load_rules(rules_file), plan.tasks)
+    choose = None
+    if config.use_llm and settings.llm_picks_variants is not False:
+        # the LLM picks the new variant where the rules read none (AISLE_LLM_PICKS_VARIANTS
+        # =false leaves it out; the console's own default for a CPU is off)
+        from assistant.agent.service import variant_chooser
+        from assistant.llm import make_chat_model
+        from retrieval.models import resolve_device
+
+        llm_settings = settings.with_overrides(llm_model=config.model) if config.model else settings
+        llm = make_chat_model(llm_settings, resolve_device(settings.device))
+        choose = variant_chooser(llm, llm_settings)
+    report = evaluate(store, load_rules(rules_file), plan.tasks, choose)
     return [suite_result(report, config.name, plan.tasks.name, elapsed())]
 
 

@@ -6,13 +6,14 @@ forbid for the order is still shown, with why, and never as ready to confirm."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
 from base.language.text import fold, term
 
 from .identify import Identity, identify
-from .records import Customer, Order
+from .records import Customer, Order, OrderLine, Variant
 from .request import (
     ALL,
     KINDS,
@@ -43,6 +44,7 @@ class Proposal(BaseModel):
     why_not: list[str] = Field(default_factory=list)  # the rules it breaks
     missing: list[str] = Field(default_factory=list)  # what to ask before it can be proposed
     passage: str = ""  # the words of the policy passage it rests on
+    proposed_by: str = "rules"  # "llm" when the LLM picked a new variant the rules could not
 
 
 class ServiceCase(BaseModel):
@@ -57,7 +59,20 @@ class ServiceCase(BaseModel):
     note: str = ""  # what is missing (no customer identified …)
 
 
-def service_case(store: OrderStore, rules: ServiceRules, customer_texts: list[str]) -> ServiceCase:
+# the LLM, when there is one: given an order line, the customer's words about it and the
+# variants it could become, the item id it proposes (or None); the rules and the store check it
+VariantChooser = Callable[[OrderLine, str, list[Variant]], "str | None"]
+
+
+def service_case(
+    store: OrderStore,
+    rules: ServiceRules,
+    customer_texts: list[str],
+    choose: VariantChooser | None = None,
+) -> ServiceCase:
+    """`choose`: asked for the new variant where the customer's words name none the rules
+    can read ("something more elegant"); what it picks is proposed only if it is an
+    available variant of the same product, and is marked as the LLM's."""
     identity: Identity = identify(store, customer_texts)
     if identity.customer is None:
         return ServiceCase(note=identity.note)
@@ -65,9 +80,9 @@ def service_case(store: OrderStore, rules: ServiceRules, customer_texts: list[st
     orders = store.orders_of(customer.id)
     asked, fallbacks = contingencies("\n".join(customer_texts))
     reading = read_request(asked, customer, orders, identity.orders_named)
-    found = propose(store, rules, customer, orders, reading, asked)
+    found = propose(store, rules, customer, orders, reading, asked, choose)
     found = _with_fallbacks(
-        store, rules, customer, orders, found, fallbacks, reading.orders_named, asked
+        store, rules, customer, orders, found, fallbacks, reading.orders_named, asked, choose
     )
     # an action nothing could be filled in for is a question to ask, not a proposal
     proposals = [p for p in found if p.items or not p.missing]
@@ -98,7 +113,7 @@ ACTION_KIND = {  # the request each item action answers
 
 
 def _with_fallbacks(
-    store, rules, customer, orders, found, fallbacks, named, asked: str
+    store, rules, customer, orders, found, fallbacks, named, asked: str, choose=None
 ) -> list[Proposal]:
     """The proposals, with what the customer asked for in case a request fails ("if it
     cannot be returned, cancel it"; "if not, refund it to my gift card") in place of, or
@@ -117,7 +132,9 @@ def _with_fallbacks(
         failed = [p for p in out if p.order_id and not p.allowed and is_about(p)]
         if any(p.allowed and is_about(p) for p in out if p.order_id) and not failed:
             continue  # what it was about can be done as asked
-        for p in _fallback(store, rules, customer, orders, failed, fallback.text, names, named):
+        for p in _fallback(
+            store, rules, customer, orders, failed, fallback.text, names, named, choose
+        ):
             if "reason" in p.arguments:  # a reason given anywhere in the conversation
                 p.arguments["reason"] = cancel_reason(rules, fallback.text, asked)
             key = (p.name, repr(p.arguments))
@@ -125,7 +142,9 @@ def _with_fallbacks(
     return out
 
 
-def _fallback(store, rules, customer, orders, failed, text, names, named) -> list[Proposal]:
+def _fallback(
+    store, rules, customer, orders, failed, text, names, named, choose=None
+) -> list[Proposal]:
     """One fallback read against the orders of the requests it replaces (or the orders of
     the items asked about before it); one that names no item is about their items."""
     ids = {p.order_id for p in failed} or {
@@ -134,7 +153,7 @@ def _fallback(store, rules, customer, orders, failed, text, names, named) -> lis
     targets = [o for o in orders if o.id in ids] or orders
     reading = read_request(text, customer, targets, named)
     if reading.mentions or not failed:
-        return propose(store, rules, customer, targets, reading, text)
+        return propose(store, rules, customer, targets, reading, text, choose)
     own = [k for k in ("cancel", "return", "change") if k in reading.kinds]
     in_text = {name for _, _, name in named_lines(fold(text), targets)}
     for p in failed:
@@ -149,10 +168,12 @@ def _fallback(store, rules, customer, orders, failed, text, names, named) -> lis
         ]
         if kind:
             reading.mentions += [Mention(order, line, kind, fold(text)) for line in lines]
-    return propose(store, rules, customer, targets, reading, text)
+    return propose(store, rules, customer, targets, reading, text, choose)
 
 
-def propose(store, rules, customer, orders, reading: Reading, text: str) -> list[Proposal]:
+def propose(
+    store, rules, customer, orders, reading: Reading, text: str, choose=None
+) -> list[Proposal]:
     out: list[Proposal] = []
     by_order: dict[tuple[str, str], list] = {}
     for m in reading.mentions:
@@ -166,7 +187,7 @@ def propose(store, rules, customer, orders, reading: Reading, text: str) -> list
         elif kind == "return":
             out.append(_return(order, lines, customer, rules, text))
         else:
-            out.append(_change(store, order, lines, customer, rules, text))
+            out.append(_change(store, order, lines, customer, rules, text, choose))
     if "address" in reading.kinds:
         out += _addresses(store, customer, orders, reading, rules)
     if "payment" in reading.kinds:
@@ -248,17 +269,21 @@ def _return(order, mentions, customer: Customer, rules, text) -> Proposal:
     return _check(p, order, rules)
 
 
-def _change(store, order, mentions, customer: Customer, rules, text) -> Proposal:
+def _change(store, order, mentions, customer: Customer, rules, text, choose=None) -> Proposal:
     name = (
         "modify_pending_order_items"
         if fold(order.status) == "pending"
         else "exchange_delivered_order_items"
     )
     items, new_items, labels, new_labels, missing = [], [], [], [], []
+    by_llm: list[str] = []  # the lines whose new variant the LLM picked
     ids = set(re.findall(r"\d{4,}", text))  # item ids written out
     difference = 0.0
     for m in mentions:
-        new = variant_meant(m.line, m.said, store.variants_of(m.line.product_id), ids)
+        variants = store.variants_of(m.line.product_id)
+        new = variant_meant(m.line, m.said, variants, ids)
+        if new is None and choose is not None and (new := _chosen(choose, m, variants)):
+            by_llm.append(m.line.label())
         if new is None:
             missing.append(f"which {m.line.name} they want instead (its options)")
             continue
@@ -292,10 +317,24 @@ def _change(store, order, mentions, customer: Customer, rules, text) -> Proposal
         difference=round(difference, 2),
         payment=_label(customer, method),
         missing=missing,
+        proposed_by="llm" if by_llm else "rules",
     )
     if short := _short_balance(customer, method, rules.actions.get(name), difference):
         p.why_not.append(short)
     return _check(p, order, rules)
+
+
+def _chosen(choose: VariantChooser, m, variants: list[Variant]) -> Variant | None:
+    """The LLM's pick for a line, if it is an available variant of the same product other
+    than the line's own; None otherwise (or when the LLM fails: the question stays)."""
+    offered = [v for v in variants if v.available and v.item_id != m.line.item_id]
+    if not offered or len(re.findall(r"\w+", m.said)) < 3:
+        return None  # nothing said about what it should become: a question, not a guess
+    try:
+        picked = choose(m.line, m.said, offered)
+    except Exception:  # noqa: BLE001 - a failed model call leaves the question to the agent
+        return None
+    return next((v for v in offered if v.item_id == picked), None)
 
 
 def _addresses(store, customer, orders, reading: Reading, rules) -> list[Proposal]:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from base.stores import store_exists
 from orders.apply import apply_action
-from orders.propose import Proposal, ServiceCase, service_case
+from orders.propose import Proposal, ServiceCase, VariantChooser, service_case
+from orders.records import OrderLine, Variant
 from orders.rules import ServiceRules, load_rules
 from orders.store import OrderStore
 
@@ -44,12 +45,15 @@ class ServiceDesk:
             self._rules = (path, load_rules(path) if path else None)
         return self._rules[1]
 
-    def case(self, customer_texts: list[str]) -> ServiceCase | None:
-        """None when the shop has no order store; else who, their orders, what to do."""
+    def case(self, customer_texts: list[str], llm=None) -> ServiceCase | None:
+        """None when the shop has no order store; else who, their orders, what to do.
+        `llm`: asked for a new variant where the rules read none from the customer's words
+        (the rules and the store check its pick)."""
         if self.store is None:
             return None
         rules = self.rules or ServiceRules(actions={})
-        case = service_case(self.store, rules, customer_texts)
+        choose = variant_chooser(llm, self.settings) if self.picks_variants(llm) else None
+        case = service_case(self.store, rules, customer_texts, choose)
         if self.rules is None:
             case.note = (case.note + " " if case.note else "") + (
                 "no service rules: actions are shown but none is offered "
@@ -57,12 +61,67 @@ class ServiceDesk:
             )
         return case
 
+    def picks_variants(self, llm) -> bool:
+        """Whether the LLM is asked for new variants: the setting, else on for a GPU or an
+        LLM server, off for a model on this CPU (measured: mostly wrong picks)."""
+        if llm is None:
+            return False
+        if self.settings.llm_picks_variants is not None:
+            return self.settings.llm_picks_variants
+        from retrieval.models import resolve_device
+
+        return bool(self.settings.llm_url) or resolve_device(self.settings.device) == "cuda"
+
     def confirm(self, proposal: Proposal) -> str:
         """The agent confirmed: applied to the order store with `orders_write`, else left for
         the agent to carry out in the shop's own system."""
         if not self.settings.orders_write:
             return "recorded; carry it out in the shop's system (orders_write is off)"
         return apply_action(self.store, self.rules or ServiceRules(actions={}), proposal)
+
+
+CHOOSE_SYSTEM = (
+    "You help a shop's customer-service agent. A customer wants to exchange or change an item "
+    "they ordered. From the customer's words and the variants the shop offers, pick the one "
+    'variant they most likely mean, or "none" when their words do not point to one. Answer '
+    'with JSON: {"item_id": "<one of the ids listed, or none>"}.'
+)
+
+
+def variant_chooser(llm, settings: Settings) -> VariantChooser:
+    """The LLM asked to pick, among the variants offered, the one the customer's words mean;
+    its answer is constrained to those ids (or "none")."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from ..llm import chat_json
+
+    def choose(line: OrderLine, said: str, offered: list[Variant]) -> str | None:
+        offered = offered[:60]  # a bounded prompt: enough for any product's variants
+        listed = "\n".join(
+            f"{v.item_id}: {', '.join(f'{k} {x}' for k, x in v.options.items())}; {v.price:.2f}"
+            for v in offered
+        )
+        user = (
+            f"Item ordered: {line.label()}\nThe customer's words about it: {said.strip()}\n"
+            f"Variants offered:\n{listed}"
+        )
+        ids = [v.item_id for v in offered]
+        schema = {
+            "type": "object",
+            "properties": {"item_id": {"type": "string", "enum": [*ids, "none"]}},
+            "required": ["item_id"],
+        }
+        answer = chat_json(
+            llm,
+            [SystemMessage(content=CHOOSE_SYSTEM), HumanMessage(content=user)],
+            schema,
+            settings.llm_timeout_s,
+            max_tokens=48,
+        )
+        picked = str(answer.get("item_id", ""))
+        return picked if picked in ids else None
+
+    return choose
 
 
 def service_reply(case: ServiceCase, currency: str = "USD") -> str:

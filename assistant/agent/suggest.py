@@ -235,7 +235,7 @@ class AgentAssistant:
         named = self.discussed(messages)
         hits = self.policy_hits(self._policy_question(latest, named))
         answerable = [h for h in hits if h.cosine >= self.min_cosine]
-        case = self.desk.case(customer)
+        case = self.desk.case(customer, self.parts.llm)
         about_orders = case is not None and bool(
             case.proposals
             or case.questions
@@ -318,10 +318,11 @@ class AgentAssistant:
         ]
         text = service_reply(case, self.parts.lexicon.currency)
         direction = "act" if case.customer is not None else "clarify"
+        by_llm = any(p.proposed_by == "llm" for p in case.proposals if p.allowed)
         return Suggestion(
             direction=direction,
             text=text,
-            source="facts",
+            source="llm" if by_llm else "facts",  # the agent checks what the LLM picked
             passages=self._rule_passages(case),
             action=ready[0] if ready else None,
             actions=ready,

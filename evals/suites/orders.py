@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from orders.propose import service_case
+from orders.propose import VariantChooser, service_case
 from orders.rules import ServiceRules
 from orders.store import OrderStore
 
@@ -40,6 +40,8 @@ class TaskResult(BaseModel):
     names_right: int
     exact: int
     forbidden_ready: int
+    llm_picked: int = 0  # proposals whose new variant the LLM picked
+    llm_picked_exact: int = 0  # of those, the ones the task expects
     ms: float
 
 
@@ -52,6 +54,8 @@ class OrdersReport(BaseModel):
     action_exact: float  # of expected actions
     tasks_exact: float  # tasks whose every expected action was proposed exactly
     forbidden_ready: int  # proposals ready to confirm that the rules forbid
+    llm_picked: int = 0  # proposals whose new variant the LLM picked (when it is on)
+    llm_picked_exact: int = 0  # of those, exactly an expected action
     latency_p50_ms: float
     latency_p95_ms: float
     results: list[TaskResult]
@@ -95,7 +99,10 @@ def _key(action: dict) -> tuple:
     return action["name"], json.dumps(args, sort_keys=True)
 
 
-def evaluate(store: OrderStore, rules: ServiceRules, tasks_file: Path) -> OrdersReport:
+def evaluate(
+    store: OrderStore, rules: ServiceRules, tasks_file: Path, choose: VariantChooser | None = None
+) -> OrdersReport:
+    """`choose`: the LLM's pick of a new variant where the rules read none."""
     tasks = json.loads(Path(tasks_file).read_text(encoding="utf-8"))
     results = []
     for task in tasks:
@@ -104,9 +111,14 @@ def evaluate(store: OrderStore, rules: ServiceRules, tasks_file: Path) -> Orders
             a for a in task["evaluation_criteria"]["actions"] if not a["name"].startswith(READS)
         ]
         t0 = time.perf_counter()
-        case = service_case(store, rules, [message])
+        case = service_case(store, rules, [message], choose)
         ms = (time.perf_counter() - t0) * 1000
         proposed = [{"name": p.name, "arguments": p.arguments} for p in case.proposals]
+        by_llm = [
+            {"name": p.name, "arguments": p.arguments}
+            for p in case.proposals
+            if p.proposed_by == "llm"
+        ]
         want_customer = _expected_customer(store, task)
         keys = {_key(p) for p in proposed}
         names = {(p["name"], p["arguments"].get("order_id")) for p in proposed}
@@ -128,6 +140,8 @@ def evaluate(store: OrderStore, rules: ServiceRules, tasks_file: Path) -> Orders
                 ),
                 exact=sum(_key(a) in keys for a in expected),
                 forbidden_ready=sum(1 for p in case.proposals if p.allowed and p.why_not),
+                llm_picked=len(by_llm),
+                llm_picked_exact=sum(_key(p) in {_key(a) for a in expected} for p in by_llm),
                 ms=ms,
             )
         )
@@ -146,6 +160,8 @@ def evaluate(store: OrderStore, rules: ServiceRules, tasks_file: Path) -> Orders
         action_exact=_share(sum(r.exact for r in results), n_actions),
         tasks_exact=_share(sum(r.exact == len(r.expected) for r in results), len(results)),
         forbidden_ready=sum(r.forbidden_ready for r in results),
+        llm_picked=sum(r.llm_picked for r in results),
+        llm_picked_exact=sum(r.llm_picked_exact for r in results),
         latency_p50_ms=round(float(np.percentile(ms, 50)), 1) if ms else 0.0,
         latency_p95_ms=round(float(np.percentile(ms, 95)), 1) if ms else 0.0,
         results=results,
@@ -226,7 +242,15 @@ def suite_result(report: OrdersReport, config: str, name: str, seconds: float) -
         worst=worst,
         notes=[
             f"{report.tasks} tasks, {report.actions} expected write actions; the first message "
-            "only (a real agent asks for what is missing in the turns after it)"
+            "only (a real agent asks for what is missing in the turns after it)",
+            *(
+                [
+                    f"the LLM picked the new variant in {report.llm_picked} proposals "
+                    f"({report.llm_picked_exact} of them exactly as expected)"
+                ]
+                if report.llm_picked
+                else []
+            ),
         ],
         seconds=seconds,
         detail=report.model_dump(exclude={"results"}),
