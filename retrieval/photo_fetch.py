@@ -6,7 +6,10 @@ a timeout, two retries on a network error or a 5xx; at most `fetch_max_mb`; the 
 type must be an image and the file must decode as one, within the pixel bound. The cache
 is keyed by the URL and remembers the server's validators (ETag, Last-Modified), so a
 re-ingest asks "changed?" and downloads only what changed. A photo that fails is reported
-with its reason; its product is still indexed by its text. stdlib `urllib` (no session or
+with its reason; its product is still indexed by its text. A host that has not answered
+`HOST_DOWN_AFTER` requests in a row (no network, a dead CDN) is not asked again in this
+ingest: its other photos are reported as skipped at once rather than each waiting out its
+timeouts and retries. stdlib `urllib` (no session or
 cookie state is wanted) in a bounded thread pool."""
 
 from __future__ import annotations
@@ -28,8 +31,15 @@ from .image_embedder import MAX_PIXELS
 USER_AGENT = "Aisle-ingest/1 (+product photos for a shop's own search)"
 
 
+HOST_DOWN_AFTER = 3  # failures in a row that mark a host as not answering
+
+
 class FetchRefused(Exception):
     """A URL this fetcher will not download (its reason is said to the shop)."""
+
+
+class HostDown(FetchRefused):
+    """The host did not answer (unknown, unreachable, timed out)."""
 
 
 class PhotoFetcher:
@@ -48,6 +58,7 @@ class PhotoFetcher:
         self.workers, self.retries, self.max_pixels = workers, retries, max_pixels
         self.downloaded = self.revalidated = 0  # counted under the lock: workers are threads
         self._count = threading.Lock()
+        self._misses: dict[str, int] = {}  # host → requests in a row it did not answer
 
     def fetch_all(self, urls: list[str], progress: bool = False) -> dict[str, Path | str]:
         """URL → the cached file, or the reason it could not be had."""
@@ -65,12 +76,24 @@ class PhotoFetcher:
 
     # ---- one URL ---------------------------------------------------------------------------
     def _one(self, url: str) -> Path | str:
+        parts = urllib.parse.urlsplit(url)
+        host = f"{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+        with self._count:
+            if self._misses.get(host, 0) >= HOST_DOWN_AFTER:
+                return f"skipped: {host} did not answer {HOST_DOWN_AFTER} requests in a row"
         try:
-            return self._fetch(url)
+            found = self._fetch(url)
+        except HostDown as exc:
+            with self._count:
+                self._misses[host] = self._misses.get(host, 0) + 1
+            return str(exc)
         except FetchRefused as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - one photo never stops an ingest
             return f"download failed ({type(exc).__name__}: {exc})"
+        with self._count:
+            self._misses[host] = 0
+        return found
 
     def _paths(self, url: str) -> tuple[Path, Path]:
         key = hashlib.sha256(url.encode()).hexdigest()
@@ -102,9 +125,9 @@ class PhotoFetcher:
                 if isinstance(getattr(exc, "reason", None), FetchRefused):
                     raise exc.reason from None
                 if attempt == self.retries:
-                    raise FetchRefused(f"unreachable ({getattr(exc, 'reason', exc)})") from None
+                    raise HostDown(f"unreachable ({getattr(exc, 'reason', exc)})") from None
             time.sleep(0.5 * 2**attempt)
-        raise FetchRefused("unreachable")
+        raise HostDown("unreachable")
 
     def _store(self, url: str, response, body: Path, meta: Path) -> Path:
         kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -163,7 +186,7 @@ def check_url(url: str, allow_private: bool) -> None:
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise FetchRefused(f"unknown host {parts.hostname} ({exc})") from None
+        raise HostDown(f"unknown host {parts.hostname} ({exc})") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not address.is_global:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import socket
 import threading
 from pathlib import Path
 
@@ -84,6 +85,21 @@ def test_photos_by_url_are_fetched_checked_and_cached(server, tmp_path):
     again = PhotoFetcher(tmp_path / "cache", allow_private=True, retries=0)
     again.fetch_all(urls[:1])
     assert again.revalidated == 1 and again.downloaded == 0  # asked "changed?", got 304
+
+
+def test_a_host_that_does_not_answer_is_not_asked_again(server, tmp_path):
+    """No network, a dead CDN: after three requests in a row go unanswered, that host's
+    other photos are reported as skipped at once; another host is still asked."""
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    urls = [f"{dead}/{n}.png" for n in range(10)] + [f"{server}/red.png"]
+    fetcher = PhotoFetcher(tmp_path / "cache", allow_private=True, retries=0, workers=1)
+    got = fetcher.fetch_all(urls)
+    said = [got[u] for u in urls[:10]]
+    assert sum("unreachable" in x for x in said) == 3
+    assert sum(x.startswith(f"skipped: {dead[7:]} did not answer 3") for x in said) == 7
+    assert isinstance(got[urls[-1]], Path)  # another server (the same address, its own port)
 
 
 def test_private_addresses_are_refused_unless_allowed(server, tmp_path):
