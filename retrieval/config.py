@@ -35,6 +35,20 @@ class RetrievalConfig(BaseModel):
         "<catalog>.lexicon.toml beside the catalog",
     )
     batch_size: int = Field(64, ge=1)
+    text_max_tokens: int | None = Field(
+        None,
+        ge=16,
+        description="the most tokens of a product's text the text model reads (title, "
+        "category and facets come first); unset: the model's own limit (MiniLM: 256). 128 "
+        "embeds long texts twice as fast, NDCG@10 within noise on the four measured "
+        "catalogs (docs/measurements.md); a change re-embeds everything",
+    )
+    text_precision: str = Field(
+        "auto",
+        description="auto | fp32 | bf16: the product texts' embedding arithmetic; auto: bf16 "
+        "where the hardware has units for it (a GPU; a CPU with AMX or AVX-512 BF16), checked "
+        "against fp32 on a probe text, fp32 elsewhere",
+    )
     fetch_images: bool = Field(
         True, description="download photos given by http(s) URL at ingest (into the index's cache)"
     )

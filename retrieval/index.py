@@ -63,6 +63,8 @@ class Manifest(BaseModel):
     version: int = 1
     text_model: str
     text_dim: int
+    text_max_tokens: int | None = None  # the most tokens of a product's text embedded
+    text_precision: str = "fp32"  # the arithmetic the product texts were embedded in
     image_model: str
     visual_dim: int = 0
     text_space_dim: int = 0
@@ -79,8 +81,11 @@ class Manifest(BaseModel):
         return self.collections.get(role, role)
 
 
-def collection_names(text_model: str, image_model: str, colors: list[str]) -> dict[str, str]:
-    tag = hashlib.sha1("|".join([text_model, image_model, *colors]).encode()).hexdigest()[:8]
+def collection_names(
+    text_model: str, image_model: str, colors: list[str], text_max_tokens: int | None = None
+) -> dict[str, str]:
+    named = [text_model, image_model, *colors] + ([str(text_max_tokens)] if text_max_tokens else [])
+    tag = hashlib.sha1("|".join(named).encode()).hexdigest()[:8]
     return {role: f"{role}-{tag}" for role in (TEXT, IMAGE_TEXT, PHOTOS)}
 
 

@@ -135,7 +135,11 @@ def _check_chroma(index, ids, vectors, sample, problems, notes, pending) -> None
 
 def _check_embeddings(index, products, text_vectors, sample, problems) -> None:
     rows = np.linspace(0, len(products) - 1, min(sample, len(products))).astype(int)
-    embedder = TextEmbedder(index.manifest.text_model, resolve_device(index.config.device))
+    embedder = TextEmbedder(
+        index.manifest.text_model,
+        resolve_device(index.config.device),
+        max_tokens=index.manifest.text_max_tokens,
+    )
     fresh = embedder.embed([product_text(products[r]) for r in rows])
     sims = np.sum(fresh * text_vectors[rows], axis=1)
     wrong = [products[r].id for r, s in zip(rows, sims, strict=True) if s < SAME]

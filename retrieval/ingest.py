@@ -73,6 +73,7 @@ class IngestReport(BaseModel):
     skipped: list[RowError] = Field(default_factory=list)
     missing_images: list[MissingImage] = Field(default_factory=list)
     texts_embedded: int = 0
+    text_precision: str = "fp32"  # bf16 where the hardware has units for it (checked)
     photos_encoded: int = 0
     photos_reused: int = 0
     photos_downloaded: int = 0  # by URL, this ingest
@@ -147,7 +148,11 @@ def _ingest(
     photo_paths, digests = _find_photos(products, images_dir, report, fetched)
     device = resolve_device(config.device)
     text_embedder = text_embedder or TextEmbedder(
-        config.text_model, device=device, batch_size=config.batch_size
+        config.text_model,
+        device=device,
+        batch_size=config.batch_size,
+        max_tokens=config.text_max_tokens,
+        precision=config.text_precision,
     )
     # no photo to encode: the image model is never loaded (most product feeds have none)
     encoder = (
@@ -175,7 +180,8 @@ def _ingest(
 
     t0 = time.perf_counter()
     lexicon = Lexicon.build(products, synonyms, found.types if found else None)
-    _write_stores(index, config, catalog, products, texts, plan, vectors, lexicon)
+    report.text_precision = text_embedder.precision
+    _write_stores(index, config, catalog, products, texts, plan, vectors, lexicon, report)
     report.facets = [
         FacetType(key=f.key, type=f.type, values=len(f.values), products=f.products, why=f.why)
         for f in lexicon.facets.values()
@@ -206,6 +212,7 @@ class _Plan:
         self.old_manifest = index.manifest if index.exists() else None
         same_models = self.old_manifest is not None and (
             self.old_manifest.text_model == config.text_model
+            and self.old_manifest.text_max_tokens == config.text_max_tokens
             and self.old_manifest.image_model == config.image_model
             and self.old_manifest.colors == list(basic_colors())
         )
@@ -213,7 +220,9 @@ class _Plan:
         self.collections = (
             {role: self.old_manifest.collection(role) for role in (TEXT, IMAGE_TEXT, PHOTOS)}
             if same_models
-            else collection_names(config.text_model, config.image_model, list(basic_colors()))
+            else collection_names(
+                config.text_model, config.image_model, list(basic_colors()), config.text_max_tokens
+            )
         )
         if rebuild or not same_models:
             old = {}
@@ -253,7 +262,7 @@ def _text_vectors(texts, products, plan: _Plan, embedder: TextEmbedder, progress
     return vecs
 
 
-def _write_stores(index, config, catalog, products, texts, plan: _Plan, vectors, lexicon):
+def _write_stores(index, config, catalog, products, texts, plan: _Plan, vectors, lexicon, report):
     """Chroma first (the ids marked pending until the generation is written), then the new
     generation in one write; then what no generation uses is pruned."""
     facets = FacetIndex.build(products)
@@ -264,6 +273,8 @@ def _write_stores(index, config, catalog, products, texts, plan: _Plan, vectors,
     fault_point("chroma-written")
     manifest = Manifest(
         text_model=config.text_model,
+        text_max_tokens=config.text_max_tokens,
+        text_precision=report.text_precision,
         text_dim=vectors.text.shape[1],
         image_model=config.image_model,
         visual_dim=vectors.photo_visual.shape[1],

@@ -49,6 +49,25 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def resolve_precision(precision: str, device: str) -> str:
+    """ "auto": bf16 where the hardware does it natively (a CUDA GPU; a CPU with AMX or
+    AVX-512 BF16 units), fp32 elsewhere (bf16 emulated is slower than fp32)."""
+    if precision != "auto":
+        return precision
+    if device.startswith("cuda"):
+        return "bf16"
+    import torch
+
+    cpu = torch.cpu
+    native = getattr(cpu, "_is_amx_tile_supported", None) or getattr(
+        cpu, "_is_avx512_bf16_supported", None
+    )  # private in torch 2.x: without them, fp32
+    try:
+        return "bf16" if native is not None and native() else "fp32"
+    except Exception:  # noqa: BLE001 - a torch without the probe: the safe choice
+        return "fp32"
+
+
 def resolve_text_model(ref: str) -> str:
     """A local folder, or the hub id when no local copy exists."""
     if Path(ref).expanduser().is_dir():

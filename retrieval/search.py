@@ -69,7 +69,11 @@ class HybridSearcher:
         self.weights = weights or FusionWeights()
         self.tuning = tuning or SearchTuning()
         self.device = resolve_device(index.config.device)
-        self.text_embedder = TextEmbedder(index.manifest.text_model, device=self.device)
+        self.text_embedder = TextEmbedder(
+            index.manifest.text_model,
+            device=self.device,
+            max_tokens=index.manifest.text_max_tokens,
+        )
         self.exact_fallbacks = 0  # ANN answers that the post-filter left too thin
         self._query_cache: dict[str, np.ndarray] = {}
         self._projections: dict[str, Projection] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import load_sentence_transformer
+from .models import load_sentence_transformer, resolve_precision
 from .schema import Product
 
 # Attributes worth putting into the indexed text; boolean flags ("yes"/"no") are left out
@@ -37,14 +37,31 @@ def product_text(product: Product, max_description_chars: int = 1000) -> str:
 class TextEmbedder:
     """L2-normalised sentence embeddings (cosine = dot product)."""
 
-    def __init__(self, model_ref: str = "minilm", device: str = "cpu", batch_size: int = 64):
+    def __init__(
+        self,
+        model_ref: str = "minilm",
+        device: str = "cpu",
+        batch_size: int = 64,
+        max_tokens: int | None = None,
+        precision: str = "fp32",
+    ):
+        """`max_tokens`: the most tokens of a text the model reads (None: its own limit);
+        `precision`: "fp32", "bf16" (autocast: the matrix products in bf16, where the
+        hardware has units for it), or "auto"."""
         self.model_ref = model_ref
         self.device = device
         self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self.precision = resolve_precision(precision, device)
+        self.why_fp32 = ""  # why bf16 was not used, when it was asked for
 
     @property
     def model(self):
-        return load_sentence_transformer(self.model_ref, self.device)
+        model = load_sentence_transformer(self.model_ref, self.device)
+        # the model is shared by the process; its own limit is kept to set ours from
+        native = model.__dict__.setdefault("_aisle_native_max_seq_length", model.max_seq_length)
+        model.max_seq_length = min(self.max_tokens or native, native)
+        return model
 
     @property
     def dim(self) -> int:
@@ -58,11 +75,50 @@ class TextEmbedder:
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        if self.precision == "bf16" and (why := _bf16_disagrees(self)):
+            self.precision, self.why_fp32 = "fp32", why
+        return self._encode(texts, progress, self.precision == "bf16")
+
+    def _encode(self, texts: list[str], progress: bool, bf16: bool) -> np.ndarray:
+        import torch
+
+        model = self.model
+        with torch.autocast(
+            device_type="cuda" if self.device.startswith("cuda") else "cpu",
+            dtype=torch.bfloat16,
+            enabled=bf16,
+        ):
+            vectors = model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_tensor=True,
+                show_progress_bar=progress,
+            )
+            vectors = torch.nn.functional.normalize(vectors.float(), dim=-1)
+        return vectors.cpu().numpy().astype(np.float32)
+
+
+BF16_AGREEMENT = 0.999  # cosine with the fp32 vector a probe text must reach in bf16
+_BF16_CHECKED: dict[tuple[str, str, int | None], str] = {}  # per model: "" or why not
+
+
+def _bf16_disagrees(embedder: TextEmbedder) -> str:
+    """Why bf16 is not used for this model ("" when it reproduces fp32 on probe texts):
+    checked once per model, device and length in the process."""
+    key = (embedder.model_ref, embedder.device, embedder.max_tokens)
+    if key not in _BF16_CHECKED:
+        probes = [
+            "a probe text, short",
+            " ".join(f"word{n} value{n}" for n in range(200)),  # past any length limit
+        ]
+        try:
+            exact = embedder._encode(probes, False, bf16=False)
+            fast = embedder._encode(probes, False, bf16=True)
+            low = float((exact * fast).sum(1).min())
+            _BF16_CHECKED[key] = (
+                "" if low >= BF16_AGREEMENT else f"bf16 disagrees with fp32 (cosine {low:.4f})"
+            )
+        except Exception as exc:  # noqa: BLE001 - a backend without bf16: fp32, said why
+            _BF16_CHECKED[key] = f"bf16 failed ({type(exc).__name__}: {exc})"
+    return _BF16_CHECKED[key]

@@ -1,6 +1,7 @@
 """`aisle ingest` end to end against its text encoder alone, on the same product texts.
 
     python -m evals.benchmarks.ingest [--sets luma vendure grocery] [--rounds 2]
+        [--precisions fp32 auto]
     python -m evals.benchmarks.ingest --photos data/luma/images [--rounds 2]
 
 For each eval set's catalog, text only (photos left out: the text path is what every shop
@@ -8,7 +9,9 @@ has), alternating in one process: the encoder embedding every product's text (th
 baseline: what this CPU can do), then a whole ingest of the same catalog into a new index
 folder with that same encoder (reading, validating, embedding, the lexicon, BM25, the
 generation's files, Chroma). Prints products/s for both and their ratio; the speed issue
-asks for ingest within 10 % of the encoder (ratio ≥ 0.90). Results go to
+asks for ingest within 10 % of the encoder (ratio ≥ 0.90). With several `--precisions`
+(fp32, the arithmetic before; auto, bf16 where the CPU has units for it), each set is
+ingested in each, alternating, and the speed-up over the first is printed. Results go to
 `evals/results/bench_ingest.json`.
 
 `--photos FOLDER`: the photo stage the same way, on every photo in the folder: decoding
@@ -54,6 +57,7 @@ def bench_set(name: str, rounds: int, work: Path, embedder: TextEmbedder) -> dic
     catalog = load_set(name).catalog
     if catalog is None:
         raise SystemExit(f"eval set {name!r} names no catalog in its set.toml")
+    work.mkdir(parents=True, exist_ok=True)
     plain = work / f"{name}.jsonl"
     n = text_only(catalog, plain)
     texts = [product_text(p) for p in load_catalog(plain)[0]]
@@ -123,9 +127,14 @@ def main() -> None:
     ap.add_argument("--text-model", default="minilm")
     ap.add_argument("--out", default="evals/results/bench_ingest.json")
     ap.add_argument("--photos", type=Path, help="a folder of photos: measure the photo stage")
+    ap.add_argument("--precisions", nargs="+", default=["fp32", "auto"])
     args = ap.parse_args()
-    embedder = TextEmbedder(args.text_model, device="cpu")
-    embedder.embed(["warm-up"])
+    embedders = {
+        p: TextEmbedder(args.text_model, device="cpu", precision=p) for p in args.precisions
+    }
+    for e in embedders.values():
+        e.embed(["warm-up"])
+    embedder = next(iter(embedders.values()))
     if args.photos:
         r = bench_photos(args.photos, args.rounds, embedder, RetrievalConfig().batch_size)
         print(f"photo stage against the image encoder alone ({r['photos']} photos, this machine)")
@@ -137,13 +146,23 @@ def main() -> None:
         out.write_text(json.dumps(r, indent=2))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [bench_set(s, args.rounds, Path(tmp), embedder) for s in args.sets]
+        rows = [
+            {**bench_set(s, args.rounds, Path(tmp) / p, e), "precision": e.precision}
+            for s in args.sets
+            for p, e in embedders.items()
+        ]
     print(f"text ingest against the encoder alone ({args.text_model}, this machine)")
-    print(f"{'set':10} {'products':>8} {'encoder /s':>10} {'ingest /s':>10} {'ratio':>6}")
+    print(
+        f"{'set':10} {'arithmetic':>10} {'products':>8} {'encoder /s':>10} {'ingest /s':>10} "
+        f"{'ratio':>6} {'× first':>8}"
+    )
+    first = {}
     for r in rows:
+        base = first.setdefault(r["set"], r["ingest_products_per_s"])
         print(
-            f"{r['set']:10} {r['products']:>8} {r['encoder_products_per_s']:>10.1f} "
-            f"{r['ingest_products_per_s']:>10.1f} {r['ratio']:>6.2f}"
+            f"{r['set']:10} {r['precision']:>10} {r['products']:>8} "
+            f"{r['encoder_products_per_s']:>10.1f} {r['ingest_products_per_s']:>10.1f} "
+            f"{r['ratio']:>6.2f} {r['ingest_products_per_s'] / base:>8.2f}"
         )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"text_model": args.text_model, "rows": rows}, indent=2))

@@ -172,3 +172,26 @@ def test_changing_the_model_re_embeds_everything(tiny_catalog, tiny_config):
     report = ingest(tiny_catalog, config, progress=False)
     assert report.texts_embedded == 5 and report.unchanged == 0
     assert np.asarray(ProductIndex(config).vectors.image_text).shape[1] == 0
+
+
+def test_the_text_read_is_bounded_and_a_new_bound_re_embeds(tiny_catalog, tiny_config):
+    """`text_max_tokens`: the text model reads at most that many tokens of a product's
+    text (the same vector as the text cut there); changing it embeds everything again."""
+    from retrieval.text_embedder import TextEmbedder
+
+    short = TextEmbedder(tiny_config.text_model, "cpu", max_tokens=16)
+    long_text = " ".join(["waterproof hiking jacket with hood"] * 20)
+    ids = short.model.tokenizer(long_text)["input_ids"][1:15]  # 14 words + [CLS] + [SEP]
+    cut = short.model.tokenizer.decode(ids)
+    (a, b) = short.embed([long_text, cut])
+    assert float(a @ b) > 0.9999
+    whole = TextEmbedder(tiny_config.text_model, "cpu").embed([long_text])[0]
+    assert float(a @ whole) < 0.9999  # without the bound, more of the text is read
+
+    config = tiny_config.model_copy(update={"text_max_tokens": 16})
+    ingest(tiny_catalog, config, progress=False)
+    assert ProductIndex(config).manifest.text_max_tokens == 16
+    again = ingest(tiny_catalog, config, progress=False)
+    assert again.texts_embedded == 0
+    report = ingest(tiny_catalog, tiny_config, progress=False)
+    assert report.texts_embedded == 5 and report.unchanged == 0
