@@ -4,7 +4,8 @@
 
 Builds a feed of N products from an eval set's catalog (its products repeated, each copy
 its own id and one photo of the set's folder), serves the photos from a loopback HTTP
-server (each product its own URL, so every photo is a real download), and in one process:
+server (each product its own URL and bytes, so every photo is a real download and a photo
+of its own to encode), and in one process:
 
 1. `aisle ingest` of the feed (downloads, decoding, both encoders, BM25, Chroma, the files),
 2. the text encoder alone on the same product texts,
@@ -25,6 +26,7 @@ import threading
 import time
 from pathlib import Path
 
+from retrieval.color import color_distribution
 from retrieval.config import RetrievalConfig
 from retrieval.image_embedder import make_image_encoder, open_image
 from retrieval.ingest import ingest
@@ -35,7 +37,9 @@ from ..sets import load_set
 
 
 def photo_server(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """Serves `folder`'s files at /<anything>/<name>: every product its own URL."""
+    """Serves `folder`'s files at /<n>/<name>: every product its own URL, and its own bytes
+    (the file with `n` appended after the image's end, which decoders ignore), so ingest
+    encodes every photo as a shop's distinct photos would be, not one per distinct file."""
 
     class Photos(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - the stdlib's name
@@ -43,7 +47,7 @@ def photo_server(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
             if not path.is_file():
                 self.send_error(404)
                 return
-            data = path.read_bytes()
+            data = path.read_bytes() + f"\n{self.path.strip('/').split('/')[0]}".encode()
             self.send_response(200)
             self.send_header("Content-Type", "image/jpeg" if path.suffix == ".jpg" else "image/png")
             self.send_header("Content-Length", str(len(data)))
@@ -101,9 +105,12 @@ def main() -> None:
             text.embed(texts)
             text_s = time.perf_counter() - t
             encoder = make_image_encoder(config.image_model, text)
-            decoded = [
-                open_image(photos[i % len(photos)], config.max_photo_pixels) for i in range(n)
-            ]
+            t = time.perf_counter()
+            decoded = []
+            for i in range(n):  # what ingest does to each photo before encoding it
+                decoded.append(open_image(photos[i % len(photos)], config.max_photo_pixels))
+                color_distribution(decoded[-1])
+            decode_s = time.perf_counter() - t
             t = time.perf_counter()
             for i in range(0, n, config.batch_size):
                 encoder.encode(decoded[i : i + config.batch_size])
@@ -118,7 +125,9 @@ def main() -> None:
         "ingest_per_s": n / ingest_s,
         "text_encoder_per_s": n / text_s,
         "image_encoder_per_s": n / image_s,
+        "decode_per_s": n / decode_s,
         "encoders_per_s": n / (text_s + image_s),
+        "encoders_and_decoding_per_s": n / (text_s + image_s + decode_s),
         "ratio": (text_s + image_s) / ingest_s,
     }
     print(
@@ -128,6 +137,8 @@ def main() -> None:
         f"  text encoder alone  {result['text_encoder_per_s']:8.1f} /s\n"
         f"  image encoder alone {result['image_encoder_per_s']:8.1f} /s\n"
         f"  both, one by one    {result['encoders_per_s']:8.1f} /s\n"
+        f"  decoding alone      {result['decode_per_s']:8.1f} /s (and colour, as ingest does)\n"
+        f"  both + decoding     {result['encoders_and_decoding_per_s']:8.1f} /s\n"
         f"  ingest ÷ encoders   {result['ratio']:8.2f} (target ≥ 0.85)"
     )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
