@@ -8,9 +8,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.agent.service import ServiceDesk
 from assistant.config import Settings
-from orders.importers import read_orders
-from orders.store import OrderStore
-from tests.orders.conftest import RULES, SHOP_CSV
+from tests.orders.conftest import RULES, csv_store
 
 
 class Recording(FakeListChatModel):
@@ -28,11 +26,8 @@ class Failing(FakeListChatModel):
 
 
 def _desk(tmp_path, picks: bool | None = True) -> ServiceDesk:
-    path = tmp_path / "orders.csv"
-    path.write_text(SHOP_CSV)
-    found = read_orders(path)
     url = f"sqlite:///{tmp_path / 'orders.sqlite'}"
-    OrderStore(url).replace_all(found.customers, found.orders, found.variants)
+    csv_store(tmp_path, url)
     return ServiceDesk(
         Settings(
             index_dir=tmp_path / "index",

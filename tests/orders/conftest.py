@@ -32,3 +32,13 @@ def tau2_rules():
 
 
 SHOP_CSV = (Path(__file__).parent / "shop-orders.csv").read_text(encoding="utf-8")
+
+
+def csv_store(folder: Path, url: str | None = None) -> OrderStore:
+    """The small CSV shop imported into a store in `folder` (or at `url`)."""
+    path = folder / "orders.csv"
+    path.write_text(SHOP_CSV)
+    found = read_orders(path)
+    store = OrderStore(url or f"sqlite:///{folder / 'orders.sqlite'}")
+    store.replace_all(found.customers, found.orders, found.variants)
+    return store

@@ -7,12 +7,10 @@ import pytest
 
 from orders.apply import ActionRefusedError, apply_action
 from orders.identify import identify
-from orders.importers import read_orders
 from orders.propose import service_case
 from orders.rules import RulesError, ServiceRules, load_rules
-from orders.store import OrderStore
 
-from .conftest import RULES, SHOP_CSV
+from .conftest import RULES, csv_store
 
 
 def test_the_customer_is_identified_by_email_id_name_and_zip_never_guessed(tau2_store):
@@ -93,11 +91,7 @@ def test_a_change_with_no_option_said_is_a_question(tau2_store, tau2_rules):
 
 def test_a_csv_shop_with_its_own_words(tmp_path):
     """Product names, option keys and statuses of another shop; nothing of τ² in code."""
-    path = tmp_path / "orders.csv"
-    path.write_text((RULES.parents[2] / "tests" / "orders" / "shop-orders.csv").read_text())
-    found = read_orders(path)
-    store = OrderStore(f"sqlite:///{tmp_path / 'o.sqlite'}")
-    store.replace_all(found.customers, found.orders, found.variants)
+    store = csv_store(tmp_path)
     rules = load_rules(RULES)
     case = service_case(store, rules, ["ann@example.com: swap the travel mug for a bigger one"])
     (p,) = case.proposals
@@ -208,12 +202,7 @@ def test_the_maximum_of_an_option_and_preferences_said_after_the_request(tau2_st
 
 @pytest.fixture
 def csv_shop(tmp_path):
-    path = tmp_path / "orders.csv"
-    path.write_text(SHOP_CSV)
-    found = read_orders(path)
-    store = OrderStore(f"sqlite:///{tmp_path / 'o.sqlite'}")
-    store.replace_all(found.customers, found.orders, found.variants)
-    return store, load_rules(RULES)
+    return csv_store(tmp_path), load_rules(RULES)
 
 
 def test_a_fallback_is_proposed_when_the_request_fails(csv_shop):

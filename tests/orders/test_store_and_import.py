@@ -9,9 +9,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from orders.importers import OrdersFormatError, read_orders
-from orders.store import OrderStore
 
-from .conftest import SHOP_CSV, TAU2
+from .conftest import SHOP_CSV, TAU2, csv_store
 
 
 def test_tau2_db_json_loads_as_it_is(tau2_store):
@@ -67,11 +66,8 @@ def test_a_file_of_another_shape_is_named(tmp_path):
 
 
 def test_a_failed_import_leaves_the_old_orders(tmp_path):
-    path = tmp_path / "orders.csv"
-    path.write_text(SHOP_CSV)
-    found = read_orders(path)
-    store = OrderStore(f"sqlite:///{tmp_path / 'orders.sqlite'}")
-    store.replace_all(found.customers, found.orders, found.variants)
+    store = csv_store(tmp_path)
+    found = read_orders(tmp_path / "orders.csv")
     before = store.counts()
     with pytest.raises(IntegrityError):  # a customer twice: the database refuses it all
         store.replace_all(found.customers * 2, found.orders[:1], [])
