@@ -58,13 +58,13 @@ def resolve_precision(precision: str, device: str) -> str:
         return "bf16"
     import torch
 
-    cpu = torch.cpu
-    native = getattr(cpu, "_is_amx_tile_supported", None) or getattr(
-        cpu, "_is_avx512_bf16_supported", None
-    )  # private in torch 2.x: without them, fp32
+    probes = [  # private in torch 2.x: without them, fp32
+        getattr(torch.cpu, name, None)
+        for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    ]
     try:
-        return "bf16" if native is not None and native() else "fp32"
-    except Exception:  # noqa: BLE001 - a torch without the probe: the safe choice
+        return "bf16" if any(p() for p in probes if p is not None) else "fp32"
+    except Exception:  # noqa: BLE001 - a torch whose probe fails: the safe choice
         return "fp32"
 
 

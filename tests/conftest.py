@@ -236,6 +236,21 @@ def tiny_config(tmp_path, tiny_text_model):
     return RetrievalConfig(index_dir=tmp_path / "index", text_model=tiny_text_model, device="cpu")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _same_arithmetic_on_every_machine():
+    """`text_precision = "auto"` picks bf16 only where the hardware has units for it: the
+    suite embeds in fp32 everywhere, so no result depends on the CI machine's CPU (bf16 has
+    its own tests, tests/retrieval/test_text_precision.py)."""
+    import retrieval.text_embedder as te
+
+    def fp32_for_auto(precision: str, device: str) -> str:
+        return "fp32" if precision == "auto" else precision
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(te, "resolve_precision", fp32_for_auto)
+        yield
+
+
 # Conversations persist (by default in the index folder, which session-wide indexes share),
 # so every assistant a test builds gets a store of its own, as each had its own memory
 # before: an id such as "a" never continues another test's conversation. A test that
