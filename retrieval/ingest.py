@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -171,8 +172,9 @@ def _ingest(
 
     t0 = time.perf_counter()
     photos = _encode_photos(
-        encoder, photo_paths, digests, plan.old_vectors, config, progress, report
+        encoder, photo_paths, digests, plan.old_vectors, config, progress, report, index.photos_dir
     )
+    # the page's copies of the photos not decoded above (reused vectors, a copy missing)
     save_web_photos(photo_paths, digests, index.photos_dir, config.max_photo_pixels)
     report.image_seconds = time.perf_counter() - t0
     vectors = _assemble(products, photo_paths, digests, text_vecs, photos, encoder is not None)
@@ -374,7 +376,10 @@ def _encode_photos(
     config: RetrievalConfig,
     progress: bool,
     report: IngestReport,
+    web_dir: Path | None = None,
 ) -> _Photos:
+    """`web_dir`: where the page's copy of each photo decoded here is written, from the
+    decoded image (no second decoding)."""
     from tqdm.auto import tqdm
 
     by_digest: dict[str, Path] = {}
@@ -406,11 +411,11 @@ def _encode_photos(
     # encoded: PIL's decoders and the encoder's kernels both release the GIL, and on a GPU
     # the decoding would otherwise be most of the photo stage.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-decode") as pool:
-        ahead = pool.submit(_decode, batches[0], by_digest, most) if batches else None
+        ahead = pool.submit(_decode, batches[0], by_digest, most, web_dir) if batches else None
         for i in range(len(batches)):
             batch, images, colours, missing = ahead.result()
             if i + 1 < len(batches):
-                ahead = pool.submit(_decode, batches[i + 1], by_digest, most)
+                ahead = pool.submit(_decode, batches[i + 1], by_digest, most, web_dir)
             report.missing_images += missing
             if images:
                 feats = encoder.encode(images)
@@ -433,9 +438,11 @@ def _encode_photos(
     )
 
 
-def _decode(digests: list[str], by_digest: dict[str, Path], max_pixels: int):
-    """One batch of photos opened and decoded, with their colour distributions; an
-    unreadable file is reported, not fatal."""
+def _decode(
+    digests: list[str], by_digest: dict[str, Path], max_pixels: int, web_dir: Path | None = None
+):
+    """One batch of photos opened and decoded, with their colour distributions (and, with
+    `web_dir`, the page's copy of each written); an unreadable file is reported, not fatal."""
     batch, images, colours, missing = [], [], [], []
     for d in digests:
         try:
@@ -447,6 +454,8 @@ def _decode(digests: list[str], by_digest: dict[str, Path], max_pixels: int):
         batch.append(d)
         images.append(image)
         colours.append(color_distribution(image))
+        if web_dir is not None and not (web_dir / f"{d}.jpg").exists():
+            _web_copy(image.copy(), web_dir / f"{d}.jpg")
     return batch, images, colours, missing
 
 
@@ -467,10 +476,16 @@ def save_web_photos(
             image = open_image(path, max_pixels)
         except (OSError, ValueError):  # already reported by the encoder pass
             continue
-        image.thumbnail((WEB_PHOTO_PX, WEB_PHOTO_PX))
-        tmp = target.with_suffix(".tmp.jpg")
-        image.convert("RGB").save(tmp, quality=85)
-        tmp.replace(target)
+        _web_copy(image, target)
+
+
+def _web_copy(image, target: Path) -> None:
+    """The page's small JPEG of a photo, written whole or not at all."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image.thumbnail((WEB_PHOTO_PX, WEB_PHOTO_PX))
+    tmp = target.with_suffix(f".{threading.get_ident()}.tmp.jpg")
+    image.convert("RGB").save(tmp, quality=85)
+    tmp.replace(target)
 
 
 def _assemble(

@@ -173,3 +173,27 @@ def test_no_returned_product_ever_violates_a_filter(
     assert all(product_matches(c.product, f) for c in result.candidates)
     assert len(result.candidates) <= result.total_matching
     assert (result.total_matching == 0) == (result.empty_reason is not None)
+
+
+def test_each_photo_is_decoded_once_and_the_page_gets_its_small_copy(
+    tiny_catalog, tiny_config, monkeypatch
+):
+    import retrieval.ingest as ingest_module
+
+    opened = []
+    real = ingest_module.open_image
+    monkeypatch.setattr(
+        ingest_module, "open_image", lambda path, most: opened.append(path) or real(path, most)
+    )
+    report = ingest(tiny_catalog, tiny_config, progress=False)
+    photos = report.photos_encoded
+    assert photos > 0
+    assert len(opened) == photos  # the page's copy is made from the decoded photo, not a re-read
+    index = ProductIndex(tiny_config)
+    copies = sorted(index.photos_dir.glob("*.jpg"))
+    assert len(copies) == photos and not list(index.photos_dir.glob("*.tmp.jpg"))
+    from PIL import Image
+
+    from retrieval.ingest import WEB_PHOTO_PX
+
+    assert all(max(Image.open(c).size) <= WEB_PHOTO_PX for c in copies)
