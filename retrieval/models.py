@@ -165,18 +165,24 @@ def inference_threads() -> int:
 
 
 @functools.cache
-def load_sentence_transformer(ref: str, device: str = "cpu"):
+def load_sentence_transformer(ref: str, device: str = "cpu", max_tokens: int | None = None):
+    """The model, loaded once per process for each (model, device, length limit): a limit
+    is the model's own state, so one with a limit is its own instance, never the shared one
+    changed under another caller's feet."""
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # per-load "Loading weights" bars are noise in a CLI
     resolved = resolve_text_model(ref)
     try:
-        return SentenceTransformer(resolved, device=resolve_device(device))
+        model = SentenceTransformer(resolved, device=resolve_device(device))
     except Exception as exc:  # a missing hub model raises several kinds of errors
         raise ModelUnavailableError(
             f"text model {ref!r} (resolved to {resolved!r}) could not be loaded: {exc}"
         ) from exc
+    if max_tokens:
+        model.max_seq_length = min(max_tokens, model.max_seq_length)
+    return model
 
 
 @functools.cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .models import load_sentence_transformer, resolve_precision
@@ -57,11 +59,7 @@ class TextEmbedder:
 
     @property
     def model(self):
-        model = load_sentence_transformer(self.model_ref, self.device)
-        # the model is shared by the process; its own limit is kept to set ours from
-        native = model.__dict__.setdefault("_aisle_native_max_seq_length", model.max_seq_length)
-        model.max_seq_length = min(self.max_tokens or native, native)
-        return model
+        return load_sentence_transformer(self.model_ref, self.device, self.max_tokens)
 
     @property
     def dim(self) -> int:
@@ -75,7 +73,9 @@ class TextEmbedder:
     def embed(self, texts: list[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.precision == "bf16" and (why := _bf16_disagrees(self)):
+        if self.precision == "bf16" and (
+            why := _bf16_disagrees(self.model_ref, self.device, self.max_tokens)
+        ):
             self.precision, self.why_fp32 = "fp32", why
         return self._encode(texts, progress, self.precision == "bf16")
 
@@ -91,34 +91,30 @@ class TextEmbedder:
             vectors = model.encode(
                 texts,
                 batch_size=self.batch_size,
-                normalize_embeddings=True,
                 convert_to_tensor=True,
                 show_progress_bar=progress,
             )
-            vectors = torch.nn.functional.normalize(vectors.float(), dim=-1)
+        # normalised in fp32, whatever the arithmetic of the encoding
+        vectors = torch.nn.functional.normalize(vectors.float(), dim=-1)
         return vectors.cpu().numpy().astype(np.float32)
 
 
 BF16_AGREEMENT = 0.999  # cosine with the fp32 vector a probe text must reach in bf16
-_BF16_CHECKED: dict[tuple[str, str, int | None], str] = {}  # per model: "" or why not
 
 
-def _bf16_disagrees(embedder: TextEmbedder) -> str:
+@functools.cache
+def _bf16_disagrees(model_ref: str, device: str, max_tokens: int | None) -> str:
     """Why bf16 is not used for this model ("" when it reproduces fp32 on probe texts):
     checked once per model, device and length in the process."""
-    key = (embedder.model_ref, embedder.device, embedder.max_tokens)
-    if key not in _BF16_CHECKED:
-        probes = [
-            "a probe text, short",
-            " ".join(f"word{n} value{n}" for n in range(200)),  # past any length limit
-        ]
-        try:
-            exact = embedder._encode(probes, False, bf16=False)
-            fast = embedder._encode(probes, False, bf16=True)
-            low = float((exact * fast).sum(1).min())
-            _BF16_CHECKED[key] = (
-                "" if low >= BF16_AGREEMENT else f"bf16 disagrees with fp32 (cosine {low:.4f})"
-            )
-        except Exception as exc:  # noqa: BLE001 - a backend without bf16: fp32, said why
-            _BF16_CHECKED[key] = f"bf16 failed ({type(exc).__name__}: {exc})"
-    return _BF16_CHECKED[key]
+    embedder = TextEmbedder(model_ref, device, max_tokens=max_tokens)
+    probes = [
+        "a probe text, short",
+        " ".join(f"word{n} value{n}" for n in range(200)),  # past any length limit
+    ]
+    try:
+        exact = embedder._encode(probes, False, bf16=False)
+        fast = embedder._encode(probes, False, bf16=True)
+    except Exception as exc:  # noqa: BLE001 - a backend without bf16: fp32, said why
+        return f"bf16 failed ({type(exc).__name__}: {exc})"
+    low = float((exact * fast).sum(1).min())
+    return "" if low >= BF16_AGREEMENT else f"bf16 disagrees with fp32 (cosine {low:.4f})"

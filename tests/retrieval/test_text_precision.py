@@ -24,10 +24,11 @@ def test_bf16_vectors_agree_with_fp32(tiny_text_model):
 
 
 def test_a_bf16_that_disagrees_falls_back_to_fp32_and_says_why(tiny_text_model, monkeypatch):
-    monkeypatch.setattr(te, "_BF16_CHECKED", {})
+    te._bf16_disagrees.cache_clear()
     monkeypatch.setattr(te, "BF16_AGREEMENT", 1.5)  # no cosine reaches it
     embedder = TextEmbedder(tiny_text_model, "cpu", precision="bf16")
     got = embedder.embed(TEXTS[:1])
+    te._bf16_disagrees.cache_clear()  # the next test checks with the real agreement
     assert embedder.precision == "fp32" and "disagrees with fp32" in embedder.why_fp32
     exact = TextEmbedder(tiny_text_model, "cpu", precision="fp32").embed(TEXTS[:1])
     assert np.allclose(got, exact)
