@@ -30,9 +30,10 @@ _P = phrasings()
 # a house number, one to four words, a street type ending the name, then an optional
 # ", town" and postcode: "221B Baker Street, London NW1 6XE", "12 Oak Lane 60612"
 POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{4,6}(?:-\d{4})?)"
+STREET_TYPES = _P.pattern("street_type").pattern  # the words that end a street's name
 STREET = re.compile(  # on one line: spaces, never a line break, between its words
     r"(?<![\w])\d{1,5}[A-Za-z]?,?[ ](?:[A-Za-z'.-]{1,30}[ ]){1,4}(?:"
-    + "".join(line.strip() for line in _P.patterns["street_type"].splitlines())
+    + STREET_TYPES
     + r")\b\.?(?:,?[ ](?:[A-Za-z'.-]{1,30}[ ]?){0,3}?,?[ ]?"
     + POSTCODE
     + r"(?![\w]))?(?=[ ]*(?:$|[,.;:!?)\n]|[ ](?:and|please|or|for|by|asap)\b))",

@@ -16,6 +16,7 @@ from .identify import Identity, identify
 from .records import Customer, Order, OrderLine, Variant
 from .request import (
     ALL,
+    ITEM_KINDS,
     KINDS,
     Mention,
     Reading,
@@ -154,7 +155,7 @@ def _fallback(
     reading = read_request(text, customer, targets, named)
     if reading.mentions or not failed:
         return propose(store, rules, customer, targets, reading, text, choose)
-    own = [k for k in ("cancel", "return", "change") if k in reading.kinds]
+    own = [k for k in ITEM_KINDS if k in reading.kinds]
     in_text = {name for _, _, name in named_lines(fold(text), targets)}
     for p in failed:
         kind = own[0] if own else ACTION_KIND.get(p.name)
@@ -362,22 +363,12 @@ def _addresses(store, customer, orders, reading: Reading, rules) -> list[Proposa
     )
     if source is None:
         known = [customer.address, *(o.address for o in orders)]
-        by_city = {
-            a.line(): a
-            for a in known
-            if a.city and re.search(rf"\b{re.escape(fold(a.city))}\b", said)
-        }
+        by_city = _by_city(known, said)
         if not by_city and profile_address_meant(said, as_target=True):
             # "change my default address to my daughter's (she lives in Chicago)": an
             # address of theirs whose city the conversation names elsewhere
-            whole = fold(" ".join(reading.sentences))
-            by_city = {
-                a.line(): a
-                for a in known[1:]
-                if a.city
-                and a != customer.address
-                and re.search(rf"\b{re.escape(fold(a.city))}\b", whole)
-            }
+            others = [a for a in known if a != customer.address]
+            by_city = _by_city(others, fold(" ".join(reading.sentences)))
         if len(by_city) == 1:
             source = next(iter(by_city.values()))
         elif profile_address_meant(said):
@@ -411,6 +402,15 @@ def _addresses(store, customer, orders, reading: Reading, rules) -> list[Proposa
         ask = "which order, and the new address"
         out.append(Proposal(name="modify_pending_order_address", arguments={}, missing=[ask]))
     return out
+
+
+def _by_city(addresses, said: str) -> dict:
+    """The addresses whose city the (folded) words name, one per distinct address."""
+    return {
+        a.line(): a
+        for a in addresses
+        if a.city and re.search(rf"\b{re.escape(fold(a.city))}\b", said)
+    }
 
 
 def _incomplete(address, customer: Customer) -> list[str]:

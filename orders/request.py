@@ -26,6 +26,7 @@ KINDS = {  # what a customer asks, by the words that say it
     "payment": _P.pattern("wants_payment"),
     "person": _P.pattern("wants_person"),
 }
+ITEM_KINDS = ("cancel", "return", "change")  # the requests about order lines
 ALL = _P.pattern("all_items")
 WHOLE = _P.pattern("whole_order")
 EXCEPT = _P.pattern("except_items")
@@ -39,8 +40,8 @@ KEEP = _P.pattern("keep_option")
 SAME_ORDER, OTHER_ORDER = _P.pattern("same_order"), _P.pattern("other_order")
 WITH_ITEM = _P.pattern("came_with")
 ONLY = _P.pattern("only_these")
-ITEM_KINDS = ("cancel", "return", "change")
-KEPT_UNTIL = re.compile(r"[,.;!?()]|" + EXCEPT.pattern + r"|\bbut\b")
+# what a kept option's words run to: a clause's end, "except …", "but …"
+KEPT_UNTIL = re.compile(r"[,.;!?()]|" + EXCEPT.pattern + "|" + _P.pattern("contrast").pattern)
 SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
 
@@ -122,26 +123,22 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
         # own that ask for nothing else ("I like the cotton. I prefer black.")
         stop = min([*later[:1], _said_until(lower, end, kinds_at)])
         kind = _kind_for(kinds_at, lower, start)
-        if kind not in ("cancel", "return", "change"):
+        if kind not in ITEM_KINDS:
             continue
         if not any(_sentence_start(lower, start) <= p < stop for p, _ in kinds_at):
             stop = min([*later[:1], _sentence_end(lower, stop + 1)])  # its request follows
         meant = _lines_meant(orders, name, kind, lower, start, out.orders_named)
-        in_sentence = {
-            x
-            for p, _, x in found
-            if _sentence_start(lower, start) <= p < _sentence_end(lower, start)
-        }
+        begin, finish = _sentence_start(lower, start), _sentence_end(lower, start)
+        in_sentence = {x for p, _, x in found if begin <= p < finish}
         meant = _same_or_other_order(meant, lower, start, previous, in_sentence)
         if n in anchors:
             meant = [
                 (o, x) for o, x in meant if any(is_line(y, anchors[n]) for y in o.lines)
             ] or meant
-        begin = _sentence_start(lower, start)
         before = lower[max(begin, start - 40) : start]
         if not ALL.search(before):  # "all my pending tshirts": every one of them
             # a change's own sentence says what it becomes, not which it is
-            elsewhere = lower[:begin] + " " + lower[_sentence_end(lower, end) :]
+            elsewhere = lower[:begin] + " " + lower[finish:]
             meant = _by_values(meant, before, elsewhere if kind == "change" else lower)
         previous = {order.id for order, _ in meant} or previous
         for order, line in _by_price(meant, lower[end:stop]):
@@ -272,7 +269,7 @@ def _sentence_end(lower: str, at: int) -> int:
 def _kind_for(kinds_at: list[tuple[int, str]], lower: str, at: int) -> str | None:
     """The request nearest before the item in its sentence, else the first after it in its
     sentence, else the nearest before it."""
-    acts = [(pos, k) for pos, k in kinds_at if k in ("cancel", "return", "change")]
+    acts = [(pos, k) for pos, k in kinds_at if k in ITEM_KINDS]
     begin, end = _sentence_start(lower, at), _sentence_end(lower, at)
     in_sentence = [k for pos, k in acts if begin <= pos < at]
     if in_sentence:
@@ -322,6 +319,18 @@ def _orders_by_city(lower: str, customer: Customer, orders: list[Order], named) 
     return out
 
 
+def _terms(text: str) -> set[str]:
+    """The words of a text or a value as terms, numbers kept whole ("2.5", "1.5l")."""
+    return {term(w) for w in re.findall(r"[\w.]+", fold(text))}
+
+
+def _held(value: str, words: set[str]) -> bool:
+    """Whether every word of an option value is among `words` ("robotic" in "the robotic
+    one")."""
+    own = _terms(value)
+    return bool(own) and own <= words
+
+
 def _by_values(
     meant: list[tuple[Order, OrderLine]], before: str, text: str
 ) -> list[tuple[Order, OrderLine]]:
@@ -330,13 +339,10 @@ def _by_values(
     if len(meant) < 2:
         return meant
     for said in (before, text):
-        words = {term(w) for w in re.findall(r"[\w.]+", said)}
+        words = _terms(said)
 
         def named(line: OrderLine, words=words) -> int:
-            return sum(
-                bool(vw := {term(w) for w in re.findall(r"[\w.]+", fold(v))}) and vw <= words
-                for v in line.options.values()
-            )
+            return sum(_held(v, words) for v in line.options.values())
 
         counts = [named(line) for _, line in meant]
         if max(counts) > min(counts):
@@ -380,18 +386,12 @@ def _the_only_item(lower, kinds_at, orders: list[Order], found) -> list[Mention]
     no item but one order — by its number, or by its state when only one order is in that
     state — of a single item, is about that item."""
     out = []
-    statuses = {fold(o.status) for o in orders}
     for pos, kind in kinds_at:
         begin, end = _sentence_start(lower, pos), _sentence_end(lower, pos)
         if kind != "change" or any(begin <= s < end for s, _, _ in found):
             continue
         sentence = lower[begin:end]
-        by_state = [
-            o
-            for o in orders
-            if fold(o.status) in statuses
-            and re.search(rf"\b{re.escape(fold(o.status))}\b", sentence)
-        ]
+        by_state = [o for o in orders if re.search(rf"\b{re.escape(fold(o.status))}\b", sentence)]
         by_id = [o for o in orders if fold(o.id).lstrip("#") in sentence]
         meant = by_id or by_state
         if len(meant) == 1 and len(meant[0].lines) == 1:
@@ -529,10 +529,7 @@ class _Wish:
     def preferred(self, v: Variant) -> float:
         """How high the variant's best value stands in the customer's ranking (1 = first)."""
         for rank, words in enumerate(self.ranked):
-            if any(
-                (vw := {term(w) for w in re.findall(r"[\w.]+", fold(value))}) and vw <= words
-                for value in v.options.values()
-            ):
+            if any(_held(value, words) for value in v.options.values()):
                 return 1 - rank / len(self.ranked)
         return 0.0
 
@@ -621,7 +618,7 @@ def _ranked(said: str) -> list[set[str]]:
         parts = [m.group("first"), m.group("second")]
     else:
         return []
-    return [{term(w) for w in re.findall(r"[\w.]+", part)} for part in parts]
+    return [_terms(part) for part in parts]
 
 
 def _kept_options(said: str, line: OrderLine) -> set[str]:

@@ -8,16 +8,15 @@ from __future__ import annotations
 import re
 
 from base.language.general import phrasings
-from base.privacy import POSTCODE
+from base.privacy import POSTCODE, STREET_TYPES
 
 from .records import Address, Customer
 from .store import OrderStore
 
 _P = phrasings()
-_STREET_TYPES = "".join(line.strip() for line in _P.patterns["street_type"].splitlines())
 # a house number, up to four words, the word that ends a street's name
 STREET_LINE = re.compile(
-    rf"(?<![\w#])\d{{1,6}}[A-Za-z]?[ ](?:[A-Za-z'.-]{{1,30}}[ ]){{0,4}}?(?:{_STREET_TYPES})\b\.?",
+    rf"(?<![\w#])\d{{1,6}}[A-Za-z]?[ ](?:[A-Za-z'.-]{{1,30}}[ ]){{0,4}}?(?:{STREET_TYPES})\b\.?",
     re.IGNORECASE,
 )
 SECOND_LINE = _P.pattern("address_second_line")
@@ -57,8 +56,8 @@ def typed_address(text: str, customer: Customer, store: OrderStore | None) -> Ad
 
 
 def _as_the_store_spells_it(address: Address, customer: Customer, store) -> Address:
-    known = [customer.address, *(store.customers_by_zip(address.zip) if store else [])]
-    known = [getattr(k, "address", k) for k in known]
+    neighbours = store.customers_by_zip(address.zip) if store else []
+    known = [customer.address, *(c.address for c in neighbours)]
     same = [
         k for k in known if k.zip == address.zip and k.city.casefold() == address.city.casefold()
     ]
