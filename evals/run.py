@@ -4,6 +4,7 @@ log in the run's folder, so an eval never writes into the shop's own."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,8 @@ from base.stores import store_exists
 
 from . import report as rpt
 from .sets import EvalSet
+
+log = logging.getLogger(__name__)
 
 SUITES = (
     "retrieval", "dialogues", "nlu", "explain", "simulate", "replay", "agent", "orders", "learning",
@@ -312,19 +315,29 @@ def _orders(suite: str, plan: EvalPlan, config: EvalConfig, settings: Settings, 
     store = OrderStore(settings.orders_location())
     if not store.counts()["orders"]:
         raise ValueError(f"no orders in {store.where}: run `aisle orders import FILE` first")
-    choose = None
-    if config.use_llm and settings.llm_picks_variants is not False:
-        # the LLM picks the new variant where the rules read none (AISLE_LLM_PICKS_VARIANTS
-        # =false leaves it out; the console's own default for a CPU is off)
-        from assistant.agent.service import variant_chooser
-        from assistant.llm import make_chat_model
-        from retrieval.models import resolve_device
-
-        llm_settings = settings.with_overrides(llm_model=config.model) if config.model else settings
-        llm = make_chat_model(llm_settings, resolve_device(settings.device))
-        choose = variant_chooser(llm, llm_settings)
-    report = evaluate(store, load_rules(rules_file), plan.tasks, choose)
+    report = evaluate(store, load_rules(rules_file), plan.tasks, _chooser(config, settings))
     return [suite_result(report, config.name, plan.tasks.name, elapsed())]
+
+
+def _chooser(config: EvalConfig, settings: Settings):
+    """The LLM's pick of new variants, as the console would ask it (`llm_picks_variants`:
+    unset, off for a model on a CPU); None without it, or when the model cannot load."""
+    from assistant.agent.service import llm_picks_variants, variant_chooser
+
+    if config.model:
+        settings = settings.with_overrides(llm_model=config.model)
+    if not (config.use_llm and llm_picks_variants(settings)):
+        return None
+    from assistant.llm import make_chat_model
+    from assistant.llm_models import LLMUnavailableError
+    from retrieval.models import resolve_device
+
+    try:
+        llm = make_chat_model(settings, resolve_device(settings.device))
+    except LLMUnavailableError as exc:  # the rules' proposals are still measured
+        log.warning("orders: LLM unavailable (%s); the rules alone propose", exc)
+        return None
+    return variant_chooser(llm, settings)
 
 
 RUNNERS = {

@@ -52,7 +52,8 @@ class ServiceDesk:
         if self.store is None:
             return None
         rules = self.rules or ServiceRules(actions={})
-        choose = variant_chooser(llm, self.settings) if self.picks_variants(llm) else None
+        picks = llm is not None and llm_picks_variants(self.settings)
+        choose = variant_chooser(llm, self.settings) if picks else None
         case = service_case(self.store, rules, customer_texts, choose)
         if self.rules is None:
             case.note = (case.note + " " if case.note else "") + (
@@ -61,23 +62,22 @@ class ServiceDesk:
             )
         return case
 
-    def picks_variants(self, llm) -> bool:
-        """Whether the LLM is asked for new variants: the setting, else on for a GPU or an
-        LLM server, off for a model on this CPU (measured: mostly wrong picks)."""
-        if llm is None:
-            return False
-        if self.settings.llm_picks_variants is not None:
-            return self.settings.llm_picks_variants
-        from retrieval.models import resolve_device
-
-        return bool(self.settings.llm_url) or resolve_device(self.settings.device) == "cuda"
-
     def confirm(self, proposal: Proposal) -> str:
         """The agent confirmed: applied to the order store with `orders_write`, else left for
         the agent to carry out in the shop's own system."""
         if not self.settings.orders_write:
             return "recorded; carry it out in the shop's system (orders_write is off)"
         return apply_action(self.store, self.rules or ServiceRules(actions={}), proposal)
+
+
+def llm_picks_variants(settings: Settings) -> bool:
+    """Whether the LLM is asked for new variants: the setting, else on for a GPU or an LLM
+    server, off for a model on a CPU (measured: mostly wrong picks)."""
+    if settings.llm_picks_variants is not None:
+        return settings.llm_picks_variants
+    from retrieval.models import resolve_device
+
+    return bool(settings.llm_url) or resolve_device(settings.device) == "cuda"
 
 
 CHOOSE_SYSTEM = (

@@ -121,6 +121,7 @@ def evaluate(
         ]
         want_customer = _expected_customer(store, task)
         keys = {_key(p) for p in proposed}
+        wanted = {_key(a) for a in expected}
         names = {(p["name"], p["arguments"].get("order_id")) for p in proposed}
         results.append(
             TaskResult(
@@ -141,7 +142,7 @@ def evaluate(
                 exact=sum(_key(a) in keys for a in expected),
                 forbidden_ready=sum(1 for p in case.proposals if p.allowed and p.why_not),
                 llm_picked=len(by_llm),
-                llm_picked_exact=sum(_key(p) in {_key(a) for a in expected} for p in by_llm),
+                llm_picked_exact=sum(_key(p) in wanted for p in by_llm),
                 ms=ms,
             )
         )

@@ -81,3 +81,25 @@ def test_aisle_eval_orders(tmp_path):
     assert result["suite"] == "orders" and result["headline"]["customer identified"] == 1.0
     out = CliRunner().invoke(app, args, env={"AISLE_SERVICE_RULES": str(tmp_path / "none.toml")})
     assert out.exit_code == 2 and "none.toml" in out.output
+
+
+def test_the_eval_asks_the_llm_as_the_console_would(monkeypatch):
+    """Off for a model on a CPU unless the setting says so; a model that cannot load leaves
+    the rules to propose."""
+    import assistant.llm
+    from assistant.config import Settings
+    from assistant.llm_models import LLMUnavailableError
+    from evals.run import EvalConfig, _chooser
+
+    monkeypatch.setattr(assistant.llm, "make_chat_model", lambda settings, device: object())
+    cpu = Settings(device="cpu")
+    assert _chooser(EvalConfig(name="a", settings=cpu), cpu) is None
+    on = cpu.with_overrides(llm_picks_variants=True)
+    assert callable(_chooser(EvalConfig(name="a", settings=on), on))
+    assert _chooser(EvalConfig(name="a", settings=on, use_llm=False), on) is None
+
+    def unavailable(settings, device):
+        raise LLMUnavailableError("no model file")
+
+    monkeypatch.setattr(assistant.llm, "make_chat_model", unavailable)
+    assert _chooser(EvalConfig(name="a", settings=on), on) is None
