@@ -319,6 +319,13 @@ def _remote(ref: str) -> bool:
     return ref.startswith(("http://", "https://"))
 
 
+def _local_photo(ref: str, images_dir: Path | None) -> Path:
+    """A photo named by path: as given when absolute (or no folder), else in the folder."""
+    if Path(ref).is_absolute() or images_dir is None:
+        return Path(ref)
+    return images_dir / ref
+
+
 def _find_photos(
     products: list[Product],
     images_dir: Path | None,
@@ -341,13 +348,7 @@ def _find_photos(
                 )
                 digests[ref] = ""
                 continue
-            path = (
-                fetched[ref]
-                if _remote(ref)
-                else Path(ref)
-                if Path(ref).is_absolute() or images_dir is None
-                else images_dir / ref
-            )
+            path = fetched[ref] if _remote(ref) else _local_photo(ref, images_dir)
             try:
                 digests[ref] = hashlib.sha1(path.read_bytes()).hexdigest()
                 paths[ref] = path

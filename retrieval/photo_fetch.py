@@ -57,7 +57,7 @@ class PhotoFetcher:
         self.allow_private, self.max_bytes, self.timeout_s = allow_private, max_bytes, timeout_s
         self.workers, self.retries, self.max_pixels = workers, retries, max_pixels
         self.downloaded = self.revalidated = 0  # counted under the lock: workers are threads
-        self._count = threading.Lock()
+        self._lock = threading.Lock()  # the counts and the hosts' misses
         self._misses: dict[str, int] = {}  # host → requests in a row it did not answer
 
     def fetch_all(self, urls: list[str], progress: bool = False) -> dict[str, Path | str]:
@@ -78,20 +78,20 @@ class PhotoFetcher:
     def _one(self, url: str) -> Path | str:
         parts = urllib.parse.urlsplit(url)
         host = f"{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
-        with self._count:
+        with self._lock:
             if self._misses.get(host, 0) >= HOST_DOWN_AFTER:
                 return f"skipped: {host} did not answer {HOST_DOWN_AFTER} requests in a row"
         try:
             found = self._fetch(url)
         except HostDown as exc:
-            with self._count:
+            with self._lock:
                 self._misses[host] = self._misses.get(host, 0) + 1
             return str(exc)
         except FetchRefused as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - one photo never stops an ingest
             return f"download failed ({type(exc).__name__}: {exc})"
-        with self._count:
+        with self._lock:
             self._misses[host] = 0
         return found
 
@@ -116,7 +116,7 @@ class PhotoFetcher:
                     return self._store(url, response, body, meta)
             except urllib.error.HTTPError as exc:
                 if exc.code == 304 and known:
-                    with self._count:
+                    with self._lock:
                         self.revalidated += 1
                     return body  # unchanged since the last ingest
                 if exc.code < 500 or attempt == self.retries:
@@ -154,7 +154,7 @@ class PhotoFetcher:
                 }
             )
         )
-        with self._count:
+        with self._lock:
             self.downloaded += 1
         return body
 

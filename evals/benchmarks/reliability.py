@@ -21,14 +21,18 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -131,8 +135,6 @@ def oversized(ask: str, turns: int, attackers: int = 4) -> dict:
     clients send it: one shopper's turn times alone, then each turn of theirs starting as
     `attackers` other clients each send a 2,000,000-character message at once. p95 of
     each, and the ratio (the issue's target: within 1.5x)."""
-    import socket
-
     from .serve import PageClient, start_server
 
     with socket.socket() as sock:
@@ -140,10 +142,6 @@ def oversized(ask: str, turns: int, attackers: int = 4) -> dict:
         port = sock.getsockname()[1]
     server = start_server(port, None, no_llm=True)
     url = f"http://127.0.0.1:{port}/"
-    import json
-    import urllib.error
-    import urllib.request
-
     answers: list[str] = []
     # the request as a page would send it, built once: the clients' own work is not measured
     body = json.dumps(
