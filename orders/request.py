@@ -80,7 +80,7 @@ def contingencies(text: str) -> tuple[str, list[Fallback]]:
     fallbacks: list[Fallback] = []
     for sentence in SENTENCE.split(text):
         condition, comma, main = sentence.partition(",")
-        if CONDITION.search(fold(sentence)) and ON_FAILURE.search(fold(condition)):
+        if CONDITION.search(fold(condition)) and ON_FAILURE.search(fold(condition)):
             asking = [a for a in asked if any(k.search(fold(a)) for k in KINDS.values())]
             about = (asking or asked or [""])[-1]
             fallbacks.append(Fallback(text=main.strip() if comma else sentence, about=about))
@@ -91,10 +91,10 @@ def contingencies(text: str) -> tuple[str, list[Fallback]]:
 
 def read_request(text: str, customer: Customer, orders: list[Order], named: list[str]) -> Reading:
     """`orders`: the customer's orders; `named`: the order ids the conversation names."""
-    out = Reading(orders_named=[o for o in named if any(x.id == o for x in orders)])
-    out.orders_named += _orders_by_city(fold(text), customer, orders, out.orders_named)
-    out.sentences = [s for s in SENTENCE.split(text) if s.strip()]
     lower = fold(text)
+    out = Reading(orders_named=[o for o in named if any(x.id == o for x in orders)])
+    out.orders_named += _orders_by_city(lower, customer, orders, out.orders_named)
+    out.sentences = [s for s in SENTENCE.split(text) if s.strip()]
     kinds_at = sorted(
         (m.start(), kind) for kind, pattern in KINDS.items() for m in pattern.finditer(lower)
     )
