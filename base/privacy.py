@@ -36,14 +36,16 @@ STREET = re.compile(  # on one line: spaces, never a line break, between its wor
     + STREET_TYPES
     + r")\b\.?(?:,?[ ](?:[A-Za-z'.-]{1,30}[ ]?){0,3}?,?[ ]?"
     + POSTCODE
-    + r"(?![\w]))?(?=[ ]*(?:$|[,.;:!?)\n]|[ ](?:and|please|or|for|by|asap)\b))",
+    + r"(?![\w]))?(?=[ ]*(?:$|[,.;:!?)\n]|[ ](?:"
+    + _P.pattern("after_street").pattern
+    + r")\b))",
     re.IGNORECASE | re.MULTILINE,
 )
 # a date after the words that say it is a birth date: "born 12/03/1985", "DOB: 1985-03-12"
 BIRTH = re.compile(
     _P.pattern("birth_label").pattern
     + r"(?:\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}\s?[A-Za-z]{3,9}\.?,?\s?\d{2,4}|"
-    r"[A-Za-z]{3,9}\.?\s\d{1,2}(?:st|nd|rd|th)?,?\s\d{2,4})",
+    r"[A-Za-z]{3,9}\.?\s\d{1,2}(?:" + _P.pattern("ordinal_suffix").pattern + r")?,?\s\d{2,4})",
     re.IGNORECASE,
 )
 

@@ -28,7 +28,7 @@ from .request import (
     read_request,
     variant_meant,
 )
-from .rules import ADDRESS_FIELDS, ServiceRules
+from .rules import ADDRESS_FIELDS, KIND_ACTIONS, ServiceRules
 from .store import OrderStore
 from .typed_address import typed_address
 
@@ -80,7 +80,7 @@ def service_case(
     customer = identity.customer
     orders = store.orders_of(customer.id)
     asked, fallbacks = contingencies("\n".join(customer_texts))
-    reading = read_request(asked, customer, orders, identity.orders_named)
+    reading = read_request(asked, customer, orders, identity.orders_named, rules.states_for)
     found = propose(store, rules, customer, orders, reading, asked, choose)
     found = _with_fallbacks(
         store, rules, customer, orders, found, fallbacks, reading.orders_named, asked, choose
@@ -105,12 +105,7 @@ def service_case(
     )
 
 
-ACTION_KIND = {  # the request each item action answers
-    "cancel_pending_order": "cancel",
-    "return_delivered_order_items": "return",
-    "modify_pending_order_items": "change",
-    "exchange_delivered_order_items": "change",
-}
+ACTION_KIND = {a: kind for kind in ITEM_KINDS for a in KIND_ACTIONS[kind]}  # item requests
 
 
 def _with_fallbacks(
@@ -152,7 +147,7 @@ def _fallback(
         o.id for o in orders for line in o.lines for n in names if is_line(line, n)
     }
     targets = [o for o in orders if o.id in ids] or orders
-    reading = read_request(text, customer, targets, named)
+    reading = read_request(text, customer, targets, named, rules.states_for)
     if reading.mentions or not failed:
         return propose(store, rules, customer, targets, reading, text, choose)
     own = [k for k in ITEM_KINDS if k in reading.kinds]
@@ -271,10 +266,9 @@ def _return(order, mentions, customer: Customer, rules, text) -> Proposal:
 
 
 def _change(store, order, mentions, customer: Customer, rules, text, choose=None) -> Proposal:
-    name = (
-        "modify_pending_order_items"
-        if fold(order.status) == "pending"
-        else "exchange_delivered_order_items"
+    name = next(
+        (a for a in KIND_ACTIONS["change"] if rules.allows_in(a, order.status)),
+        KIND_ACTIONS["change"][-1],  # none allows it: the rules say why when checked
     )
     items, new_items, labels, new_labels, missing = [], [], [], [], []
     by_llm: list[str] = []  # the lines whose new variant the LLM picked
@@ -356,7 +350,7 @@ def _addresses(store, customer, orders, reading: Reading, rules) -> list[Proposa
         (o for o in orders if o.id in reading.orders_named and named_here(o)),
         key=lambda o: said.find(fold(o.id).lstrip("#")),
     )
-    pending = [o for o in orders if fold(o.status) == "pending"]
+    pending = [o for o in orders if rules.allows_in("modify_pending_order_address", o.status)]
     targets = [o for o in named if o in pending][:1]
     source = typed_address(asking, customer, store) or next(
         (o.address for o in named if o not in targets), None
@@ -425,7 +419,7 @@ def _incomplete(address, customer: Customer) -> list[str]:
 def _payment(customer, orders, reading: Reading, rules, text) -> list[Proposal]:
     """Another of the customer's payment methods for a pending order ("pay with my PayPal
     instead"): the order named, or their only pending one; the method they name."""
-    pending = [o for o in orders if fold(o.status) == "pending"]
+    pending = [o for o in orders if rules.allows_in("modify_pending_order_payment", o.status)]
     named = [o for o in pending if o.id in reading.orders_named]
     targets = named or (pending if len(pending) == 1 else [])
     if not targets:

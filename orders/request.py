@@ -9,11 +9,12 @@ same product, the customer's own payment methods and addresses."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from base.language.general import language, phrasings
 from base.language.quantities import find_quantities
-from base.language.text import fold, term
+from base.language.text import fold, noun_forms, superlatives, term
 
 from .records import Customer, Order, OrderLine, Variant
 
@@ -35,6 +36,7 @@ MOST, LEAST = _P.pattern("most_of_all"), _P.pattern("least_of_all")
 CHEAPEST, PRICIEST = _P.pattern("cheapest"), _P.pattern("priciest")
 DEARER_ONE, CHEAPER_ONE = _P.pattern("dearer_one"), _P.pattern("cheaper_one")
 PROFILE_ADDRESS = _P.pattern("profile_address")
+CHANGED_TO = _P.pattern("changed_to")  # "… address to <the new one>"
 CONDITION, ON_FAILURE = _P.pattern("condition"), _P.pattern("on_failure")
 KEEP = _P.pattern("keep_option")
 SAME_ORDER, OTHER_ORDER = _P.pattern("same_order"), _P.pattern("other_order")
@@ -89,8 +91,15 @@ def contingencies(text: str) -> tuple[str, list[Fallback]]:
     return " ".join(asked), fallbacks
 
 
-def read_request(text: str, customer: Customer, orders: list[Order], named: list[str]) -> Reading:
-    """`orders`: the customer's orders; `named`: the order ids the conversation names."""
+def read_request(
+    text: str,
+    customer: Customer,
+    orders: list[Order],
+    named: list[str],
+    states_for: Callable[[str], frozenset[str]],
+) -> Reading:
+    """`orders`: the customer's orders; `named`: the order ids the conversation names;
+    `states_for`: the order states (folded) a kind of request can be met in (the rules')."""
     lower = fold(text)
     out = Reading(orders_named=[o for o in named if any(x.id == o for x in orders)])
     out.orders_named += _orders_by_city(lower, customer, orders, out.orders_named)
@@ -127,7 +136,7 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
             continue
         if not any(_sentence_start(lower, start) <= p < stop for p, _ in kinds_at):
             stop = min([*later[:1], _sentence_end(lower, stop + 1)])  # its request follows
-        meant = _lines_meant(orders, name, kind, lower, start, out.orders_named)
+        meant = _lines_meant(orders, name, kind, lower, start, out.orders_named, states_for)
         begin, finish = _sentence_start(lower, start), _sentence_end(lower, start)
         in_sentence = {x for p, _, x in found if begin <= p < finish}
         meant = _same_or_other_order(meant, lower, start, previous, in_sentence)
@@ -150,7 +159,7 @@ def read_request(text: str, customer: Customer, orders: list[Order], named: list
     mentions = list(said.values())
     mentions += _the_only_item(lower, kinds_at, orders, found)
     mentions += _orders_whole(lower, kinds_at, orders, found, out.orders_named)
-    mentions += _everything(lower, kinds_at, orders, found, excepted, out.orders_named)
+    mentions += _everything(lower, kinds_at, orders, found, excepted, out.orders_named, states_for)
     mentions = [m for m in mentions if m.line.item_id not in excepted]
     out.mentions = _only(lower, kinds_at, found, mentions)
     return out
@@ -220,17 +229,10 @@ def _line_names(orders: list[Order]) -> dict[str, list[re.Pattern]]:
             tails = {w[i:] for i in range(3, len(w) - 4)}
             forms |= {t for t in tails if sum(x.endswith(t) for x in lasts) == 1}
         out[name] = [
-            re.compile(rf"\b{re.escape(f)}(?:e?s)?\b|\b{re.escape(_ves(f))}\b")
+            re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(noun_forms(f)))) + r")\b")
             for f in sorted(forms, key=len, reverse=True)
         ]
     return out
-
-
-def _ves(word: str) -> str:
-    """A name's plural in -ves ("shelf" → "shelves", "knife" → "knives")."""
-    if word.endswith("fe"):
-        return word[:-2] + "ves"
-    return word[:-1] + "ves" if word.endswith("f") else word + "s"
 
 
 def _words(name: str) -> list[str]:
@@ -361,23 +363,18 @@ def _by_price(meant: list[tuple[Order, OrderLine]], said: str) -> list[tuple[Ord
     return meant
 
 
-def _fits(order: Order, kind: str) -> bool:
-    """An order a request could be about, by its state: returns and exchanges are of what
-    arrived, cancellations and changes of what has not (the rules decide what is allowed)."""
-    status = fold(order.status)
-    if kind == "cancel":
-        return status == "pending"
-    if kind == "return":
-        return status == "delivered"
-    return status in ("pending", "delivered")
+def _fits(order: Order, kind: str, states_for: Callable[[str], frozenset[str]]) -> bool:
+    """An order a request could be about, by its state: one the rules' actions for that kind
+    of request can be taken on (returns: what arrived; cancellations: what has not)."""
+    return fold(order.status) in states_for(kind)
 
 
-def _lines_meant(orders, name, kind, lower, at, named) -> list[tuple[Order, OrderLine]]:
+def _lines_meant(orders, name, kind, lower, at, named, states_for) -> list[tuple[Order, OrderLine]]:
     holding = [o for o in orders if any(is_line(line, name) for line in o.lines)]
     sentence = lower[_sentence_start(lower, at) : _sentence_end(lower, at)]
     here = [o for o in holding if fold(o.id) in sentence or fold(o.id).lstrip("#") in sentence]
     pool = here or [o for o in holding if o.id in named] or holding
-    fitting = [o for o in pool if _fits(o, kind)] or pool
+    fitting = [o for o in pool if _fits(o, kind, states_for)] or pool
     return [(o, line) for o in fitting for line in o.lines if is_line(line, name)]
 
 
@@ -417,7 +414,7 @@ def _orders_whole(lower, kinds_at, orders, found, named) -> list[Mention]:
     return out
 
 
-def _everything(lower, kinds_at, orders, found, excepted, named) -> list[Mention]:
+def _everything(lower, kinds_at, orders, found, excepted, named, states_for) -> list[Mention]:
     """ "return everything", "cancel all my orders", "everything except the <product>",
     "cancel the whole order" (the orders of the items named in this sentence or the one
     before)."""
@@ -441,7 +438,7 @@ def _everything(lower, kinds_at, orders, found, excepted, named) -> list[Mention
                 pool = orders  # the only order in question
         else:
             pool = [o for o in orders if o.id in named] or orders
-        for order in [o for o in pool if _fits(o, kind)]:
+        for order in [o for o in pool if _fits(o, kind, states_for)]:
             if excepted and not any(line.item_id in excepted for line in order.lines):
                 continue  # "everything except the <product>": the order that holds it
             out += [Mention(order, line, kind, "") for line in order.lines]
@@ -571,9 +568,9 @@ def _graded(said: str, candidates: list[Variant]) -> dict[str, int]:
     """ "The easiest one", "the hardest": a superlative of a word on the ordered scale,
     for every option whose values stand on it — the lowest (or highest) level offered."""
     wanted = None
-    for w in re.findall(r"[a-z]+est\b", said):
-        for base in (w[:-3], w[:-4] + "y", w[:-3] + "e", w[:-4]):
-            level = _level(base) if len(base) > 2 else None
+    for bases in superlatives(said):
+        for base in bases:
+            level = _level(base)
             if level in (0, len(SCALE) - 1):
                 wanted = level
     if wanted is None:
@@ -694,7 +691,6 @@ def profile_address_meant(text: str, as_target: bool = False) -> bool:
     one to change ("change my default address to …")."""
     if as_target:
         return any(
-            re.match(r"\s+to\b", fold(text)[m.end() :])
-            for m in PROFILE_ADDRESS.finditer(fold(text))
+            CHANGED_TO.match(fold(text), m.end()) for m in PROFILE_ADDRESS.finditer(fold(text))
         )
     return bool(PROFILE_ADDRESS.search(fold(text)))

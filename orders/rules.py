@@ -10,6 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
+from base.language.text import fold
+
 ACTIONS = (
     "cancel_pending_order",
     "modify_pending_order_address",
@@ -20,6 +22,14 @@ ACTIONS = (
     "exchange_delivered_order_items",
     "transfer_to_human_agents",
 )
+# the actions that answer each kind of request a customer makes about an order's items
+KIND_ACTIONS = {
+    "cancel": ("cancel_pending_order",),
+    "return": ("return_delivered_order_items",),
+    "change": ("modify_pending_order_items", "exchange_delivered_order_items"),
+    "address": ("modify_pending_order_address",),
+    "payment": ("modify_pending_order_payment",),
+}
 ADDRESS_FIELDS = ("address1", "address2", "city", "state", "country", "zip")
 # each action's arguments, in τ²-bench retail's names and order
 ARGUMENTS = {
@@ -57,6 +67,21 @@ class ServiceRules(BaseModel, extra="forbid"):
 
     def rule(self, action: str) -> ActionRule:
         return self.actions[action]
+
+    def allows_in(self, action: str, status: str) -> bool:
+        """Whether an order in this status is one the action can be taken on."""
+        rule = self.actions.get(action)
+        return rule is not None and fold(status) in {fold(s) for s in rule.states}
+
+    def states_for(self, kind: str) -> frozenset[str]:
+        """The order states (folded) a request of this kind can be met in: those of the
+        actions that answer it (returns: what arrived; cancellations: what has not)."""
+        return frozenset(
+            fold(s)
+            for a in KIND_ACTIONS.get(kind, ())
+            if a in self.actions
+            for s in self.actions[a].states
+        )
 
     @property
     def finished_states(self) -> set[str]:

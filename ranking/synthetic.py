@@ -17,8 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from base.language.general import language
-from base.language.text import singular, term, words
+from base.language.general import language, phrasings
+from base.language.text import plural, singular, term, words
 from retrieval.color import basic_color
 from retrieval.facets import value_matches
 from retrieval.kinds import title_kind
@@ -28,6 +28,7 @@ from retrieval.schema import Product
 from .judgments import Judgment
 
 MAX_VALUE_CHARS = 25
+FOR, WITH = (min(phrasings().words[k]) for k in ("for_whom", "with_value"))
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,9 @@ def kind_of(p: Product) -> tuple[str, str] | None:
 
 def kind_words(leaf: str) -> list[str]:
     """ "<Kind A> & <Kind B>" → ["<kind a>", "<kind b>"]."""
-    return [w.strip().casefold() for w in re.split(r"&|,| and ", leaf) if w.strip()]
+    joiners = sorted({"&", ",", *(f" {w} " for w in phrasings().words["conjunction"])})
+    parts = re.split("|".join(map(re.escape, joiners)), leaf)
+    return [w.strip().casefold() for w in parts if w.strip()]
 
 
 def audience_of(p: Product) -> str | None:
@@ -138,8 +141,8 @@ def _phrase(spec: Spec, kind_word: str, rng: random.Random) -> str:
         dept = rng.choice([f"{d}'s ", f"{d} "])
         if rng.random() < 0.3:
             dept = ""
-            after.append(f"for {d}")
-    tail = [v if v.startswith("for ") or rng.random() < 0.7 else f"with {v}" for v in after]
+            after.append(f"{FOR} {d}")
+    tail = [v if v.startswith(f"{FOR} ") or rng.random() < 0.7 else f"{WITH} {v}" for v in after]
     return " ".join([dept + " ".join([*before, kind_word]), *tail]).strip()
 
 
@@ -168,7 +171,7 @@ def generate(
             if kind.startswith("cat:"):
                 word = " ".join([*word.split()[:-1], singular(word.split()[-1])])
             elif not word.endswith("s"):
-                word = word + ("es" if word.endswith(("ch", "sh", "x")) else "s")
+                word = plural(word)
         specs.setdefault(_phrase(spec, word, rng), spec)
     out = []
     for text, spec in specs.items():
@@ -202,7 +205,7 @@ def paraphrase(
             # a rewrite that only changes case or plurals adds nothing to train on
             before = {term(w) for w in words(q.text)}
             new_words = (
-                {term(w) for w in words(low) if len(w) >= 3} - before - {"the", "and", "for"}
+                {term(w) for w in words(low) if len(w) >= 3} - before - phrasings().words["common"]
             )
             if c and new_words and values_kept and kind_kept:
                 out.append(

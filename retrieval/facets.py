@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.quantities import find_quantities, parse_quantity
 
 from .color import basic_color
@@ -58,7 +58,8 @@ def value_matches(key: str, catalog_value: str | None, wanted: str) -> bool:
     if catalog_value is None:
         return False
     a, b = normalise(catalog_value), normalise(wanted)
-    if a == b or a.replace("&", "and") == b.replace("&", "and"):
+    amp = phrasings().ampersand
+    if a == b or a.replace("&", amp) == b.replace("&", amp):
         return True
     return (  # the set lookup first: every value of a thousand-value facet comes here
         b in language().colors.basic

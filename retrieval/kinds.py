@@ -21,6 +21,7 @@ from .schema import Product
 
 CUT = phrasings().words["kind_cut"]  # "Muesli No Added Sugar"
 CONTAINERS = phrasings().words["containers"]
+OF = phrasings().words["of"]  # "Set of <name>s"
 
 
 @functools.cache
@@ -46,7 +47,7 @@ def title_kind(title: str) -> str | None:
         if not any(a <= s and e <= b for a, b in drop) and not w.isdigit()
     ]
     words = [w for w, _ in toks]
-    if len(words) > 2 and words[1] == "of" and words[0] in CONTAINERS:
+    if len(words) > 2 and words[1] in OF and words[0] in CONTAINERS:
         words = words[2:]  # "Set of <Name> <Noun>s" is about the <noun>s
     for i, w in enumerate(words):
         if w in CUT and i > 0:

@@ -12,14 +12,15 @@ from pydantic import BaseModel
 
 from base.language.general import language, phrasings
 from base.language.money import find_money, format_money
+from base.language.text import singular
 
-UNITS = {
-    "hour": "hour", "hours": "hour", "day": "day", "days": "day", "week": "week",
-    "weeks": "week", "month": "month", "months": "month", "year": "year", "years": "year",
-}  # fmt: skip
+WORDS = phrasings().words
 # spelled numbers from the general language layer, and "a"/"an" ("a 30-day window" is 30,
 # "within a day" is no number a draft could contradict)
-WORD_NUMBERS = {**{w: int(n) for w, n in language().numbers.items()}, "a": 1, "an": 1}
+WORD_NUMBERS = {
+    **{w: int(n) for w, n in language().numbers.items()},
+    **dict.fromkeys(WORDS["article_one"], 1),
+}
 _NUM = (
     r"(\d+(?:\.\d+)?|"
     + "|".join(re.escape(w) for w in sorted(WORD_NUMBERS, key=len, reverse=True))
@@ -63,13 +64,13 @@ def _number(token: str) -> float | None:
 def facts_in(text: str) -> set[Fact]:
     out: set[Fact] = set()
     for m in DURATION.finditer(text):
-        kind = UNITS[m.group(4).casefold()]
+        kind = singular(m.group(4))  # "days" → "day"
         if m.group(3):
             kind = f"business {kind}"
         for token in (m.group(1), m.group(2)):
             if token and (n := _number(token)) is not None:
                 # "a day" / "an hour" count only as a number when written as one
-                if token.casefold() in ("a", "an"):
+                if token.casefold() in WORDS["article_one"]:
                     continue
                 out.add(Fact(kind=kind, value=n))
     for m in find_money(text):
@@ -77,7 +78,8 @@ def facts_in(text: str) -> set[Fact]:
     for m in PERCENT.finditer(text):
         out.add(Fact(kind="percent", value=float(m.group(1))))
     for m in CLOCK.finditer(text):
-        hour = int(m.group(1)) % 12 + (12 if m.group(3).casefold() == "pm" else 0)
+        afternoon = m.group(3).casefold() in WORDS["clock_afternoon"]
+        hour = int(m.group(1)) % 12 + (12 if afternoon else 0)
         out.add(Fact(kind="clock", value=hour + int(m.group(2) or 0) / 60))
     return out
 

@@ -365,6 +365,7 @@ def _same(a: str, b: str) -> bool:
 
 SIZE_BEFORE = phrasings().pattern("size_before")
 CODE_BEFORE = phrasings().pattern("code_before")  # "an <code>": size codes only
+SIZE_AFTER = phrasings().pattern("size_after")  # "<size word> size"
 
 
 def _said_as_size(text: str, tokens: list[Token], i: int, reading: Reading) -> bool:
@@ -373,14 +374,12 @@ def _said_as_size(text: str, tokens: list[Token], i: int, reading: Reading) -> b
     t = tokens[i]
     raw = text[t.start : t.end]
     before, after = text[: t.start].casefold(), text[t.end :].casefold()
-    if SIZE_BEFORE.search(before[-12:]) or re.match(r"\s*size\b", after):
+    if SIZE_BEFORE.search(before[-12:]) or SIZE_AFTER.match(after):
         return True
     if reading.kind != "size" and CODE_BEFORE.search(before[-4:]):
         return True
     if reading.kind == "size":  # spelled: "medium"
-        return bool(re.fullmatch(r"\W*\w+\s*(?:please)?\W*", text.casefold().strip()))
+        return bool(phrasings().pattern("only_value", value=r"\w+").match(text.strip()))
     if len(raw) >= 2 and raw.isupper() and raw.isalpha():
         return True  # "XL", "XS" in capitals
-    return bool(
-        re.fullmatch(r"\W*(?:size\s+)?" + re.escape(raw) + r"\s*(?:please)?\W*", text, re.I)
-    )
+    return bool(phrasings().pattern("only_value", value=re.escape(raw)).match(text))

@@ -3,11 +3,12 @@ but <value>", "any colour but <colour>" (word lists from the general language la
 
 from __future__ import annotations
 
-from base.language.general import language
+from base.language.general import language, phrasings
 
 from .words import Token
 
 REACH = 4  # words after the negator
+WORDS = phrasings().words
 
 
 def negated_positions(tokens: list[Token], text: str = "") -> set[int]:
@@ -20,19 +21,15 @@ def negated_positions(tokens: list[Token], text: str = "") -> set[int]:
         if i + 1 < len(tokens) and text[tokens[i].end : tokens[i + 1].start] == "-":
             out.add(i + 1)  # "non-alcoholic": the prefix reaches its own word only
             continue
-        if w == "but" and not (
+        if w in WORDS["except_word"] and not (
             i > 0
             and (
-                words[i - 1] in ("anything", "all", "everything")
-                or (i > 1 and words[i - 2] in ("any", "all"))
+                words[i - 1] in WORDS["except_after"]
+                or (i > 1 and words[i - 2] in WORDS["except_after_quantifier"])
             )
         ):
             continue
-        if (
-            w == "no"
-            and i + 1 < len(words)
-            and words[i + 1] in ("more", "longer", "budget", "price", "problem")
-        ):
+        if i + 1 < len(words) and f"{w} {words[i + 1]}" in WORDS["no_exclusion"]:
             continue  # "no more than $50" is a price bound, not an exclusion
         j = i + 1
         while j < len(words) and j <= i + REACH:

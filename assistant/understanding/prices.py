@@ -78,8 +78,8 @@ class _Patterns:
             (re.compile(rf"^\s*(?:{_alt(b.max_after)})\b"), "max"),
             (re.compile(rf"^\s*(?:{_alt(b.min_after)})\b"), "min"),
         ]
-        self.cheaper = re.compile(rf"\b(?:{_alt(b.cheaper)})(?:\s+than)?\b")
-        self.pricier = re.compile(rf"\b(?:{_alt(b.pricier)})(?:\s+than)?\b")
+        self.cheaper = re.compile(rf"\b(?:{_alt(b.cheaper)})(?:\s+(?:{_alt(b.than)}))?\b")
+        self.pricier = re.compile(rf"\b(?:{_alt(b.pricier)})(?:\s+(?:{_alt(b.than)}))?\b")
 
 
 @functools.cache

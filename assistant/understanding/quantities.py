@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.quantities import describe, find_quantities
 from base.language.text import term
 from base.language.text import words as text_words
@@ -107,7 +107,7 @@ def _named_facets(
     RAM") or just before it ("RAM of 16GB", "cocoa 80%"), and where the name ends."""
     idx = [i for i, t in enumerate(tokens) if t.start >= after]
     if idx:
-        i = idx[0] + (1 if tokens[idx[0]].text == "of" else 0)
+        i = idx[0] + (1 if tokens[idx[0]].text in phrasings().words["of"] else 0)
         if i < len(tokens) and (hit := words.facet_named(tokens, i)):
             f = words.lexicon.facet(hit[0])
             if f and dimension in f.dimensions:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import re
-
 from base.language.general import language, phrasings
 
 from .words import Token
@@ -12,6 +10,8 @@ from .words import Token
 FIRST_N = phrasings().pattern("first_n")
 LAST_N = phrasings().pattern("last_n")
 THE_TWO = phrasings().pattern("the_two")
+NUMBERED = phrasings().pattern("numbered_item")  # "#3", "number 2", "option 3"
+WORDS = phrasings().words
 COUNTS = phrasings().counts  # "compare the two"
 
 
@@ -39,13 +39,13 @@ def read_references(
         if i in consumed:
             continue
         nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
-        if t.text in ordinals and nxt not in ("time", "class"):
+        if t.text in ordinals and nxt not in WORDS["not_position_before"]:
             refs.append(ordinals[t.text])
             consumed.add(i)
-        elif t.text == "last" and n_shown and nxt not in ("night", "week", "year", "time"):
+        elif t.text in WORDS["last"] and n_shown and nxt not in WORDS["not_last_before"]:
             refs.append(n_shown)
             consumed.add(i)
-    for m in re.finditer(r"(?:#|\bnumber\s*|\bno\.\s*|\bitem\s*|\boption\s*)(\d)\b", lower):
+    for m in NUMBERED.finditer(lower):
         refs.append(int(m.group(1)))
         take(m.span())
     refs = list(dict.fromkeys(r for r in refs if r >= 1))

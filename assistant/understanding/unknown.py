@@ -3,7 +3,7 @@ knows, and which name a kind of product this shop does not sell."""
 
 from __future__ import annotations
 
-from base.language.general import language
+from base.language.general import language, phrasings
 from base.language.money import currency_words
 
 from .words import CatalogWords, Message, Token, is_product_noun
@@ -64,7 +64,7 @@ def account(
         if t.text.isdigit():
             doubts.append(f"number {t.text!r} not read")
             continue
-        if t.text in known or t.text == "and":
+        if t.text in known or t.text in phrasings().words["conjunction"]:
             continue
         if i not in negated:
             need.append(i)

@@ -61,7 +61,8 @@ class Span:
 def tokenize(text: str) -> list[Token]:
     """Words of a message, hyphenated ones split ("gluten-free" → gluten, free), "&" read
     as "and"; offsets index the original text."""
-    out = [Token("and", "and", m.start(), m.end()) for m in re.finditer("&", text)]
+    amp = phrasings().ampersand
+    out = [Token(amp, amp, m.start(), m.end()) for m in re.finditer("&", text)]
     out += [Token(w, term(w), a, b) for w, a, b in part_spans(text)]
     return sorted(out, key=lambda t: t.start)
 

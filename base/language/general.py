@@ -35,6 +35,7 @@ class Bounds(BaseModel):
     between: list[str]
     cheaper: list[str]
     pricier: list[str]
+    than: list[str]
 
 
 class PixelRule(BaseModel):
@@ -152,6 +153,12 @@ class Phrasings(BaseModel):
         if unknown:
             raise ValueError(f"case_sensitive names no pattern: {sorted(unknown)}")
         return self
+
+    @property
+    def ampersand(self) -> str:
+        """The word "&" is read as ("and")."""
+        (word,) = self.words["ampersand"]
+        return word
 
     def pattern(self, name: str, **pieces: str) -> re.Pattern[str]:
         """The pattern `name`, its `<<piece>>` placeholders filled from `pieces`."""

@@ -12,7 +12,7 @@ import re
 
 from pydantic import BaseModel
 
-from .general import language
+from .general import language, phrasings
 from .money import parse_amount
 
 
@@ -36,8 +36,10 @@ def _pattern() -> re.Pattern:
     return re.compile(
         r"(?<![\w.,])(?:(?P<count>\d{1,3})\s*[x×*]\s*)?"
         r"(?P<num>\d+(?:[.,]\d+)?)(?P<gap>\s?-?\s?)(?P<unit>" + alt + r")"
-        r"|(?:pack|box|case|set)\s+of\s+(?P<packof>\d{1,3})\b"
-        r"|(?<![\w.,])(?P<packn>\d{1,3})\s?-?\s?(?:pack|pk)\b",
+        r"|" + phrasings().pattern("pack_of").pattern + r"(?P<packof>\d{1,3})\b"
+        r"|(?<![\w.,])(?P<packn>\d{1,3})\s?-?\s?(?:"
+        + phrasings().pattern("pack_after").pattern
+        + r")\b",
         re.I,
     )
 

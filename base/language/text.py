@@ -80,6 +80,36 @@ def singular(word: str) -> str:
     return w
 
 
+def plural(word: str) -> str:
+    """A rough English plural ("box" → "boxes", "card" → "cards"), for writing queries."""
+    return word + ("es" if word.endswith(("ch", "sh", "x")) else "s")
+
+
+def ves_plural(word: str) -> str:
+    """A plural in -ves ("shelf" → "shelves", "knife" → "knives"); other words as `plural`."""
+    if word.endswith("fe"):
+        return word[:-2] + "ves"
+    return word[:-1] + "ves" if word.endswith("f") else word + "s"
+
+
+def noun_forms(word: str) -> set[str]:
+    """The spellings a noun may be written in, loosely: itself and its plurals ("shelf",
+    "shelfs", "shelves"; "box", "boxes"), for finding a name in a customer's words."""
+    return {word, word + "s", word + "es", ves_plural(word)}
+
+
+SUPERLATIVE = re.compile(r"[a-z]+est\b")
+
+
+def superlatives(text: str) -> list[list[str]]:
+    """For each superlative in a folded text ("easiest", "largest", "hardest"), the words it
+    may be the superlative of, likeliest first ("easy", "larg", "large", "hard")."""
+    return [
+        [b for b in (w[:-3], w[:-4] + "y", w[:-3] + "e", w[:-4]) if len(b) > 2]
+        for w in SUPERLATIVE.findall(text)
+    ]
+
+
 @functools.lru_cache(maxsize=65536)
 def term(word: str) -> str:
     """The key words are matched by: folded, singular, and "-ie"/"-y" endings joined
