@@ -486,3 +486,31 @@ def test_the_easiest_with_the_fewest(tau2_store, tau2_rules):
     offered = [v for v in tau2_store.variants_of(new.product_id) if v.available]
     assert new.options["difficulty level"] == "beginner"
     assert float(new.options["pieces"]) == min(float(v.options["pieces"]) for v in offered)
+
+
+def test_the_order_states_come_from_the_rules_file(tmp_path):
+    """A shop whose orders are "open" and "arrived", with rules naming those states: which
+    order a request is about and which action answers it follow the rules, no state word
+    is the code's."""
+    store = csv_store(tmp_path)
+    for order_id, status in (("1001", "arrived"), ("1002", "open"), ("1003", "arrived")):
+        store.save_order(store.order(order_id).model_copy(update={"status": status}))
+    text = RULES.read_text().replace('"pending"', '"open"').replace('"delivered"', '"arrived"')
+    (tmp_path / "rules.toml").write_text(text)
+    rules = load_rules(tmp_path / "rules.toml")
+    # two travel mugs: the open order's is the one a cancellation can be about
+    case = service_case(store, rules, ["ann@example.com: please cancel the travel mug"])
+    assert [(p.name, p.order_id, p.allowed) for p in case.proposals] == [
+        ("cancel_pending_order", "1002", True)
+    ]
+    # and the arrived one is what a return is about
+    case = service_case(store, rules, ["ann@example.com: I want to return the travel mug"])
+    assert [(p.name, p.order_id) for p in case.proposals] == [
+        ("return_delivered_order_items", "1001")
+    ]
+    # a change to the open order modifies it; to the arrived one, exchanges it
+    said = "ann@example.com: in order {}, swap the travel mug for a {} one"
+    case = service_case(store, rules, [said.format("1002", "red")])
+    assert [p.name for p in case.proposals] == ["modify_pending_order_items"]
+    case = service_case(store, rules, [said.format("1001", "bigger")])
+    assert [p.name for p in case.proposals] == ["exchange_delivered_order_items"]
