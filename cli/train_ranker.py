@@ -13,7 +13,7 @@ from assistant.config import Settings
 from .app import AsJson, IndexDir, fail, user_errors, warn
 
 
-# Long for its options (one typer parameter a flag, with its help); the body is ~40 lines.
+# Long for its options (one typer parameter a flag, with its help); the body is ~55 lines.
 def train_ranker(
     judged: Annotated[
         list[Path] | None,

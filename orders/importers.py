@@ -208,24 +208,8 @@ def _columns(mapping: Path | None) -> dict[str, str]:
 
 
 def read_csv(path: Path, columns: dict[str, str] | None = None) -> OrdersFile:
-    text = path.read_text(encoding="utf-8-sig")
-    dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
-    rename = columns or {}
-    lines = text.splitlines()
-    if lines and rename:  # the shop's own column names → this reader's
-        head = next(csv.reader(lines[:1], dialect=dialect))
-        out_head = [rename.get(h.strip(), h.strip()) for h in head]
-        buffer = io.StringIO()
-        csv.writer(buffer, dialect=dialect).writerow(out_head)
-        lines = [buffer.getvalue().rstrip("\r\n"), *lines[1:]]
-    reader = csv.DictReader(lines, dialect=dialect)
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise OrdersFormatError(
-            f"{path.name}: the header has no {', '.join(missing)} column"
-            f" (it has: {', '.join(header) or 'nothing'}); see `aisle orders import --help`"
-        )
+    """One row per order line; a bad row is reported with its line and its order left out."""
+    reader = _csv_rows(path, columns or {})
     out = OrdersFile()
     orders: dict[str, Order] = {}
     customers: dict[str, Customer] = {}
@@ -235,36 +219,7 @@ def read_csv(path: Path, columns: dict[str, str] | None = None) -> OrdersFile:
         row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
         oid = row.get("order_id", "")
         try:
-            empty = [c for c in REQUIRED if not row.get(c)]
-            if empty:
-                raise ValueError(f"empty {', '.join(empty)}")
-            line = OrderLine(
-                item_id=row["item_id"],
-                product_id=row.get("product_id") or row["product_name"],
-                name=row["product_name"],
-                options=_options(row.get("options", "")),
-                price=_price(row["price"]),
-            )
-            customer = customers.setdefault(row["customer_id"], _csv_customer(row))
-            order = orders.get(oid)
-            if order is None:
-                order = orders[oid] = Order(
-                    id=oid,
-                    customer_id=row["customer_id"],
-                    status=row["status"],
-                    address=Address(**{k: row.get(k, "") for k in ADDRESS}),
-                )
-            order.lines.append(line)
-            if row.get("tracking_id"):
-                order.fulfilments.append(
-                    Fulfilment(tracking_ids=[row["tracking_id"]], item_ids=[line.item_id])
-                )
-            method = row.get("payment_method_id")
-            if method and not customer.payment(method):
-                source = row.get("payment_source") or method.split("_")[0]
-                customer.payment_methods.append(PaymentMethod(id=method, source=source))
-            if method and not order.payments:
-                order.payments.append(Payment(amount=0.0, payment_method_id=method))
+            line = _csv_line(row, orders, customers)
             variants.setdefault(
                 line.item_id,
                 Variant(
@@ -287,6 +242,64 @@ def read_csv(path: Path, columns: dict[str, str] | None = None) -> OrdersFile:
     out.customers = list(customers.values())
     out.variants = list(variants.values())
     return out
+
+
+def _csv_rows(path: Path, rename: dict[str, str]) -> csv.DictReader:
+    """The file's rows under this reader's column names; a header without the required
+    columns is an error naming them."""
+    text = path.read_text(encoding="utf-8-sig")
+    dialect = "excel-tab" if path.suffix.lower() == ".tsv" else "excel"
+    lines = text.splitlines()
+    if lines and rename:  # the shop's own column names → this reader's
+        head = next(csv.reader(lines[:1], dialect=dialect))
+        out_head = [rename.get(h.strip(), h.strip()) for h in head]
+        buffer = io.StringIO()
+        csv.writer(buffer, dialect=dialect).writerow(out_head)
+        lines = [buffer.getvalue().rstrip("\r\n"), *lines[1:]]
+    reader = csv.DictReader(lines, dialect=dialect)
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise OrdersFormatError(
+            f"{path.name}: the header has no {', '.join(missing)} column"
+            f" (it has: {', '.join(header) or 'nothing'}); see `aisle orders import --help`"
+        )
+    return reader
+
+
+def _csv_line(row: dict, orders: dict[str, Order], customers: dict[str, Customer]) -> OrderLine:
+    """One row: its order line, added to its order (made on its first row) with the
+    customer, tracking and payment method the row names."""
+    empty = [c for c in REQUIRED if not row.get(c)]
+    if empty:
+        raise ValueError(f"empty {', '.join(empty)}")
+    line = OrderLine(
+        item_id=row["item_id"],
+        product_id=row.get("product_id") or row["product_name"],
+        name=row["product_name"],
+        options=_options(row.get("options", "")),
+        price=_price(row["price"]),
+    )
+    customer = customers.setdefault(row["customer_id"], _csv_customer(row))
+    order = orders.get(row["order_id"])
+    if order is None:
+        order = orders[row["order_id"]] = Order(
+            id=row["order_id"],
+            customer_id=row["customer_id"],
+            status=row["status"],
+            address=Address(**{k: row.get(k, "") for k in ADDRESS}),
+        )
+    order.lines.append(line)
+    if row.get("tracking_id"):
+        shipped = Fulfilment(tracking_ids=[row["tracking_id"]], item_ids=[line.item_id])
+        order.fulfilments.append(shipped)
+    method = row.get("payment_method_id")
+    if method and not customer.payment(method):
+        source = row.get("payment_source") or method.split("_")[0]
+        customer.payment_methods.append(PaymentMethod(id=method, source=source))
+    if method and not order.payments:
+        order.payments.append(Payment(amount=0.0, payment_method_id=method))
+    return line
 
 
 def _csv_customer(row: dict) -> Customer:
