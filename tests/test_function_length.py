@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FLOORS = ("base", "retrieval", "ranking", "assistant", "ui", "evals", "cli")
+FLOORS = ("base", "retrieval", "ranking", "orders", "assistant", "ui", "evals", "cli")
 LIMIT = 80
 
 
