@@ -1,1 +1,3 @@
-"""Offline evaluations and benchmarks."""
+"""Offline evaluation on the shop's own data: the suites (`suites/`, one per `aisle eval`
+name), the eval sets (`sets/`), the report, and the benchmarks (`benchmarks/`, each run as
+`python -m evals.benchmarks.<name>`)."""

@@ -1,1 +1,2 @@
-"""The Gradio page: the shopper's chat (and, later, the agent console)."""
+"""The Gradio pages: the shopper's chat (`app.py`), the service console (`agent_app.py`), and
+serving them (`serve.py`, `security.py`)."""
