@@ -145,30 +145,35 @@ def _ingest(
     )
     if images_dir is None and (catalog.parent / "images").is_dir():
         images_dir = catalog.parent / "images"
-    fetched = _fetch_photos(products, config, index.dir, progress, report)
-    photo_paths, digests = _find_photos(products, images_dir, report, fetched)
+    plan = _Plan(index, config, rebuild)
     device = resolve_device(config.device)
-    text_embedder = text_embedder or TextEmbedder(
-        config.text_model,
-        device=device,
-        batch_size=config.batch_size,
-        max_tokens=config.text_max_tokens,
-        precision=config.text_precision,
-    )
+    # Photos by URL download while the text model loads and the texts are embedded: a
+    # product's text vector does not wait for its photos (the network's time is hidden).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aisle-fetch") as pool:
+        fetching = pool.submit(_fetch_photos, products, config, index.dir, progress, report)
+        text_embedder = text_embedder or TextEmbedder(
+            config.text_model,
+            device=device,
+            batch_size=config.batch_size,
+            max_tokens=config.text_max_tokens,
+            precision=config.text_precision,
+        )
+        t0 = time.perf_counter()
+        texts = [product_text(p) for p in products]
+        text_vecs, report.texts_embedded = _text_vectors(
+            texts, products, plan, text_embedder, progress
+        )
+        report.text_seconds = time.perf_counter() - t0
+        fetched = fetching.result()
+    photo_paths, digests = _find_photos(products, images_dir, report, fetched)
+    plan.settle(products, digests)
+    plan.count(products, report)
     # no photo to encode: the image model is never loaded (most product feeds have none)
     encoder = (
         make_image_encoder(config.image_model, text_embedder, device=device)
         if photo_paths
         else None
     )
-    plan = _Plan(index, config, products, digests, rebuild)
-    plan.count(products, report)
-
-    t0 = time.perf_counter()
-    texts = [product_text(p) for p in products]
-    text_vecs = _text_vectors(texts, products, plan, text_embedder, progress)
-    report.texts_embedded = len(plan.changed)
-    report.text_seconds = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     photos = _encode_photos(
@@ -207,9 +212,11 @@ def _read(catalog: Path, found) -> tuple[list[Product], list[RowError]]:
 
 class _Plan:
     """What this ingest keeps, embeds again and where it writes: products whose content
-    hash is unchanged keep their vectors, unless the models changed or a rebuild is asked."""
+    hash is unchanged keep their vectors, unless the models changed or a rebuild is asked.
+    Made before the photos are downloaded (`text_kept`), settled once their digests are
+    known (`settle`)."""
 
-    def __init__(self, index, config, products, digests, rebuild: bool) -> None:
+    def __init__(self, index, config, rebuild: bool) -> None:
         old = index.stored_hashes()
         self.old_manifest = index.manifest if index.exists() else None
         same_models = self.old_manifest is not None and (
@@ -237,13 +244,28 @@ class _Plan:
         for pid in _pending(index):
             old.pop(pid, None)
         self.old = old  # product id → (row in the old vectors, content hash)
+        self.hashes: list[str] = []
+        self.keep: set[str] = set()
+        self.changed: list[int] = []
+
+    def text_kept(self, products: list[Product]) -> set[str]:
+        """Products whose text vector is kept, known before any photo is downloaded: those
+        whose hash, with the digests their photos had last time, is the stored one (nothing
+        of the product changed; a photo whose bytes changed is the photo stage's concern)."""
+        refs = self.old_vectors.photo_refs if self.old_vectors is not None else {}
+        return {p.id for p in products if p.id in self.old and self._same(p, refs)}
+
+    def settle(self, products: list[Product], digests: dict[str, str]) -> None:
         self.hashes = [p.content_hash(digests) for p in products]
         self.keep = {
             p.id
             for p, h in zip(products, self.hashes, strict=True)
-            if old.get(p.id, (0, ""))[1] == h
+            if self.old.get(p.id, (0, ""))[1] == h
         }
         self.changed = [i for i, p in enumerate(products) if p.id not in self.keep]
+
+    def _same(self, product: Product, digests: dict[str, str]) -> bool:
+        return self.old[product.id][1] == product.content_hash(digests)
 
     def count(self, products: list[Product], report: IngestReport) -> None:
         report.unchanged = len(self.keep)
@@ -253,15 +275,20 @@ class _Plan:
         report.hidden = sum(not p.visible for p in products)
 
 
-def _text_vectors(texts, products, plan: _Plan, embedder: TextEmbedder, progress: bool):
-    """Each product's text vector: the old one where it is kept, else embedded now."""
+def _text_vectors(
+    texts, products, plan: _Plan, embedder: TextEmbedder, progress: bool
+) -> tuple[np.ndarray, int]:
+    """Each product's text vector: the old one where it is kept, else embedded now; and how
+    many were embedded."""
+    kept = plan.text_kept(products)
     vecs = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for i, p in enumerate(products):
-        if p.id in plan.keep:
+        if p.id in kept:
             vecs[i] = plan.old_vectors.text[plan.old[p.id][0]]
-    if plan.changed:
-        vecs[plan.changed] = embedder.embed([texts[i] for i in plan.changed], progress=progress)
-    return vecs
+    todo = [i for i, p in enumerate(products) if p.id not in kept]
+    if todo:
+        vecs[todo] = embedder.embed([texts[i] for i in todo], progress=progress)
+    return vecs, len(todo)
 
 
 def _write_stores(index, config, catalog, products, texts, plan: _Plan, vectors, lexicon, report):

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from retrieval.color import basic_colors
 from retrieval.facets import product_matches
 from retrieval.index import ProductIndex
 from retrieval.ingest import ingest
@@ -55,9 +56,13 @@ def test_a_changed_photo_is_re_encoded(tiny_catalog, tiny_config):
     ingest(tiny_catalog, tiny_config, progress=False)
     from PIL import Image
 
-    Image.new("RGB", (50, 50), (0, 200, 0)).save(tiny_catalog.parent / "images" / "w1.png")
+    Image.new("RGB", (50, 50), (220, 20, 20)).save(tiny_catalog.parent / "images" / "w1.png")
     report = ingest(tiny_catalog, tiny_config, progress=False)
-    assert (report.updated, report.photos_encoded, report.texts_embedded) == (1, 1, 1)
+    # the product is updated and its photo encoded; its text, unchanged, is not embedded again
+    assert (report.updated, report.photos_encoded, report.texts_embedded) == (1, 1, 0)
+    index = ProductIndex(tiny_config)
+    row = index.ids.index("W1")
+    assert index.vectors.color[row].argmax() == basic_colors().index("red")  # was green
 
 
 def test_photos_decoded_ahead_in_batches_give_the_same_vectors(tiny_catalog, tiny_config):
@@ -197,3 +202,30 @@ def test_each_photo_is_decoded_once_and_the_page_gets_its_small_copy(
     from retrieval.ingest import WEB_PHOTO_PX
 
     assert all(max(Image.open(c).size) <= WEB_PHOTO_PX for c in copies)
+
+
+def test_photos_download_while_the_texts_are_embedded(tiny_catalog, tiny_config, monkeypatch):
+    """The download of photos by URL is not waited for before the texts are embedded: the
+    fetch here only returns once the embedding has begun (sequential stages would wait 10 s
+    for nothing and fail)."""
+    import threading
+
+    import retrieval.ingest as ingest_module
+    from retrieval.text_embedder import TextEmbedder
+
+    embedding = threading.Event()
+    seen: list[bool] = []
+    real_embed = TextEmbedder.embed
+
+    def embed(self, texts, progress=False):
+        embedding.set()
+        return real_embed(self, texts, progress)
+
+    def fetch(products, config, index_dir, progress, report):
+        seen.append(embedding.wait(timeout=10))
+        return {}
+
+    monkeypatch.setattr(TextEmbedder, "embed", embed)
+    monkeypatch.setattr(ingest_module, "_fetch_photos", fetch)
+    report = ingest(tiny_catalog, tiny_config, progress=False)
+    assert seen == [True] and report.texts_embedded == 5
