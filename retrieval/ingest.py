@@ -247,16 +247,22 @@ class _Plan:
         self.hashes: list[str] = []
         self.keep: set[str] = set()
         self.changed: list[int] = []
+        # product id → (its photos' digests, its hash with them), from `text_kept`, so a
+        # product whose photos did not change is not hashed a second time by `settle`
+        self._hashed: dict[str, tuple[tuple[str, ...], str]] = {}
 
     def text_kept(self, products: list[Product]) -> set[str]:
         """Products whose text vector is kept, known before any photo is downloaded: those
         whose hash, with the digests their photos had last time, is the stored one (nothing
         of the product changed; a photo whose bytes changed is the photo stage's concern)."""
         refs = self.old_vectors.photo_refs if self.old_vectors is not None else {}
-        return {p.id for p in products if p.id in self.old and self._same(p, refs)}
+        for p in products:
+            if p.id in self.old:
+                self._hashed[p.id] = (_digests_of(p, refs), p.content_hash(refs))
+        return {pid for pid, (_, h) in self._hashed.items() if self.old[pid][1] == h}
 
     def settle(self, products: list[Product], digests: dict[str, str]) -> None:
-        self.hashes = [p.content_hash(digests) for p in products]
+        self.hashes = [self._hash(p, digests) for p in products]
         self.keep = {
             p.id
             for p, h in zip(products, self.hashes, strict=True)
@@ -264,8 +270,11 @@ class _Plan:
         }
         self.changed = [i for i, p in enumerate(products) if p.id not in self.keep]
 
-    def _same(self, product: Product, digests: dict[str, str]) -> bool:
-        return self.old[product.id][1] == product.content_hash(digests)
+    def _hash(self, product: Product, digests: dict[str, str]) -> str:
+        known = self._hashed.get(product.id)
+        if known and known[0] == _digests_of(product, digests):
+            return known[1]
+        return product.content_hash(digests)
 
     def count(self, products: list[Product], report: IngestReport) -> None:
         report.unchanged = len(self.keep)
@@ -273,6 +282,10 @@ class _Plan:
         report.added = len(self.changed) - report.updated
         report.removed = len(set(self.old) - {p.id for p in products})
         report.hidden = sum(not p.visible for p in products)
+
+
+def _digests_of(product: Product, digests: dict[str, str]) -> tuple[str, ...]:
+    return tuple(digests.get(ref, "") for ref in product.images)  # as content_hash reads them
 
 
 def _text_vectors(

@@ -229,3 +229,21 @@ def test_photos_download_while_the_texts_are_embedded(tiny_catalog, tiny_config,
     monkeypatch.setattr(ingest_module, "_fetch_photos", fetch)
     report = ingest(tiny_catalog, tiny_config, progress=False)
     assert seen == [True] and report.texts_embedded == 5
+
+
+def test_a_re_ingest_hashes_each_product_once(tiny_catalog, tiny_config, monkeypatch):
+    """The text stage hashes the products with last time's photo digests; where the photos
+    are the same, the plan reuses that hash instead of hashing the product again."""
+    from retrieval.schema import Product
+
+    ingest(tiny_catalog, tiny_config, progress=False)
+    calls: list[str] = []
+    real = Product.content_hash
+
+    def counted(self, image_digests=None):
+        calls.append(self.id)
+        return real(self, image_digests)
+
+    monkeypatch.setattr(Product, "content_hash", counted)
+    report = ingest(tiny_catalog, tiny_config, progress=False)
+    assert report.unchanged == 5 and sorted(calls) == sorted(set(calls)) and len(calls) == 5
