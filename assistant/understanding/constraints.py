@@ -366,6 +366,7 @@ def _same(a: str, b: str) -> bool:
 SIZE_BEFORE = phrasings().pattern("size_before")
 CODE_BEFORE = phrasings().pattern("code_before")  # "an <code>": size codes only
 SIZE_AFTER = phrasings().pattern("size_after")  # "<size word> size"
+ONLY_A_WORD = phrasings().pattern("only_value", value=r"\w+")  # "medium please"
 
 
 def _said_as_size(text: str, tokens: list[Token], i: int, reading: Reading) -> bool:
@@ -379,7 +380,7 @@ def _said_as_size(text: str, tokens: list[Token], i: int, reading: Reading) -> b
     if reading.kind != "size" and CODE_BEFORE.search(before[-4:]):
         return True
     if reading.kind == "size":  # spelled: "medium"
-        return bool(phrasings().pattern("only_value", value=r"\w+").match(text.strip()))
+        return bool(ONLY_A_WORD.match(text.strip()))
     if len(raw) >= 2 and raw.isupper() and raw.isalpha():
         return True  # "XL", "XS" in capitals
     return bool(phrasings().pattern("only_value", value=re.escape(raw)).match(text))
